@@ -43,8 +43,14 @@ impl JsonError {
         let offset = offset.min(text.len());
         let before = &text[..offset];
         let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
-        let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        let column = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
         JsonError {
             message,
             line,
@@ -126,7 +132,9 @@ fn describe(e: &simd_json::ErrorType) -> String {
         E::Eof => "unexpected end of input".to_string(),
         E::UnterminatedString => "unterminated string".to_string(),
         E::ExpectedObjectColon => "expected ':' after an object key".to_string(),
-        E::ExpectedMapComma | E::ExpectedArrayComma => "expected ',' or a closing bracket".to_string(),
+        E::ExpectedMapComma | E::ExpectedArrayComma => {
+            "expected ',' or a closing bracket".to_string()
+        }
         E::ExpectedObjectKey | E::KeyMustBeAString => "expected a string object key".to_string(),
         E::InputTooLarge => "JSON text too large".to_string(),
         other => format!("malformed JSON ({other:?})"),
@@ -237,7 +245,10 @@ mod tests {
     #[test]
     fn parses_nested_documents() {
         let v = parse_json(r#"{"a":{"b":[1,{"c":null}],"d":"x"},"e":-1.5e3}"#).unwrap();
-        assert_eq!(v.to_json(), r#"{"a":{"b":[1,{"c":null}],"d":"x"},"e":-1500.0}"#);
+        assert_eq!(
+            v.to_json(),
+            r#"{"a":{"b":[1,{"c":null}],"d":"x"},"e":-1500.0}"#
+        );
     }
 
     #[test]
@@ -265,7 +276,10 @@ mod tests {
     fn huge_integers_become_floats() {
         let v = parse_json("123456789012345678901234567890").unwrap();
         assert!(matches!(v, Value::Float(_)));
-        assert_eq!(parse_json("9223372036854775807").unwrap(), Value::Int(i64::MAX));
+        assert_eq!(
+            parse_json("9223372036854775807").unwrap(),
+            Value::Int(i64::MAX)
+        );
     }
 
     #[test]

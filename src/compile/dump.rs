@@ -1,0 +1,167 @@
+//! A stable, readable text form of a [`Program`] (`aslx compile --dump`), for golden tests and
+//! for seeing what the compiler made of a definition.
+
+use super::choice::Predicate;
+use super::program::*;
+use std::fmt::Write as _;
+
+/// Renders `p`. The format is stable: one state a block, fields in a fixed order, ids as `#n`.
+pub fn dump(p: &Program) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "program states={} start=#{} timeout={} tasks={}",
+        p.states.len(),
+        p.start.0,
+        p.timeout_seconds
+            .map_or("none".to_string(), |t| format!("{t}s")),
+        p.tasks.len()
+    );
+    for (i, s) in p.states.iter().enumerate() {
+        let kind = match &s.op {
+            Op::Pass { .. } => "Pass",
+            Op::Task(_) => "Task",
+            Op::Choice(_) => "Choice",
+            Op::Wait(_) => "Wait",
+            Op::Succeed => "Succeed",
+            Op::Fail(_) => "Fail",
+        };
+        let next = match s.next {
+            Next::State(id) => format!("next=#{}", id.0),
+            Next::End => "end".to_string(),
+            Next::None => String::new(),
+        };
+        let _ = writeln!(out, "#{i} {kind} {:?} {next}  @{}", &*s.name, s.location);
+        let io = &s.io;
+        select(&mut out, "input_path", &io.input_path);
+        if let Some(t) = &io.parameters {
+            let _ = writeln!(
+                out,
+                "    parameters {}{}",
+                t.source().to_json(),
+                if t.is_const() { " (const)" } else { "" }
+            );
+        }
+        match &s.op {
+            Op::Pass { result: Some(r) } => {
+                let _ = writeln!(out, "    result {}", r.to_json());
+            }
+            Op::Task(t) => {
+                let _ = writeln!(
+                    out,
+                    "    call t{} {:?} {}",
+                    t.site.0,
+                    t.integration,
+                    p.tasks[t.site.index()].resource
+                );
+                num(&mut out, "timeout", &t.timeout);
+                num(&mut out, "heartbeat", &t.heartbeat);
+            }
+            Op::Choice(c) => {
+                for (rule, next) in c.rules.iter() {
+                    let mut r = String::new();
+                    pred(&mut r, rule);
+                    let _ = writeln!(out, "    when {r} -> #{}", next.0);
+                }
+                if let Some(d) = c.default {
+                    let _ = writeln!(out, "    default -> #{}", d.0);
+                }
+            }
+            Op::Wait(w) => {
+                let _ = match &**w {
+                    Wait::Seconds(s) => writeln!(out, "    wait seconds {s}"),
+                    Wait::SecondsPath(p) => writeln!(out, "    wait seconds_path {}", p.text()),
+                    Wait::Timestamp(t) => writeln!(out, "    wait until_ms {t}"),
+                    Wait::TimestampPath(p) => writeln!(out, "    wait timestamp_path {}", p.text()),
+                };
+            }
+            Op::Fail(f) => {
+                for (name, field) in [("error", &f.error), ("cause", &f.cause)] {
+                    match field {
+                        Some(FailField::Const(s)) => {
+                            let _ = writeln!(out, "    {name} {s:?}");
+                        }
+                        Some(FailField::Expr(_, field)) => {
+                            let _ = writeln!(out, "    {name} from {field}");
+                        }
+                        None => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(t) = &io.result_selector {
+            let _ = writeln!(out, "    result_selector {}", t.source().to_json());
+        }
+        match &io.result_path {
+            Merge::Replace => {}
+            Merge::Discard => out.push_str("    result_path null\n"),
+            Merge::Path(p) => {
+                let _ = writeln!(out, "    result_path {}", p.text());
+            }
+        }
+        select(&mut out, "output_path", &io.output_path);
+        for r in io.retry.iter() {
+            let _ = writeln!(
+                out,
+                "    retry {} interval={}ms max_attempts={} backoff={} max_delay={} jitter={}",
+                errors(&r.errors),
+                r.interval_ms,
+                r.max_attempts,
+                r.backoff_rate,
+                r.max_delay_ms
+                    .map_or("none".to_string(), |d| format!("{d}ms")),
+                if r.full_jitter { "FULL" } else { "NONE" }
+            );
+        }
+        for c in io.catch.iter() {
+            let rp = match &c.result_path {
+                Merge::Replace => "$".to_string(),
+                Merge::Discard => "null".to_string(),
+                Merge::Path(p) => p.text().to_string(),
+            };
+            let _ = writeln!(
+                out,
+                "    catch {} result_path={rp} -> #{}",
+                errors(&c.errors),
+                c.next.0
+            );
+        }
+        if io.uses_context {
+            out.push_str("    uses_context\n");
+        }
+    }
+    for (i, t) in p.tasks.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "task t{i} {:?} {} in {:?}",
+            t.integration, t.resource, &*t.state
+        );
+    }
+    out
+}
+
+fn select(out: &mut String, name: &str, s: &Select) {
+    let _ = match s {
+        Select::All => Ok(()),
+        Select::Empty => writeln!(out, "    {name} null"),
+        Select::Path(p) => writeln!(out, "    {name} {}", p.text()),
+    };
+}
+
+fn num(out: &mut String, name: &str, n: &Option<Num>) {
+    let _ = match n {
+        None => Ok(()),
+        Some(Num::Const(c)) => writeln!(out, "    {name} {c}s"),
+        Some(Num::Path(p)) => writeln!(out, "    {name} from {}", p.text()),
+    };
+}
+
+fn errors(e: &ErrorSet) -> String {
+    let names: Vec<&str> = e.names.iter().map(|n| &**n).collect();
+    format!("[{}]", names.join(","))
+}
+
+fn pred(out: &mut String, p: &Predicate) {
+    let _ = write!(out, "{p}");
+}

@@ -1,0 +1,241 @@
+//! The compiled form of a state machine: the only types the VM sees.
+//!
+//! Everything that can be decided before the first input is decided here: `Next` is an index,
+//! paths and templates are parsed, Choice rules are predicate trees over compiled paths, error
+//! names are small sets with the `States.ALL` / `States.TaskFailed` rules folded in, and each
+//! Task knows which handler slot it calls. A [`Program`] is immutable and shared behind an
+//! `Arc` by every execution of its machine.
+
+use super::choice::Predicate;
+use super::template::Template;
+use crate::path::{Expr, Path};
+use crate::value::{Str, Value};
+use smallvec::SmallVec;
+
+/// Position of a state inside one compiled [`Program`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct StateId(pub(crate) u32);
+
+impl StateId {
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Index of a Task call site; the linker binds each to a handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct TaskId(pub(crate) u32);
+
+impl TaskId {
+    /// The slot number.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A compiled state machine.
+#[derive(Debug)]
+pub struct Program {
+    pub(crate) states: Box<[State]>,
+    pub(crate) start: StateId,
+    pub(crate) timeout_seconds: Option<u64>,
+    pub(crate) tasks: Box<[TaskSite]>,
+    /// `true` when some state can wait (Task, Wait): the runtime may otherwise run inline.
+    pub(crate) can_wait: bool,
+}
+
+const _: () = {
+    const fn is_send_sync<T: Send + Sync>() {}
+    is_send_sync::<Program>();
+};
+
+impl Program {
+    /// Number of states.
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// `true` for a program with no states (never produced by the compiler).
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+
+    /// The Task call sites, in state order.
+    pub fn tasks(&self) -> &[TaskSite] {
+        &self.tasks
+    }
+
+    /// Name of a state.
+    pub fn state_name(&self, id: StateId) -> &str {
+        &self.states[id.index()].name
+    }
+
+    /// Top-level `TimeoutSeconds`.
+    pub fn timeout_seconds(&self) -> Option<u64> {
+        self.timeout_seconds
+    }
+
+    /// `true` when an execution can need to wait (a Task or a Wait state).
+    pub fn can_wait(&self) -> bool {
+        self.can_wait
+    }
+}
+
+/// A Task call site: what the linker needs to bind it.
+#[derive(Clone, Debug)]
+pub struct TaskSite {
+    /// The `Resource` string.
+    pub resource: Str,
+    /// The state's name.
+    pub state: Str,
+    /// How results and errors are shaped.
+    pub integration: Integration,
+}
+
+/// How a Task's handler is found and its result shaped.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Integration {
+    /// A Lambda function by ARN: the result is the function's value (RES-1).
+    LambdaArn {
+        /// Function name.
+        function: Str,
+    },
+    /// `arn:aws:states:::lambda:invoke`: `Parameters.FunctionName` picks the function, the result
+    /// is the invoke envelope (RES-2).
+    LambdaInvoke,
+    /// Any other resource: the handler registered under the exact string.
+    Exact,
+}
+
+/// One state.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub name: Str,
+    pub location: Box<str>,
+    pub io: Io,
+    pub next: Next,
+    pub op: Op,
+}
+
+/// Where a state goes when it completes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Next {
+    State(StateId),
+    End,
+    /// Choice / Succeed / Fail decide for themselves.
+    None,
+}
+
+/// InputPath / OutputPath.
+#[derive(Debug)]
+pub(crate) enum Select {
+    /// `$` (the default): the value itself.
+    All,
+    /// `null`: `{}` (IO-5).
+    Empty,
+    Path(Path),
+}
+
+/// ResultPath.
+#[derive(Debug)]
+pub(crate) enum Merge {
+    /// `$` (default): the result replaces the input.
+    Replace,
+    /// `null`: the result is discarded.
+    Discard,
+    Path(Path),
+}
+
+#[derive(Debug)]
+pub(crate) struct Io {
+    pub input_path: Select,
+    pub output_path: Select,
+    pub parameters: Option<Template>,
+    pub result_selector: Option<Template>,
+    pub result_path: Merge,
+    pub retry: Box<[Retrier]>,
+    pub catch: Box<[Catcher]>,
+    /// Whether any field of this state reads `$$`: only then is a Context object built.
+    pub uses_context: bool,
+}
+
+#[derive(Debug)]
+pub(crate) enum Op {
+    Pass { result: Option<Value> },
+    Task(Box<Task>),
+    Choice(Box<Choice>),
+    Wait(Box<Wait>),
+    Succeed,
+    Fail(Box<Fail>),
+}
+
+/// A number given literally or read from a path at run time.
+#[derive(Debug)]
+pub(crate) enum Num {
+    Const(u64),
+    Path(Path),
+}
+
+#[derive(Debug)]
+pub(crate) struct Task {
+    pub site: TaskId,
+    pub integration: Integration,
+    pub timeout: Option<Num>,
+    pub heartbeat: Option<Num>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Choice {
+    pub rules: Box<[(Predicate, StateId)]>,
+    pub default: Option<StateId>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Wait {
+    Seconds(u64),
+    SecondsPath(Path),
+    /// Epoch milliseconds.
+    Timestamp(i64),
+    TimestampPath(Path),
+}
+
+#[derive(Debug)]
+pub(crate) enum FailField {
+    Const(Str),
+    Expr(Expr, &'static str),
+}
+
+#[derive(Debug)]
+pub(crate) struct Fail {
+    pub error: Option<FailField>,
+    pub cause: Option<FailField>,
+}
+
+/// A set of error names, with the wildcard rules folded in at compile time.
+#[derive(Debug, Default)]
+pub(crate) struct ErrorSet {
+    pub names: SmallVec<[Str; 2]>,
+    /// `States.ALL`.
+    pub all: bool,
+    /// `States.TaskFailed`: any error of the task's own work.
+    pub task_failed: bool,
+    /// `States.HeartbeatTimeout`.
+    pub heartbeat: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Retrier {
+    pub errors: ErrorSet,
+    pub interval_ms: u64,
+    pub max_attempts: u32,
+    pub backoff_rate: f64,
+    pub max_delay_ms: Option<u64>,
+    pub full_jitter: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Catcher {
+    pub errors: ErrorSet,
+    pub next: StateId,
+    pub result_path: Merge,
+}

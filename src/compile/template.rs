@@ -1,0 +1,148 @@
+//! Payload templates (`Parameters`, `ResultSelector`, `ItemSelector`, ...; ASL §6) compiled to
+//! a tree whose constant parts are ready-made values.
+//!
+//! PERF: a constant subtree is stored as one [`Value`], so instantiating it is a reference-count
+//! bump; only `.$` fields are evaluated per execution.
+
+use crate::path::{Env, EvalError, Expr};
+use crate::value::{Map, Str, Value};
+use std::sync::Arc;
+
+/// A compiled payload template.
+#[derive(Debug)]
+pub struct Template {
+    root: Node,
+    /// The template as written; cold, for dumps.
+    source: Value,
+}
+
+#[derive(Debug)]
+enum Node {
+    Const(Value),
+    Object(Box<[(Str, Node)]>),
+    Array(Box<[Node]>),
+    /// A `.$` field: the expression and the key as written (`name.$`), for error messages.
+    Expr(Box<(Expr, Str)>),
+}
+
+/// A `.$` field that could not be evaluated.
+#[derive(Debug)]
+pub struct TemplateError {
+    /// The key as written, `name.$`.
+    pub key: Str,
+    /// The expression text.
+    pub text: Str,
+    /// Why.
+    pub error: EvalError,
+}
+
+impl Template {
+    /// Compiles a template. The definition was validated, so every `.$` value parses; one that
+    /// does not is reported as `Err(key)`.
+    pub fn compile(v: &Value) -> Result<Template, String> {
+        Ok(Template {
+            root: node(v, 0)?,
+            source: v.clone(),
+        })
+    }
+
+    /// The template as written.
+    pub fn source(&self) -> &Value {
+        &self.source
+    }
+
+    /// `true` when the template has no `.$` field at all.
+    pub fn is_const(&self) -> bool {
+        matches!(self.root, Node::Const(_))
+    }
+
+    /// `true` when some `.$` field reads the Context object.
+    pub fn uses_context(&self) -> bool {
+        fn walk(n: &Node) -> bool {
+            match n {
+                Node::Const(_) => false,
+                Node::Object(f) => f.iter().any(|(_, n)| walk(n)),
+                Node::Array(a) => a.iter().any(walk),
+                Node::Expr(e) => e.0.text().contains("$$"),
+            }
+        }
+        walk(&self.root)
+    }
+
+    /// Builds the payload.
+    ///
+    /// # Errors
+    ///
+    /// The first `.$` field whose path finds nothing or whose intrinsic fails.
+    pub fn eval(&self, env: &Env<'_>) -> Result<Value, TemplateError> {
+        eval(&self.root, env)
+    }
+}
+
+const MAX_TEMPLATE_DEPTH: usize = 1000;
+
+fn node(v: &Value, depth: usize) -> Result<Node, String> {
+    if depth > MAX_TEMPLATE_DEPTH {
+        return Err("template nested too deeply".into());
+    }
+    match v {
+        Value::Object(o) => {
+            let mut fields = Vec::with_capacity(o.len());
+            let mut dynamic = false;
+            for (k, item) in o.iter() {
+                if let Some(base) = k.strip_suffix(".$") {
+                    let text = item.as_str().ok_or_else(|| k.to_string())?;
+                    let expr = Expr::parse(text).map_err(|_| k.to_string())?;
+                    fields.push((Str::from(base), Node::Expr(Box::new((expr, k.clone())))));
+                    dynamic = true;
+                } else {
+                    let n = node(item, depth + 1)?;
+                    dynamic |= !matches!(n, Node::Const(_));
+                    fields.push((k.clone(), n));
+                }
+            }
+            if dynamic {
+                Ok(Node::Object(fields.into_boxed_slice()))
+            } else {
+                Ok(Node::Const(v.clone()))
+            }
+        }
+        Value::Array(a) => {
+            let items: Vec<Node> = a
+                .iter()
+                .map(|x| node(x, depth + 1))
+                .collect::<Result<_, _>>()?;
+            if items.iter().all(|n| matches!(n, Node::Const(_))) {
+                Ok(Node::Const(v.clone()))
+            } else {
+                Ok(Node::Array(items.into_boxed_slice()))
+            }
+        }
+        _ => Ok(Node::Const(v.clone())),
+    }
+}
+
+fn eval(n: &Node, env: &Env<'_>) -> Result<Value, TemplateError> {
+    match n {
+        Node::Const(v) => Ok(v.clone()),
+        Node::Object(fields) => {
+            let mut m = Map::with_capacity(fields.len());
+            for (k, f) in fields.iter() {
+                // Validation refused templates whose keys collide after renaming.
+                m.insert(k.clone(), eval(f, env)?);
+            }
+            Ok(Value::Object(Arc::new(m)))
+        }
+        Node::Array(items) => Ok(Value::array(
+            items
+                .iter()
+                .map(|i| eval(i, env))
+                .collect::<Result<_, _>>()?,
+        )),
+        Node::Expr(e) => e.0.eval(env).map_err(|error| TemplateError {
+            key: e.1.clone(),
+            text: Str::from(e.0.text()),
+            error,
+        }),
+    }
+}

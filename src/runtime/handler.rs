@@ -1,0 +1,196 @@
+//! Task handlers: Rust functions, sync or async, registered by `Resource` string or by Lambda
+//! function name (RES-10).
+//!
+//! A handler returns [`HandlerResult::Ready`] when it has its answer at once — the common case
+//! for in-process work, which then costs no allocation and no task switch — or
+//! [`HandlerResult::Pending`] with a future. Panics are caught by the driver and become task
+//! failures; they never take the engine down.
+
+use crate::compile::resource::{classify, ResourceKind};
+use crate::value::{Str, Value};
+use crate::vm::TaskError;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A boxed handler future.
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send>>;
+
+/// What a handler gives back.
+pub enum HandlerResult {
+    /// The answer, now.
+    Ready(Result<Value, TaskError>),
+    /// The answer, later.
+    Pending(HandlerFuture),
+}
+
+impl std::fmt::Debug for HandlerResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HandlerResult::Ready(r) => f.debug_tuple("Ready").field(r).finish(),
+            HandlerResult::Pending(_) => f.write_str("Pending(..)"),
+        }
+    }
+}
+
+/// Something a Task state can call.
+pub trait Handler: Send + Sync + 'static {
+    /// Runs the task on its input.
+    fn call(&self, input: Value) -> HandlerResult;
+}
+
+struct SyncFn<F>(F);
+impl<F> Handler for SyncFn<F>
+where
+    F: Fn(Value) -> Result<Value, TaskError> + Send + Sync + 'static,
+{
+    fn call(&self, input: Value) -> HandlerResult {
+        HandlerResult::Ready((self.0)(input))
+    }
+}
+
+struct AsyncFn<F>(F);
+impl<F, Fut> Handler for AsyncFn<F>
+where
+    F: Fn(Value) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Value, TaskError>> + Send + 'static,
+{
+    fn call(&self, input: Value) -> HandlerResult {
+        HandlerResult::Pending(Box::pin((self.0)(input)))
+    }
+}
+
+/// The handlers a machine's Task states can be linked to.
+///
+/// ```
+/// use aslx::{Handlers, TaskError, Value};
+/// let mut h = Handlers::new();
+/// h.function("add", |v: Value| {
+///     let a = v.get("a").and_then(Value::as_i64).unwrap_or(0);
+///     let b = v.get("b").and_then(Value::as_i64).unwrap_or(0);
+///     Ok(aslx::json!({"sum": a + b}))
+/// });
+/// h.resource_async("arn:aws:states:::sqs:sendMessage", |_v: Value| async {
+///     Err(TaskError::new("SQS.QueueDoesNotExist", "no such queue"))
+/// });
+/// ```
+#[derive(Clone, Default)]
+pub struct Handlers {
+    exact: HashMap<Str, Arc<dyn Handler>>,
+    functions: HashMap<Str, Arc<dyn Handler>>,
+}
+
+impl std::fmt::Debug for Handlers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handlers")
+            .field("resources", &self.exact.keys().collect::<Vec<_>>())
+            .field("functions", &self.functions.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+const _: () = {
+    const fn is_send_sync<T: Send + Sync>() {}
+    is_send_sync::<Handlers>();
+};
+
+impl Handlers {
+    /// No handlers.
+    pub fn new() -> Handlers {
+        Handlers::default()
+    }
+
+    /// Registers a handler under an exact `Resource` string.
+    pub fn resource_handler(&mut self, resource: &str, h: impl Handler) -> &mut Self {
+        self.exact.insert(Str::from(resource), Arc::new(h));
+        self
+    }
+
+    /// Registers a synchronous function under an exact `Resource` string.
+    pub fn resource<F>(&mut self, resource: &str, f: F) -> &mut Self
+    where
+        F: Fn(Value) -> Result<Value, TaskError> + Send + Sync + 'static,
+    {
+        self.resource_handler(resource, SyncFn(f))
+    }
+
+    /// Registers an async function under an exact `Resource` string.
+    pub fn resource_async<F, Fut>(&mut self, resource: &str, f: F) -> &mut Self
+    where
+        F: Fn(Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, TaskError>> + Send + 'static,
+    {
+        self.resource_handler(resource, AsyncFn(f))
+    }
+
+    /// Registers a Lambda function by name: Tasks whose `Resource` is the function's ARN (any
+    /// region, account or qualifier) and `lambda:invoke` Tasks whose `FunctionName` names it
+    /// (by name or ARN) call it.
+    pub fn function_handler(&mut self, name: &str, h: impl Handler) -> &mut Self {
+        self.functions
+            .insert(Str::from(function_name(name)), Arc::new(h));
+        self
+    }
+
+    /// Registers a synchronous Lambda function by name.
+    pub fn function<F>(&mut self, name: &str, f: F) -> &mut Self
+    where
+        F: Fn(Value) -> Result<Value, TaskError> + Send + Sync + 'static,
+    {
+        self.function_handler(name, SyncFn(f))
+    }
+
+    /// Registers an async Lambda function by name.
+    pub fn function_async<F, Fut>(&mut self, name: &str, f: F) -> &mut Self
+    where
+        F: Fn(Value) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, TaskError>> + Send + 'static,
+    {
+        self.function_handler(name, AsyncFn(f))
+    }
+
+    /// The handler for a Task `Resource`: the exact string first, then a Lambda function ARN's
+    /// function name.
+    pub fn for_resource(&self, resource: &str) -> Option<&Arc<dyn Handler>> {
+        if let Some(h) = self.exact.get(resource) {
+            return Some(h);
+        }
+        match classify(resource) {
+            ResourceKind::LambdaFunction { name } => self.functions.get(name.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The Lambda function a `FunctionName` names (name, ARN or partial ARN).
+    pub fn for_function(&self, function_name_or_arn: &str) -> Option<&Arc<dyn Handler>> {
+        self.functions.get(function_name(function_name_or_arn))
+    }
+}
+
+/// The bare function name of `name`, `arn:...:function:name[:qualifier]` or
+/// `account:function:name`.
+fn function_name(s: &str) -> &str {
+    let rest = match s.find(":function:") {
+        Some(i) => &s[i + ":function:".len()..],
+        None => s,
+    };
+    rest.split(':').next().unwrap_or(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::function_name;
+
+    #[test]
+    fn res_1_function_names_from_any_form() {
+        assert_eq!(function_name("f"), "f");
+        assert_eq!(function_name("f:PROD"), "f");
+        assert_eq!(function_name("arn:aws:lambda:us-east-1:1:function:f"), "f");
+        assert_eq!(
+            function_name("arn:aws:lambda:us-east-1:1:function:f:3"),
+            "f"
+        );
+        assert_eq!(function_name("1:function:f"), "f");
+    }
+}

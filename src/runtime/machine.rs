@@ -1,0 +1,210 @@
+//! A [`Machine`]: a compiled program linked to its handlers, ready to execute.
+//!
+//! Linking happens once, when the machine is created: every Task whose handler is fixed by its
+//! `Resource` gets that handler now, so an unknown resource is a creation error, not a
+//! run-time surprise. Only `lambda:invoke` Tasks, whose function is chosen by
+//! `Parameters.FunctionName`, look their handler up per call.
+
+use super::driver::drive;
+use super::handler::{Handler, Handlers};
+use crate::asl::{parse_definition, DefinitionError, MachineType};
+use crate::compile::{compile, CompileError, Integration, Program};
+use crate::value::{parse_json, Value};
+use crate::vm::{CallTarget, Execution, ExecutionInfo, Outcome};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why a machine could not be created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MachineError {
+    /// AWS would reject the definition.
+    #[error("{0}")]
+    Definition(#[from] DefinitionError),
+    /// The definition is valid but uses something this engine does not run.
+    #[error("unsupported: {0}")]
+    Unsupported(#[from] CompileError),
+    /// A Task's resource has no registered handler.
+    #[error("state {state:?}: no handler is registered for resource {resource:?}")]
+    UnknownResource {
+        /// The state.
+        state: String,
+        /// Its `Resource`.
+        resource: String,
+    },
+}
+
+/// Per-execution settings.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Identity of the execution (`$$.Execution`, `$$.StateMachine`); generated when `None`.
+    pub info: Option<ExecutionInfo>,
+    /// Deadline for the whole execution; `None` for the machine's own (`TimeoutSeconds`,
+    /// capped at five minutes for EXPRESS machines).
+    pub max_duration: Option<Duration>,
+}
+
+/// The five-minute cap of express executions (QUO-1).
+pub const EXPRESS_MAX_DURATION: Duration = Duration::from_secs(300);
+
+/// A state machine ready to run.
+///
+/// ```
+/// use aslx::{Handlers, Machine, MachineType};
+/// let def = r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"hello": "world"}, "End": true}}}"#;
+/// let m = Machine::new("hello", def, MachineType::Express, &Handlers::new()).unwrap();
+/// let out = m.run_blocking(aslx::json!({}));
+/// assert_eq!(out.output.unwrap().to_json(), r#"{"hello":"world"}"#);
+/// ```
+pub struct Machine {
+    name: Arc<str>,
+    machine_type: MachineType,
+    program: Arc<Program>,
+    /// One entry per Task site; `None` for `lambda:invoke` sites.
+    linked: Box<[Option<Arc<dyn Handler>>]>,
+    handlers: Handlers,
+}
+
+impl std::fmt::Debug for Machine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Machine")
+            .field("name", &self.name)
+            .field("type", &self.machine_type)
+            .field("states", &self.program.len())
+            .finish()
+    }
+}
+
+impl Machine {
+    /// Parses, validates, compiles and links a definition.
+    ///
+    /// # Errors
+    ///
+    /// [`MachineError::Definition`] with every finding AWS would report,
+    /// [`MachineError::Unsupported`] for features this engine does not run, and
+    /// [`MachineError::UnknownResource`] for a Task with no registered handler.
+    pub fn new(
+        name: &str,
+        definition: &str,
+        machine_type: MachineType,
+        handlers: &Handlers,
+    ) -> Result<Machine, MachineError> {
+        let model = parse_definition(definition, machine_type)?;
+        let program = compile(&model)?;
+        let mut linked = Vec::with_capacity(program.tasks().len());
+        for site in program.tasks() {
+            let h = match site.integration {
+                Integration::LambdaInvoke => None,
+                _ => Some(
+                    handlers
+                        .for_resource(&site.resource)
+                        .cloned()
+                        .ok_or_else(|| MachineError::UnknownResource {
+                            state: site.state.to_string(),
+                            resource: site.resource.to_string(),
+                        })?,
+                ),
+            };
+            linked.push(h);
+        }
+        Ok(Machine {
+            name: Arc::from(name),
+            machine_type,
+            program: Arc::new(program),
+            linked: linked.into_boxed_slice(),
+            handlers: handlers.clone(),
+        })
+    }
+
+    /// The machine's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// `EXPRESS` or `STANDARD`.
+    pub fn machine_type(&self) -> MachineType {
+        self.machine_type
+    }
+
+    /// The compiled program.
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    /// The handler a [`TaskCall`](crate::vm::TaskCall) goes to: the one linked to its Task, or
+    /// for `lambda:invoke` the function its `FunctionName` names.
+    pub fn handler(&self, target: &CallTarget) -> Option<&Arc<dyn Handler>> {
+        match target {
+            CallTarget::Site(site) => self.linked.get(site.index()).and_then(Option::as_ref),
+            CallTarget::Function(name) => self.handlers.for_function(name),
+        }
+    }
+
+    /// The deadline of an execution: `TimeoutSeconds`, and for EXPRESS at most five minutes.
+    pub fn max_duration(&self) -> Option<Duration> {
+        let own = self.program.timeout_seconds().map(Duration::from_secs);
+        match self.machine_type {
+            MachineType::Express => {
+                Some(own.map_or(EXPRESS_MAX_DURATION, |d| d.min(EXPRESS_MAX_DURATION)))
+            }
+            MachineType::Standard => own,
+        }
+    }
+
+    /// A new execution of this machine, for callers that drive the VM themselves.
+    pub fn execution(&self, input: Value, info: ExecutionInfo) -> Execution {
+        Execution::new(Arc::clone(&self.program), Arc::new(info), input)
+    }
+
+    /// Runs one execution to its end on the current tokio runtime.
+    pub async fn run(&self, input: Value) -> Outcome {
+        self.run_with(input, RunOptions::default()).await
+    }
+
+    /// Runs one execution with explicit options.
+    pub async fn run_with(&self, input: Value, opts: RunOptions) -> Outcome {
+        let start_ms = wall_clock_ms();
+        let info = opts
+            .info
+            .unwrap_or_else(|| ExecutionInfo::anonymous(&self.name, start_ms));
+        let deadline = opts.max_duration.or_else(|| self.max_duration());
+        let mut exec = self.execution(input, info);
+        let run = drive(self, &mut exec, start_ms);
+        match deadline {
+            None => run.await,
+            Some(d) => match tokio::time::timeout(d, run).await {
+                Ok(o) => o,
+                Err(_) => exec.abort(Outcome::timed_out()),
+            },
+        }
+    }
+
+    /// Runs one execution on a private single-threaded runtime; for tools and tests.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside an async runtime (use [`Machine::run`] there).
+    pub fn run_blocking(&self, input: Value) -> Outcome {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a current-thread runtime can always be built");
+        rt.block_on(self.run(input))
+    }
+
+    /// Parses `input` as JSON and runs it; a parse error is returned as text.
+    ///
+    /// # Errors
+    ///
+    /// The JSON error, naming line and column.
+    pub fn run_json_blocking(&self, input: &str) -> Result<Outcome, crate::value::JsonError> {
+        Ok(self.run_blocking(parse_json(input)?))
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn wall_clock_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,924 @@
+//! The step loop: one execution of a [`Program`], advanced until it needs the outside world.
+//!
+//! [`Execution::step`] runs states until one of them must wait — a handler call, a timer — or
+//! the execution ends, and says which ([`Step`]). The caller (the tokio runtime, the
+//! conformance harness on virtual time, a benchmark loop) acts on it and resumes. No threads,
+//! no clocks: the caller passes the current time in, so the same code runs on the wall clock
+//! and on a paused test clock.
+
+use super::context::{context_object, ExecutionInfo};
+use super::error::{ErrorClass, ExecError};
+use super::retry::{backoff_ms, catches, retries};
+use super::task::{invoke_envelope, CallTarget, TaskCall, TaskError, TaskOutcome};
+use crate::asl::timestamp::parse_timestamp;
+use crate::compile::program::*;
+use crate::compile::resource::{classify, ResourceKind};
+use crate::compile::template::TemplateError;
+use crate::path::{Env, EvalError, IntrinsicError, NoVars, PathError};
+use crate::value::{serialized_len_at_most, Map, Str, Value};
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+/// Largest payload of a state, task result or execution (QUO-2): 256 KiB.
+pub const MAX_PAYLOAD_BYTES: usize = 262_144;
+
+/// Transitions run in one [`Execution::step`] call before it yields, so a long loop of Pass
+/// and Choice states cannot hold a worker thread.
+pub const STEPS_PER_SLICE: u32 = 1024;
+
+/// How an execution ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Reached a terminal state.
+    Succeeded,
+    /// An error nobody caught, or a Fail state.
+    Failed,
+    /// Ran past its deadline.
+    TimedOut,
+    /// Stopped from outside.
+    Aborted,
+}
+
+impl Status {
+    /// `SUCCEEDED`, `FAILED`, `TIMED_OUT` or `ABORTED`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+            Status::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// The result of an execution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// Final status.
+    pub status: Status,
+    /// Output, for `Succeeded`.
+    pub output: Option<Value>,
+    /// Error name, when one was reported.
+    pub error: Option<Str>,
+    /// Cause, when one was reported.
+    pub cause: Option<String>,
+}
+
+impl Outcome {
+    pub(crate) fn failed(error: Option<Str>, cause: Option<String>) -> Outcome {
+        Outcome {
+            status: Status::Failed,
+            output: None,
+            error,
+            cause,
+        }
+    }
+
+    /// `TIMED_OUT` with `States.Timeout`, as AWS ends an execution past its deadline.
+    pub fn timed_out() -> Outcome {
+        Outcome {
+            status: Status::TimedOut,
+            output: None,
+            error: Some(Str::from("States.Timeout")),
+            cause: None,
+        }
+    }
+
+    /// The AWS-shaped JSON: `{"status", "output"}` or `{"status", "error", "cause"}`.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::with_capacity(3);
+        m.insert("status".into(), Value::string(self.status.as_str()));
+        if let Some(o) = &self.output {
+            m.insert("output".into(), o.clone());
+        }
+        if let Some(e) = &self.error {
+            m.insert("error".into(), Value::String(e.clone()));
+        }
+        if let Some(c) = &self.cause {
+            m.insert("cause".into(), Value::from(c.as_str()));
+        }
+        Value::object(m)
+    }
+}
+
+/// What the execution needs next.
+#[derive(Debug)]
+pub enum Step {
+    /// Call a handler, then [`Execution::resume_task`].
+    Call(TaskCall),
+    /// Sleep until this time (epoch ms), then [`Execution::step`] again.
+    Sleep {
+        /// Wake-up time, epoch milliseconds.
+        until_ms: i64,
+    },
+    /// Nothing to wait for, but the slice is used up: let others run, then step again.
+    Yield,
+    /// Finished.
+    Done(Outcome),
+}
+
+enum Phase {
+    Enter,
+    /// A handler call is out; `resume_task` continues.
+    TaskPending,
+    /// Sleeping before a retry of the current Task.
+    Retrying,
+    /// Sleeping in a Wait state; its output is ready.
+    Waiting(Value),
+    Finished(Outcome),
+}
+
+enum Flow {
+    Goto(StateId, Value),
+    End(Value),
+    Call(TaskCall),
+    Sleep(i64, Phase),
+    Error(ExecError),
+    Failed(Option<Str>, Option<String>),
+}
+
+/// One execution in progress.
+pub struct Execution {
+    program: Arc<Program>,
+    info: Arc<ExecutionInfo>,
+    exec_input: Value,
+    at: StateId,
+    /// Raw input of the current state.
+    input: Value,
+    phase: Phase,
+    /// Attempts used per retrier during this visit of the current state (RET-4).
+    attempts: SmallVec<[u32; 4]>,
+    retry_count: u32,
+    /// Logical history event counter (ERR-4): ExecutionStarted is #1.
+    event_id: u32,
+    entered_event: u32,
+    entered_ms: i64,
+    transitions: u64,
+    /// Set while sleeping (Wait state, retry delay): `step` does nothing before this time.
+    wake_at: Option<i64>,
+    /// The pending `lambda:invoke` asked for `LogType: Tail`.
+    log_tail: bool,
+}
+
+impl std::fmt::Debug for Execution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Execution")
+            .field("state", &self.program.state_name(self.at))
+            .field("transitions", &self.transitions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Execution {
+    /// Starts an execution of `program` on `input`.
+    pub fn new(program: Arc<Program>, info: Arc<ExecutionInfo>, input: Value) -> Execution {
+        Execution::start(program, info, input)
+    }
+
+    fn start(program: Arc<Program>, info: Arc<ExecutionInfo>, input: Value) -> Execution {
+        let at = program.start;
+        Execution {
+            program,
+            info,
+            exec_input: input.clone(),
+            at,
+            input,
+            phase: Phase::Enter,
+            attempts: SmallVec::new(),
+            retry_count: 0,
+            event_id: 1,
+            entered_event: 0,
+            entered_ms: 0,
+            transitions: 0,
+            wake_at: None,
+            log_tail: false,
+        }
+    }
+
+    /// State transitions so far.
+    pub fn transitions(&self) -> u64 {
+        self.transitions
+    }
+
+    /// The execution's identity.
+    pub fn info(&self) -> &Arc<ExecutionInfo> {
+        &self.info
+    }
+
+    /// Name of the state the execution is in.
+    pub fn current_state(&self) -> &str {
+        self.program.state_name(self.at)
+    }
+
+    /// Runs until the execution needs a handler, a timer, a yield, or is done.
+    pub fn step(&mut self, now_ms: i64) -> Step {
+        if let Some(until_ms) = self.wake_at {
+            if now_ms < until_ms {
+                return Step::Sleep { until_ms };
+            }
+            self.wake_at = None;
+        }
+        let mut budget = STEPS_PER_SLICE;
+        loop {
+            let flow = match std::mem::replace(&mut self.phase, Phase::TaskPending) {
+                Phase::Enter => self.enter(now_ms),
+                Phase::Retrying => self.start_task(now_ms),
+                Phase::Waiting(output) => {
+                    self.event_id += 1; // WaitStateExited
+                    self.leave(output)
+                }
+                Phase::TaskPending => {
+                    self.phase = Phase::TaskPending;
+                    return Step::Done(Outcome::failed(
+                        Some("States.Runtime".into()),
+                        Some("internal error: step() called while a task call is pending".into()),
+                    ));
+                }
+                Phase::Finished(o) => {
+                    self.phase = Phase::Finished(o.clone());
+                    return Step::Done(o);
+                }
+            };
+            match flow {
+                Flow::Goto(id, v) => {
+                    self.at = id;
+                    self.input = v;
+                    self.phase = Phase::Enter;
+                    self.transitions += 1;
+                    budget -= 1;
+                    if budget == 0 {
+                        return Step::Yield;
+                    }
+                }
+                Flow::End(v) => {
+                    return self.finish(Outcome {
+                        status: Status::Succeeded,
+                        output: Some(v),
+                        error: None,
+                        cause: None,
+                    })
+                }
+                Flow::Call(c) => {
+                    self.phase = Phase::TaskPending;
+                    return Step::Call(c);
+                }
+                Flow::Sleep(until_ms, phase) => {
+                    self.phase = phase;
+                    self.wake_at = Some(until_ms);
+                    return Step::Sleep { until_ms };
+                }
+                Flow::Error(e) => {
+                    let (error, cause) = e.into_parts();
+                    return self.finish(Outcome::failed(Some(error), cause));
+                }
+                Flow::Failed(error, cause) => return self.finish(Outcome::failed(error, cause)),
+            }
+        }
+    }
+
+    /// Ends the execution from outside (deadline, stop): later steps report `outcome`.
+    pub fn abort(&mut self, outcome: Outcome) -> Outcome {
+        self.phase = Phase::Finished(outcome.clone());
+        outcome
+    }
+
+    fn finish(&mut self, o: Outcome) -> Step {
+        self.phase = Phase::Finished(o.clone());
+        Step::Done(o)
+    }
+
+    /// Hands the result of the pending handler call back; then call [`Execution::step`].
+    pub fn resume_task(&mut self, outcome: TaskOutcome, now_ms: i64) {
+        if !matches!(self.phase, Phase::TaskPending) {
+            return;
+        }
+        self.event_id += 1; // TaskSucceeded / TaskFailed / TaskTimedOut
+        let flow = self.task_done(outcome, now_ms);
+        self.phase = match flow {
+            Flow::Goto(id, v) => {
+                self.at = id;
+                self.input = v;
+                self.transitions += 1;
+                Phase::Enter
+            }
+            Flow::End(v) => Phase::Finished(Outcome {
+                status: Status::Succeeded,
+                output: Some(v),
+                error: None,
+                cause: None,
+            }),
+            Flow::Sleep(until, phase) => {
+                self.wake_at = Some(until);
+                phase
+            }
+            Flow::Call(_) => Phase::Retrying,
+            Flow::Error(e) => {
+                let (error, cause) = e.into_parts();
+                Phase::Finished(Outcome::failed(Some(error), cause))
+            }
+            Flow::Failed(error, cause) => Phase::Finished(Outcome::failed(error, cause)),
+        };
+    }
+
+    fn state(&self) -> &State {
+        &self.program.states[self.at.index()]
+    }
+
+    /// `An error occurred while executing the state 'X' (entered at the event id #N). `
+    #[cold]
+    fn runtime(&self, cause: impl std::fmt::Display) -> ExecError {
+        ExecError::runtime(format!(
+            "An error occurred while executing the state '{}' (entered at the event id #{}). {cause}",
+            self.state().name, self.entered_event
+        ))
+    }
+
+    fn context(&self, state: &State, with_retry: bool) -> Value {
+        if !state.io.uses_context {
+            return Value::Null;
+        }
+        context_object(
+            &self.info,
+            &self.exec_input,
+            &state.name,
+            self.entered_ms,
+            with_retry.then_some(self.retry_count),
+        )
+    }
+
+    fn enter(&mut self, now_ms: i64) -> Flow {
+        self.event_id += 1; // <Type>StateEntered
+        self.entered_event = self.event_id;
+        self.entered_ms = now_ms;
+        self.attempts.clear();
+        self.retry_count = 0;
+        let program = Arc::clone(&self.program);
+        let state = &program.states[self.at.index()];
+        match &state.op {
+            Op::Task(_) => return self.start_task(now_ms),
+            Op::Pass { result } => {
+                let ctx = self.context(state, false);
+                let flow = (|| {
+                    let effective = self.effective_input(state, &ctx)?;
+                    let result = match result {
+                        Some(r) => r.clone(),
+                        None => effective,
+                    };
+                    let output = self.merge_and_select(state, result, &ctx)?;
+                    Ok(output)
+                })();
+                match flow {
+                    Ok(output) => {
+                        self.event_id += 1; // PassStateExited
+                        self.leave(output)
+                    }
+                    Err(e) => Flow::Error(e),
+                }
+            }
+            Op::Choice(c) => {
+                let ctx = self.context(state, false);
+                let effective = match self.select(&state.io.input_path, &self.input, &ctx) {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Error(e),
+                };
+                let env = Env {
+                    input: &effective,
+                    context: &ctx,
+                    vars: &NoVars,
+                };
+                let mut chosen = c.default;
+                for (rule, next) in c.rules.iter() {
+                    match rule.eval(&env) {
+                        Ok(true) => {
+                            chosen = Some(*next);
+                            break;
+                        }
+                        Ok(false) => {}
+                        Err(e) => {
+                            return Flow::Error(
+                                self.path_error("Variable", &e.path, &e.error, &effective),
+                            )
+                        }
+                    }
+                }
+                let Some(next) = chosen else {
+                    return Flow::Error(ExecError::new(
+                        "States.NoChoiceMatched",
+                        Some(format!(
+                            "No Matches! An error occurred while executing the state '{}' (entered at the event id #{}).",
+                            state.name, self.entered_event
+                        )),
+                        ErrorClass::Fatal,
+                    ));
+                };
+                let output = match self
+                    .select(&state.io.output_path, &effective, &ctx)
+                    .and_then(|o| self.check_size(o))
+                {
+                    Ok(o) => o,
+                    Err(e) => return Flow::Error(e),
+                };
+                self.event_id += 1; // ChoiceStateExited
+                Flow::Goto(next, output)
+            }
+            Op::Wait(w) => {
+                let ctx = self.context(state, false);
+                let effective = match self.select(&state.io.input_path, &self.input, &ctx) {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Error(e),
+                };
+                let until = match self.wait_until(w, &effective, &ctx, now_ms) {
+                    Ok(t) => t,
+                    Err(e) => return Flow::Error(e),
+                };
+                let output = match self
+                    .select(&state.io.output_path, &effective, &ctx)
+                    .and_then(|o| self.check_size(o))
+                {
+                    Ok(o) => o,
+                    Err(e) => return Flow::Error(e),
+                };
+                if until <= now_ms {
+                    self.event_id += 1; // WaitStateExited
+                    return self.leave(output);
+                }
+                Flow::Sleep(until, Phase::Waiting(output))
+            }
+            Op::Succeed => {
+                let ctx = self.context(state, false);
+                let out = self
+                    .select(&state.io.input_path, &self.input, &ctx)
+                    .and_then(|v| self.select(&state.io.output_path, &v, &ctx))
+                    .and_then(|o| self.check_size(o));
+                match out {
+                    Ok(o) => {
+                        self.event_id += 1; // SucceedStateExited
+                        Flow::End(o)
+                    }
+                    Err(e) => Flow::Error(e),
+                }
+            }
+            Op::Fail(f) => {
+                let ctx = self.context(state, false);
+                let env = Env {
+                    input: &self.input,
+                    context: &ctx,
+                    vars: &NoVars,
+                };
+                let field = |ff: &Option<FailField>| -> Result<Option<Str>, ExecError> {
+                    match ff {
+                        None => Ok(None),
+                        Some(FailField::Const(s)) => Ok(Some(s.clone())),
+                        Some(FailField::Expr(e, name)) => match e.eval(&env) {
+                            Ok(Value::String(s)) => Ok(Some(s)),
+                            Ok(other) => Err(self.runtime(format!(
+                                "The value of the field '{name}' must be a string, but was: {}",
+                                other.to_json()
+                            ))),
+                            Err(err) => Err(self.eval_error(name, e.text(), &err, &self.input)),
+                        },
+                    }
+                };
+                let error = match field(&f.error) {
+                    Ok(e) => e,
+                    Err(e) => return Flow::Error(e),
+                };
+                let cause = match field(&f.cause) {
+                    Ok(c) => c,
+                    Err(e) => return Flow::Error(e),
+                };
+                Flow::Failed(error, cause.map(|c| c.to_string()))
+            }
+        }
+    }
+
+    /// Follows `Next` or ends the execution.
+    fn leave(&mut self, output: Value) -> Flow {
+        match self.state().next {
+            Next::State(id) => Flow::Goto(id, output),
+            Next::End | Next::None => Flow::End(output),
+        }
+    }
+
+    fn select(&self, sel: &Select, v: &Value, ctx: &Value) -> Result<Value, ExecError> {
+        match sel {
+            Select::All => Ok(v.clone()),
+            Select::Empty => Ok(Value::empty_object()),
+            Select::Path(p) => {
+                let env = Env {
+                    input: v,
+                    context: ctx,
+                    vars: &NoVars,
+                };
+                p.eval(&env).map_err(|e| match e {
+                    other => self.runtime(other.invalid_path_cause(p.text())),
+                })
+            }
+        }
+    }
+
+    /// InputPath then Parameters (IO-1 steps 1–2).
+    fn effective_input(&self, state: &State, ctx: &Value) -> Result<Value, ExecError> {
+        let v = self.select(&state.io.input_path, &self.input, ctx)?;
+        match &state.io.parameters {
+            None => Ok(v),
+            Some(t) => {
+                let env = Env {
+                    input: &v,
+                    context: ctx,
+                    vars: &NoVars,
+                };
+                t.eval(&env).map_err(|e| self.template_error(e, &v))
+            }
+        }
+    }
+
+    /// ResultPath into the raw input, OutputPath, size check (IO-1 steps 6–8).
+    fn merge_and_select(
+        &self,
+        state: &State,
+        result: Value,
+        ctx: &Value,
+    ) -> Result<Value, ExecError> {
+        let merged = self.merge(&state.io.result_path, result)?;
+        let out = self.select(&state.io.output_path, &merged, ctx)?;
+        self.check_size(out)
+    }
+
+    fn merge(&self, m: &Merge, result: Value) -> Result<Value, ExecError> {
+        match m {
+            Merge::Replace => Ok(result),
+            Merge::Discard => Ok(self.input.clone()),
+            Merge::Path(p) => {
+                let mut target = self.input.clone();
+                match p.set(&mut target, result) {
+                    Ok(()) => Ok(target),
+                    Err(e) => Err(ExecError::new(
+                        "States.ResultPathMatchFailure",
+                        Some(e.cause(&self.input)),
+                        ErrorClass::State,
+                    )),
+                }
+            }
+        }
+    }
+
+    fn check_size(&self, v: Value) -> Result<Value, ExecError> {
+        if serialized_len_at_most(&v, MAX_PAYLOAD_BYTES).is_some() {
+            Ok(v)
+        } else {
+            Err(ExecError::new(
+                "States.DataLimitExceeded",
+                Some(format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    self.state().name
+                )),
+                ErrorClass::Fatal,
+            ))
+        }
+    }
+
+    #[cold]
+    fn template_error(&self, e: TemplateError, input: &Value) -> ExecError {
+        self.eval_error(&e.key, &e.text, &e.error, input)
+    }
+
+    #[cold]
+    fn eval_error(&self, field: &str, text: &str, e: &EvalError, input: &Value) -> ExecError {
+        match e {
+            EvalError::Path(p) | EvalError::Intrinsic(IntrinsicError::Path(p)) => {
+                self.path_error(field, text, p, input)
+            }
+            EvalError::Intrinsic(IntrinsicError::Failure(cause)) => ExecError::new(
+                "States.IntrinsicFailure",
+                Some(self.runtime(cause).cause().unwrap_or_default().to_string()),
+                ErrorClass::State,
+            ),
+        }
+    }
+
+    #[cold]
+    fn path_error(&self, field: &str, path: &str, e: &PathError, input: &Value) -> ExecError {
+        match e {
+            PathError::UndefinedVariable(name) => self.runtime(format_args!(
+                "The variable '{name}' referenced by the field '{field}' is not defined"
+            )),
+            _ if field == "Variable" => {
+                self.runtime(format_args!("Invalid path '{path}' : {e}"))
+            }
+            _ => self.runtime(format_args!(
+                "The JSONPath '{path}' specified for the field '{field}' could not be found in the input '{}'",
+                input.to_json()
+            )),
+        }
+    }
+
+    fn wait_until(
+        &self,
+        w: &Wait,
+        input: &Value,
+        ctx: &Value,
+        now_ms: i64,
+    ) -> Result<i64, ExecError> {
+        let env = Env {
+            input,
+            context: ctx,
+            vars: &NoVars,
+        };
+        // WAIT-6: AWS refuses targets more than 2^31 seconds ahead.
+        const MAX_AHEAD_MS: i64 = (1i64 << 31) * 1000;
+        let until = match w {
+            Wait::Seconds(s) => now_ms + (*s as i64) * 1000,
+            Wait::Timestamp(t) => *t,
+            Wait::SecondsPath(p) => {
+                let v = p.eval(&env).map_err(|_| {
+                    self.runtime(format_args!(
+                        "The SecondsPath parameter does not reference an input value: {}",
+                        p.text()
+                    ))
+                })?;
+                let secs = match &v {
+                    Value::Int(i) => *i,
+                    other => {
+                        return Err(self.runtime(format_args!(
+                            "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                            p.text(),
+                            raw_text(other)
+                        )))
+                    }
+                };
+                if secs < 0 {
+                    return Err(self.runtime(format_args!(
+                        "The SecondsPath parameter references a negative value: {} == {secs}",
+                        p.text()
+                    )));
+                }
+                now_ms.saturating_add(secs.saturating_mul(1000))
+            }
+            Wait::TimestampPath(p) => {
+                let v = p.eval(&env).map_err(|_| {
+                    self.runtime(format_args!(
+                        "The TimestampPath parameter does not reference an input value: {}",
+                        p.text()
+                    ))
+                })?;
+                match v.as_str().and_then(parse_timestamp) {
+                    Some(ns) => (ns / 1_000_000).clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+                    None => {
+                        return Err(self.runtime(format_args!(
+                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                            p.text(),
+                            raw_text(&v)
+                        )))
+                    }
+                }
+            }
+        };
+        if until.saturating_sub(now_ms) > MAX_AHEAD_MS {
+            return Err(self.runtime("Wait state delay is too long."));
+        }
+        Ok(until)
+    }
+
+    /// Evaluates a Task's input and asks for the handler call (again, on a retry).
+    fn start_task(&mut self, _now_ms: i64) -> Flow {
+        let program = Arc::clone(&self.program);
+        let state = &program.states[self.at.index()];
+        let Op::Task(task) = &state.op else {
+            return Flow::Error(self.runtime("internal error: not a Task state"));
+        };
+        let ctx = self.context(state, true);
+        let effective = match self.effective_input(state, &ctx) {
+            Ok(v) => v,
+            Err(e) => return self.handle_error(e),
+        };
+        let seconds = |n: &Option<Num>, field: &str| -> Result<Option<u64>, ExecError> {
+            match n {
+                None => Ok(None),
+                Some(Num::Const(s)) => Ok(Some(*s)),
+                Some(Num::Path(p)) => {
+                    let env = Env {
+                        input: &effective,
+                        context: &ctx,
+                        vars: &NoVars,
+                    };
+                    match p.eval(&env) {
+                        Ok(Value::Int(i)) if i > 0 => Ok(Some(i as u64)),
+                        Ok(v) => Err(self.runtime(format_args!(
+                            "The {field}Path parameter must reference a positive integer: {} == {}",
+                            p.text(),
+                            raw_text(&v)
+                        ))),
+                        Err(_) => Err(self.runtime(format_args!(
+                            "The {field}Path parameter does not reference an input value: {}",
+                            p.text()
+                        ))),
+                    }
+                }
+            }
+        };
+        let timeout_seconds = match seconds(&task.timeout, "TimeoutSeconds") {
+            Ok(t) => t,
+            Err(e) => return Flow::Error(e),
+        };
+        let heartbeat_seconds = match seconds(&task.heartbeat, "HeartbeatSeconds") {
+            Ok(t) => t,
+            Err(e) => return Flow::Error(e),
+        };
+        let (target, input) = match &task.integration {
+            Integration::LambdaInvoke => match lambda_invoke_request(&effective) {
+                Ok(r) => {
+                    self.log_tail =
+                        effective.get("LogType").and_then(Value::as_str) == Some("Tail");
+                    r
+                }
+                Err(msg) => {
+                    return self.handle_error(ExecError::new(
+                        "States.Runtime",
+                        Some(msg),
+                        ErrorClass::Fatal,
+                    ))
+                }
+            },
+            _ => (CallTarget::Site(task.site), effective),
+        };
+        self.event_id += 2; // TaskScheduled, TaskStarted
+        Flow::Call(TaskCall {
+            target,
+            resource: program.tasks[task.site.index()].resource.clone(),
+            input,
+            timeout_seconds,
+            heartbeat_seconds,
+        })
+    }
+
+    fn task_done(&mut self, outcome: TaskOutcome, now_ms: i64) -> Flow {
+        let program = Arc::clone(&self.program);
+        let state = &program.states[self.at.index()];
+        let Op::Task(task) = &state.op else {
+            return Flow::Error(self.runtime("internal error: not a Task state"));
+        };
+        let compact = task.integration == Integration::LambdaInvoke;
+        let result = match outcome {
+            TaskOutcome::Ok(v) => v,
+            TaskOutcome::Err(e) => return self.task_failed(&e, compact, now_ms),
+            TaskOutcome::TimedOut => {
+                return self.handle_error_at(ExecError::new("States.Timeout", None, ErrorClass::Task), now_ms)
+            }
+            TaskOutcome::HeartbeatTimedOut => {
+                return self.handle_error_at(
+                    ExecError::new("States.HeartbeatTimeout", None, ErrorClass::Task),
+                    now_ms,
+                )
+            }
+            TaskOutcome::FunctionNotFound(name) => {
+                return self.handle_error_at(
+                    ExecError::new(
+                        "Lambda.ResourceNotFoundException",
+                        Some(format!(
+                            "Function not found: {} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException)",
+                            function_arn(&name)
+                        )),
+                        ErrorClass::Task,
+                    ),
+                    now_ms,
+                )
+            }
+        };
+        if serialized_len_at_most(&result, MAX_PAYLOAD_BYTES).is_none() {
+            // TASK-8 / ERR-DLE: reported as a task failure, which catchers see. AWS names a
+            // service integration by its service (`'lambda'`), anything else by its resource.
+            let resource = &program.tasks[task.site.index()].resource;
+            let name = match classify(resource) {
+                ResourceKind::Service { service, .. } => service,
+                _ => resource.to_string(),
+            };
+            let e = ExecError::new(
+                "States.DataLimitExceeded",
+                Some(format!(
+                    "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+                )),
+                ErrorClass::Task,
+            );
+            return self.handle_error_at(e, now_ms);
+        }
+        let result = if compact {
+            invoke_envelope(result, std::mem::take(&mut self.log_tail))
+        } else {
+            result
+        };
+        let ctx = self.context(state, true);
+        let selected = match &state.io.result_selector {
+            None => result,
+            Some(t) => {
+                let env = Env {
+                    input: &result,
+                    context: &ctx,
+                    vars: &NoVars,
+                };
+                match t.eval(&env) {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Error(self.template_error(e, &result)),
+                }
+            }
+        };
+        match self.merge_and_select(state, selected, &ctx) {
+            Ok(out) => {
+                self.event_id += 1; // TaskStateExited
+                self.leave(out)
+            }
+            Err(e) => self.handle_error_at(e, now_ms),
+        }
+    }
+
+    #[cold]
+    fn task_failed(&mut self, e: &TaskError, compact: bool, now_ms: i64) -> Flow {
+        let err = ExecError::new(
+            e.name().clone(),
+            e.rendered_cause(compact),
+            ErrorClass::Task,
+        );
+        self.handle_error_at(err, now_ms)
+    }
+
+    fn handle_error(&mut self, e: ExecError) -> Flow {
+        self.handle_error_at(e, self.entered_ms)
+    }
+
+    /// Retry, then Catch, then fail (RET-2, CAT-2).
+    fn handle_error_at(&mut self, e: ExecError, now_ms: i64) -> Flow {
+        if e.class() == ErrorClass::Fatal {
+            return Flow::Error(e);
+        }
+        let program = Arc::clone(&self.program);
+        let state = &program.states[self.at.index()];
+        if let Some((i, r)) = state
+            .io
+            .retry
+            .iter()
+            .enumerate()
+            .find(|(_, r)| retries(&r.errors, &e))
+        {
+            if self.attempts.len() < state.io.retry.len() {
+                self.attempts.resize(state.io.retry.len(), 0);
+            }
+            if self.attempts[i] < r.max_attempts {
+                self.attempts[i] += 1;
+                self.retry_count += 1;
+                let delay = backoff_ms(r, self.attempts[i]);
+                return Flow::Sleep(now_ms + delay as i64, Phase::Retrying);
+            }
+        }
+        if let Some(c) = state.io.catch.iter().find(|c| catches(&c.errors, &e)) {
+            let (error, cause) = e.into_parts();
+            let mut m = Map::with_capacity(2);
+            m.insert("Error".into(), Value::String(error));
+            m.insert("Cause".into(), Value::from(cause.unwrap_or_default()));
+            let error_output = Value::object(m);
+            return match self
+                .merge(&c.result_path, error_output)
+                .and_then(|v| self.check_size(v))
+            {
+                Ok(v) => Flow::Goto(c.next, v),
+                Err(e) => Flow::Error(e),
+            };
+        }
+        Flow::Error(e)
+    }
+}
+
+/// The handler's input and target of a `lambda:invoke` call: `FunctionName` and `Payload`
+/// from the effective input. A string payload is JSON text sent as is (the function sees it
+/// parsed); a missing or null payload reaches the function as `{}`.
+fn lambda_invoke_request(effective: &Value) -> Result<(CallTarget, Value), String> {
+    let name = effective
+        .get("FunctionName")
+        .and_then(Value::as_shared_str)
+        .ok_or_else(|| {
+            "The field 'FunctionName' is required for arn:aws:states:::lambda:invoke".to_string()
+        })?;
+    let payload = match effective.get("Payload") {
+        None | Some(Value::Null) => Value::empty_object(),
+        Some(Value::String(s)) => {
+            crate::value::parse_json(s).unwrap_or_else(|_| Value::String(s.clone()))
+        }
+        Some(v) => v.clone(),
+    };
+    Ok((CallTarget::Function(name.clone()), payload))
+}
+
+fn function_arn(name: &str) -> String {
+    if name.starts_with("arn:") {
+        name.to_string()
+    } else {
+        format!("arn:aws:lambda:us-east-1:111111111111:function:{name}")
+    }
+}
+
+/// A value as AWS prints it inside messages: strings raw, the rest as JSON.
+fn raw_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        other => other.to_json(),
+    }
+}

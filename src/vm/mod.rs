@@ -1,0 +1,16 @@
+//! Runs one execution of a compiled [`Program`](crate::compile::Program); no tokio in here.
+//!
+//! The VM is a synchronous state machine of its own: [`Execution::step`] returns what must
+//! happen next ([`Step`]) and the caller acts on it. The runtime drives it on tokio, the
+//! conformance harness on virtual time, the benchmarks in a bare loop.
+
+mod context;
+mod error;
+mod exec;
+mod retry;
+mod task;
+
+pub use context::ExecutionInfo;
+pub use error::ExecError;
+pub use exec::{Execution, Outcome, Status, Step, MAX_PAYLOAD_BYTES, STEPS_PER_SLICE};
+pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};
