@@ -253,11 +253,8 @@ fn step(
         },
         Segment::Filter(f) => match node {
             // Jayway applies a filter on an object to the object itself.
-            Value::Object(_) => {
-                if f.accepts(node, root)? {
-                    step(rest, node, false, root, out)?;
-                }
-            }
+            Value::Object(_) if f.accepts(node, root)? => step(rest, node, false, root, out)?,
+            Value::Object(_) => {}
             Value::Array(a) => {
                 for v in a.iter() {
                     // AWS: "the @ operator ... does not match scalar values. It only matches

@@ -297,10 +297,11 @@ fn parse_regex(p: &mut Parser) -> Result<Regex, String> {
         flags.push(c);
         p.pos += 1;
     }
+    // `\A` and `\z` rather than `^` and `$`, which the `m` flag would turn into line anchors.
     let full = if flags.is_empty() {
-        format!("^(?:{pattern})$")
+        format!("\\A(?:{pattern})\\z")
     } else {
-        format!("(?{flags})^(?:{pattern})$")
+        format!("(?{flags})\\A(?:{pattern})\\z")
     };
     regex::RegexBuilder::new(&full)
         .size_limit(1 << 20)

@@ -94,11 +94,11 @@ fn describe(v: &Value) -> String {
     }
 }
 
-fn string<'v>(f: Func, v: &'v Value) -> Result<&'v str, IntrinsicError> {
+fn string(f: Func, v: &Value) -> Result<&str, IntrinsicError> {
     v.as_str().ok_or_else(|| expected(f, "a string", v))
 }
 
-fn array<'v>(f: Func, v: &'v Value) -> Result<&'v [Value], IntrinsicError> {
+fn array(f: Func, v: &Value) -> Result<&[Value], IntrinsicError> {
     v.as_array().ok_or_else(|| expected(f, "an array", v))
 }
 

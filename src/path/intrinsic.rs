@@ -42,7 +42,7 @@ pub(crate) struct Call {
     pub(crate) func: Func,
     pub(crate) args: Box<[Arg]>,
     /// For `States.Format` with a literal template: the template's pieces.
-    pub(crate) template: Option<Box<[Piece]>>,
+    pub(crate) template: Option<Template>,
 }
 
 #[derive(Clone, Debug)]
@@ -51,6 +51,9 @@ pub(crate) enum Arg {
     Path(Path),
     Call(Box<Call>),
 }
+
+/// A string literal's pieces, kept for `States.Format` templates.
+type Template = Box<[Piece]>;
 
 /// Part of a `States.Format` template.
 #[derive(Clone, Debug, PartialEq)]
@@ -271,7 +274,7 @@ impl<'s> Lexer<'s> {
     }
 
     /// One argument; string literals also return their template pieces.
-    fn arg(&mut self, depth: usize) -> Result<(Arg, Option<Box<[Piece]>>), String> {
+    fn arg(&mut self, depth: usize) -> Result<(Arg, Option<Template>), String> {
         match self.peek() {
             Some('\'') => {
                 let pieces = self.string()?;
@@ -314,7 +317,7 @@ impl<'s> Lexer<'s> {
     }
 
     /// A `'...'` literal: `\'`, `\{`, `\}` and `\\` are the only escapes (ASL INT-0.3).
-    fn string(&mut self) -> Result<Box<[Piece]>, String> {
+    fn string(&mut self) -> Result<Template, String> {
         self.pos += 1; // opening quote
         let mut pieces = Vec::new();
         let mut text = String::new();

@@ -1,6 +1,6 @@
 //! The compiled JSONPath: segments, what kind of result they give, and their errors.
 //!
-//! A [`Path`] is parsed once (`parse.rs`) into a flat list of [`Segment`]s. Most paths in
+//! A [`Path`] is parsed once (`parse.rs`) into a flat list of `Segment`s. Most paths in
 //! state machines are *reference* paths (`$.a.b[0]`): only names and single indexes. Those
 //! are walked in a loop that borrows from the document and allocates nothing unless it fails
 //! (`eval.rs`). Everything else (wildcards, slices, unions, filters, deep scan) collects its
