@@ -43,7 +43,9 @@ pub fn dump(p: &Program) -> String {
             );
         }
         match &s.op {
-            Op::Pass { result: Some(r) } => {
+            Op::Pass {
+                result: Some(r), ..
+            } => {
                 let _ = writeln!(out, "    result {}", r.to_json());
             }
             Op::Task(t) => {

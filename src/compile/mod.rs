@@ -102,6 +102,10 @@ pub fn compile(sm: &StateMachine) -> Result<Program, CompileError> {
         let op = match &s.kind {
             StateKind::Pass { result } => Op::Pass {
                 result: result.clone(),
+                result_bytes: result
+                    .as_ref()
+                    .and_then(|r| crate::value::serialized_len_at_most(r, usize::MAX))
+                    .unwrap_or(0),
             },
             StateKind::Task(t) => {
                 can_wait = true;

@@ -161,7 +161,11 @@ pub(crate) struct Io {
 
 #[derive(Debug)]
 pub(crate) enum Op {
-    Pass { result: Option<Value> },
+    Pass {
+        result: Option<Value>,
+        /// Serialized size of `result`.
+        result_bytes: usize,
+    },
     Task(Box<Task>),
     Choice(Box<Choice>),
     Wait(Box<Wait>),

@@ -114,11 +114,7 @@ pub fn serialized_len_at_most(v: &Value, limit: usize) -> Option<usize> {
             Value::Bool(true) => 4,
             Value::Bool(false) => 5,
             Value::Int(i) => int_len(*i),
-            Value::Float(f) => {
-                let mut s = String::new();
-                write_float(*f, &mut s);
-                s.len()
-            }
+            Value::Float(f) => float_len(*f),
             Value::String(s) => str_len(s),
             Value::Array(a) => {
                 stack.extend(a.iter());
@@ -138,6 +134,23 @@ pub fn serialized_len_at_most(v: &Value, limit: usize) -> Option<usize> {
         }
     }
     Some(total)
+}
+
+/// Bytes of a float's text, counted without building it.
+fn float_len(f: f64) -> usize {
+    struct Count(usize);
+    impl std::fmt::Write for Count {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            self.0 += s.len();
+            Ok(())
+        }
+    }
+    if !f.is_finite() {
+        return 4;
+    }
+    let mut c = Count(0);
+    let _ = write!(c, "{f:?}");
+    c.0
 }
 
 fn int_len(i: i64) -> usize {

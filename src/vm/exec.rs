@@ -158,6 +158,12 @@ pub struct Execution {
     wake_at: Option<i64>,
     /// The pending `lambda:invoke` asked for `LogType: Tail`.
     log_tail: bool,
+    /// Upper bound on the serialized size of `input` (QUO-2 bookkeeping).
+    input_bound: usize,
+    /// Upper bound on the size of the output just produced; becomes `input_bound`.
+    out_bound: usize,
+    /// Serialized size of the execution input (bounds the Context object).
+    exec_input_bytes: usize,
 }
 
 impl std::fmt::Debug for Execution {
@@ -176,6 +182,7 @@ impl Execution {
     }
 
     fn start(program: Arc<Program>, info: Arc<ExecutionInfo>, input: Value) -> Execution {
+        let input_bytes = serialized_len_at_most(&input, usize::MAX).unwrap_or(usize::MAX);
         let at = program.start;
         Execution {
             program,
@@ -192,6 +199,9 @@ impl Execution {
             transitions: 0,
             wake_at: None,
             log_tail: false,
+            input_bound: input_bytes,
+            out_bound: input_bytes,
+            exec_input_bytes: input_bytes,
         }
     }
 
@@ -243,6 +253,7 @@ impl Execution {
                 Flow::Goto(id, v) => {
                     self.at = id;
                     self.input = v;
+                    self.input_bound = self.out_bound;
                     self.phase = Phase::Enter;
                     self.transitions += 1;
                     budget -= 1;
@@ -298,6 +309,7 @@ impl Execution {
             Flow::Goto(id, v) => {
                 self.at = id;
                 self.input = v;
+                self.input_bound = self.out_bound;
                 self.transitions += 1;
                 Phase::Enter
             }
@@ -356,16 +368,21 @@ impl Execution {
         let state = &program.states[self.at.index()];
         match &state.op {
             Op::Task(_) => return self.start_task(now_ms),
-            Op::Pass { result } => {
+            Op::Pass {
+                result,
+                result_bytes,
+            } => {
                 let ctx = self.context(state, false);
                 let flow = (|| {
                     let effective = self.effective_input(state, &ctx)?;
-                    let result = match result {
-                        Some(r) => r.clone(),
-                        None => effective,
+                    let (result, bound) = match result {
+                        Some(r) => (r.clone(), Some(*result_bytes)),
+                        None => {
+                            let b = self.effective_bound(state);
+                            (effective, b)
+                        }
                     };
-                    let output = self.merge_and_select(state, result, &ctx)?;
-                    Ok(output)
+                    self.merge_and_select(state, result, bound, &ctx)
                 })();
                 match flow {
                     Ok(output) => {
@@ -411,10 +428,7 @@ impl Execution {
                         ErrorClass::Fatal,
                     ));
                 };
-                let output = match self
-                    .select(&state.io.output_path, &effective, &ctx)
-                    .and_then(|o| self.check_size(o))
-                {
+                let output = match self.select_within_input(state, &effective, &ctx) {
                     Ok(o) => o,
                     Err(e) => return Flow::Error(e),
                 };
@@ -431,10 +445,7 @@ impl Execution {
                     Ok(t) => t,
                     Err(e) => return Flow::Error(e),
                 };
-                let output = match self
-                    .select(&state.io.output_path, &effective, &ctx)
-                    .and_then(|o| self.check_size(o))
-                {
+                let output = match self.select_within_input(state, &effective, &ctx) {
                     Ok(o) => o,
                     Err(e) => return Flow::Error(e),
                 };
@@ -448,8 +459,7 @@ impl Execution {
                 let ctx = self.context(state, false);
                 let out = self
                     .select(&state.io.input_path, &self.input, &ctx)
-                    .and_then(|v| self.select(&state.io.output_path, &v, &ctx))
-                    .and_then(|o| self.check_size(o));
+                    .and_then(|v| self.select_within_input(state, &v, &ctx));
                 match out {
                     Ok(o) => {
                         self.event_id += 1; // SucceedStateExited
@@ -533,16 +543,66 @@ impl Execution {
         }
     }
 
-    /// ResultPath into the raw input, OutputPath, size check (IO-1 steps 6–8).
-    fn merge_and_select(
-        &self,
+    /// OutputPath of a state whose output is a selection of its (already checked) input:
+    /// Choice, Wait, Succeed. Its size cannot exceed the input's, so no check is needed.
+    fn select_within_input(
+        &mut self,
         state: &State,
-        result: Value,
+        v: &Value,
         ctx: &Value,
     ) -> Result<Value, ExecError> {
+        let out = self.select(&state.io.output_path, v, ctx)?;
+        let b = self.select_bound(state, &state.io.output_path, self.input_bound);
+        self.check_size(out, b)
+    }
+
+    /// Bound on what InputPath + Parameters produce; `None` when unknown.
+    fn effective_bound(&self, state: &State) -> Option<usize> {
+        let src = self.select_bound(state, &state.io.input_path, self.input_bound)?;
+        match &state.io.parameters {
+            None => Some(src),
+            Some(t) => t.size_bound(src),
+        }
+    }
+
+    /// Bound on a selection from a document bounded by `doc`.
+    fn select_bound(&self, state: &State, sel: &Select, doc: usize) -> Option<usize> {
+        match sel {
+            Select::All => Some(doc),
+            Select::Empty => Some(2),
+            // The Context object holds the execution input plus names and times.
+            Select::Path(_) if state.io.uses_context => Some(doc.max(self.exec_input_bytes + 4096)),
+            Select::Path(_) => Some(doc),
+        }
+    }
+
+    /// ResultPath into the raw input, OutputPath, size check (IO-1 steps 6–8). `result_bound`
+    /// bounds the result's serialized size when known.
+    fn merge_and_select(
+        &mut self,
+        state: &State,
+        result: Value,
+        result_bound: Option<usize>,
+        ctx: &Value,
+    ) -> Result<Value, ExecError> {
+        let rb = result_bound.or_else(|| serialized_len_at_most(&result, usize::MAX));
+        let merged_bound = rb.and_then(|rb| self.merge_bound(&state.io.result_path, rb));
         let merged = self.merge(&state.io.result_path, result)?;
         let out = self.select(&state.io.output_path, &merged, ctx)?;
-        self.check_size(out)
+        let b = merged_bound.and_then(|m| self.select_bound(state, &state.io.output_path, m));
+        self.check_size(out, b)
+    }
+
+    fn merge_bound(&self, m: &Merge, result_bound: usize) -> Option<usize> {
+        match m {
+            Merge::Replace => Some(result_bound),
+            Merge::Discard => Some(self.input_bound),
+            // New keys along the path are at most the path's own text, plus braces.
+            Merge::Path(p) => self
+                .input_bound
+                .checked_add(result_bound)?
+                .checked_add(2 * p.text().len() + 16),
+        }
     }
 
     fn merge(&self, m: &Merge, result: Value) -> Result<Value, ExecError> {
@@ -563,8 +623,15 @@ impl Execution {
         }
     }
 
-    fn check_size(&self, v: Value) -> Result<Value, ExecError> {
-        if serialized_len_at_most(&v, MAX_PAYLOAD_BYTES).is_some() {
+    /// QUO-2: fails with `States.DataLimitExceeded` past 256 KiB. `bound`, when known, is an
+    /// upper bound on `v`'s size: under the limit, the document is not walked at all.
+    fn check_size(&mut self, v: Value, bound: Option<usize>) -> Result<Value, ExecError> {
+        if let Some(b) = bound.filter(|b| *b <= MAX_PAYLOAD_BYTES) {
+            self.out_bound = b;
+            return Ok(v);
+        }
+        if let Some(exact) = serialized_len_at_most(&v, MAX_PAYLOAD_BYTES) {
+            self.out_bound = exact;
             Ok(v)
         } else {
             Err(ExecError::new(
@@ -785,7 +852,8 @@ impl Execution {
                 )
             }
         };
-        if serialized_len_at_most(&result, MAX_PAYLOAD_BYTES).is_none() {
+        let result_bytes = serialized_len_at_most(&result, MAX_PAYLOAD_BYTES);
+        if result_bytes.is_none() {
             // TASK-8 / ERR-DLE: reported as a task failure, which catchers see. AWS names a
             // service integration by its service (`'lambda'`), anything else by its resource.
             let resource = &program.tasks[task.site.index()].resource;
@@ -802,6 +870,8 @@ impl Execution {
             );
             return self.handle_error_at(e, now_ms);
         }
+        // The invoke envelope adds headers and metadata: well under 2 KiB.
+        let mut result_bound = result_bytes.map(|b| if compact { 2 * b + 2048 } else { b });
         let result = if compact {
             invoke_envelope(result, std::mem::take(&mut self.log_tail))
         } else {
@@ -811,6 +881,7 @@ impl Execution {
         let selected = match &state.io.result_selector {
             None => result,
             Some(t) => {
+                result_bound = result_bound.and_then(|b| t.size_bound(b));
                 let env = Env {
                     input: &result,
                     context: &ctx,
@@ -822,7 +893,7 @@ impl Execution {
                 }
             }
         };
-        match self.merge_and_select(state, selected, &ctx) {
+        match self.merge_and_select(state, selected, result_bound, &ctx) {
             Ok(out) => {
                 self.event_id += 1; // TaskStateExited
                 self.leave(out)
@@ -875,9 +946,11 @@ impl Execution {
             m.insert("Error".into(), Value::String(error));
             m.insert("Cause".into(), Value::from(cause.unwrap_or_default()));
             let error_output = Value::object(m);
+            let eb = serialized_len_at_most(&error_output, usize::MAX);
+            let bound = eb.and_then(|b| self.merge_bound(&c.result_path, b));
             return match self
                 .merge(&c.result_path, error_output)
-                .and_then(|v| self.check_size(v))
+                .and_then(|v| self.check_size(v, bound))
             {
                 Ok(v) => Flow::Goto(c.next, v),
                 Err(e) => Flow::Error(e),
