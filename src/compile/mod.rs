@@ -301,7 +301,7 @@ pub(crate) fn error_set(names: &[Str]) -> ErrorSet {
     set
 }
 
-fn compile_io<'a>(
+fn compile_io(
     io: &m::Io,
     loc: &str,
     target: &impl Fn(&str, &str) -> Result<StateId, CompileError>,

@@ -12,6 +12,7 @@ pub const INDEX_THRESHOLD: usize = 24;
 
 /// A JSON object: keys in insertion order, unique.
 #[derive(Clone, Default)]
+#[allow(clippy::box_collection)] // PERF: keeps `Map` small for the common unindexed case.
 pub struct Map {
     entries: Vec<(Str, Value)>,
     index: Option<Box<HashMap<Str, usize>>>,

@@ -336,32 +336,6 @@ macro_rules! json {
     };
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_compare_by_value() {
-        assert_eq!(Value::Int(1), Value::Float(1.0));
-        assert_ne!(Value::Int(1), Value::Float(1.5));
-    }
-
-    #[test]
-    fn objects_compare_without_order() {
-        assert_eq!(json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1}));
-        assert_ne!(json!({"a": 1}), json!({"a": 1, "b": 2}));
-    }
-
-    #[test]
-    fn clone_then_write_leaves_original() {
-        let a = json!({"x": {"y": 1}});
-        let mut b = a.clone();
-        b.as_object_mut().unwrap().insert("z".into(), Value::Int(2));
-        assert_eq!(a.to_json(), r#"{"x":{"y":1}}"#);
-        assert_eq!(b.to_json(), r#"{"x":{"y":1},"z":2}"#);
-    }
-}
-
 impl serde::Serialize for Value {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{SerializeMap, SerializeSeq};
@@ -386,5 +360,31 @@ impl serde::Serialize for Value {
                 map.end()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_compare_by_value() {
+        assert_eq!(Value::Int(1), Value::Float(1.0));
+        assert_ne!(Value::Int(1), Value::Float(1.5));
+    }
+
+    #[test]
+    fn objects_compare_without_order() {
+        assert_eq!(json!({"a": 1, "b": 2}), json!({"b": 2, "a": 1}));
+        assert_ne!(json!({"a": 1}), json!({"a": 1, "b": 2}));
+    }
+
+    #[test]
+    fn clone_then_write_leaves_original() {
+        let a = json!({"x": {"y": 1}});
+        let mut b = a.clone();
+        b.as_object_mut().unwrap().insert("z".into(), Value::Int(2));
+        assert_eq!(a.to_json(), r#"{"x":{"y":1}}"#);
+        assert_eq!(b.to_json(), r#"{"x":{"y":1},"z":2}"#);
     }
 }

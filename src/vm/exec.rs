@@ -367,7 +367,7 @@ impl Execution {
         let program = Arc::clone(&self.program);
         let state = &program.states[self.at.index()];
         match &state.op {
-            Op::Task(_) => return self.start_task(now_ms),
+            Op::Task(_) => self.start_task(now_ms),
             Op::Pass {
                 result,
                 result_bytes,
@@ -520,9 +520,8 @@ impl Execution {
                     context: ctx,
                     vars: &NoVars,
                 };
-                p.eval(&env).map_err(|e| match e {
-                    other => self.runtime(other.invalid_path_cause(p.text())),
-                })
+                p.eval(&env)
+                    .map_err(|e| self.runtime(e.invalid_path_cause(p.text())))
             }
         }
     }
