@@ -170,7 +170,7 @@ impl Parser {
         let ty = match m.get("Type") {
             None => {
                 self.err("These fields are required: [Type]", loc);
-                return None;
+                return Some(placeholder(name, loc, m));
             }
             Some(Value::String(t))
                 if matches!(
@@ -185,7 +185,7 @@ impl Parser {
                     format!("The field 'Type' should have one of these values: {TYPES}"),
                     &format!("{loc}/Type"),
                 );
-                return None;
+                return Some(placeholder(name, loc, m));
             }
         };
         let ql = match m.get("QueryLanguage") {
@@ -226,17 +226,29 @@ impl Parser {
         let io = self.io(m, loc, ql);
         let transition = self.transition(&ty, m, loc);
         let kind = match &*ty {
-            "Pass" => StateKind::Pass {
+            "Pass" => Some(StateKind::Pass {
                 result: m.get("Result").cloned(),
-            },
-            "Task" => StateKind::Task(Box::new(self.task(m, loc, ql)?)),
-            "Choice" => StateKind::Choice(Box::new(self.choice(m, loc, ql)?)),
-            "Wait" => StateKind::Wait(self.wait(m, loc, ql)?),
-            "Succeed" => StateKind::Succeed,
-            "Fail" => StateKind::Fail(Box::new(self.fail(m, loc, ql))),
-            "Parallel" => StateKind::Parallel(Box::new(self.parallel(m, loc)?)),
-            "Map" => StateKind::Map(Box::new(self.map(m, loc, ql)?)),
-            _ => return None,
+            }),
+            "Task" => self.task(m, loc, ql).map(|t| StateKind::Task(Box::new(t))),
+            "Choice" => self
+                .choice(m, loc, ql)
+                .map(|c| StateKind::Choice(Box::new(c))),
+            "Wait" => self.wait(m, loc, ql).map(StateKind::Wait),
+            "Succeed" => Some(StateKind::Succeed),
+            "Fail" => Some(StateKind::Fail(Box::new(self.fail(m, loc, ql)))),
+            "Parallel" => self
+                .parallel(m, loc)
+                .map(|p| StateKind::Parallel(Box::new(p))),
+            "Map" => self.map(m, loc, ql).map(|p| StateKind::Map(Box::new(p))),
+            _ => None,
+        };
+        // A state whose own fields are wrong (already reported) still takes part in the
+        // graph checks with its transitions, so it causes no spurious findings there.
+        let Some(kind) = kind else {
+            let mut p = placeholder(name, loc, m);
+            p.transition = transition;
+            p.io = io;
+            return Some(p);
         };
         Some(State {
             name: name.clone(),
@@ -257,9 +269,12 @@ impl Parser {
         match (next, end) {
             (Some(Value::String(n)), None) => Transition::Next(n.clone()),
             (None, Some(Value::Bool(true))) => Transition::End,
-            (Some(_), Some(_)) => {
+            (Some(n), Some(_)) => {
                 self.err("Only one of 'Next' or 'End' may be set", loc);
-                Transition::End
+                match n {
+                    Value::String(n) => Transition::Next(n.clone()),
+                    _ => Transition::End,
+                }
             }
             (Some(_), None) => {
                 self.err("The field 'Next' must be a string", &format!("{loc}/Next"));
@@ -488,8 +503,10 @@ impl Parser {
                 None => 2.0,
             };
             let max_delay_seconds = o.get("MaxDelaySeconds").and_then(|v| {
-                let d = self.seconds(v, &format!("{rloc}/MaxDelaySeconds"), 1)?;
-                if d > MAX_DELAY_SECONDS {
+                let d = v
+                    .as_i64()
+                    .filter(|d| (1..=MAX_DELAY_SECONDS as i64).contains(d));
+                if d.is_none() || !matches!(v, Value::Int(_)) {
                     self.err(
                         format!(
                             "The field 'MaxDelaySeconds' must be between 1 and {MAX_DELAY_SECONDS}"
@@ -498,7 +515,7 @@ impl Parser {
                     );
                     return None;
                 }
-                Some(d)
+                d.map(|d| d as u64)
             });
             let full_jitter = match o.get("JitterStrategy") {
                 None => false,
@@ -785,15 +802,15 @@ impl Parser {
             } else {
                 self.condition(o, &rloc, true)
             };
-            if let Some(condition) = condition {
-                choices.push(ChoiceRule {
-                    condition,
-                    next,
-                    assign,
-                    output,
-                    location: rloc,
-                });
-            }
+            // A malformed rule (reported) keeps its target for the graph checks.
+            let condition = condition.unwrap_or(Condition::And(Vec::new()));
+            choices.push(ChoiceRule {
+                condition,
+                next,
+                assign,
+                output,
+                location: rloc,
+            });
         }
         Some(ChoiceState { choices, default })
     }
@@ -978,6 +995,23 @@ impl Parser {
 
     pub(crate) fn diag(&mut self, code: DiagnosticCode, message: String, location: Option<String>) {
         self.diags.push(Diagnostic::new(code, message, location));
+    }
+}
+
+/// Stand-in for a state whose type-specific fields could not be read: terminal, so that the
+/// graph checks add nothing to the schema findings already reported. Never compiled: a
+/// definition with findings is rejected.
+fn placeholder(name: &Str, loc: &str, m: &Map) -> State {
+    State {
+        name: name.clone(),
+        location: loc.to_string(),
+        query_language: QueryLanguage::JsonPath,
+        io: Io::default(),
+        transition: match m.get("Next") {
+            Some(Value::String(n)) => Transition::Next(n.clone()),
+            _ => Transition::None,
+        },
+        kind: StateKind::Succeed,
     }
 }
 
