@@ -19,7 +19,7 @@ pub use error::{DefinitionError, Diagnostic, DiagnosticCode};
 pub use model::{MachineType, QueryLanguage, StateMachine};
 pub use parse::{is_jsonata_expr, is_variable_name, MAX_SECONDS};
 
-use crate::value::{parse_json, Value};
+use crate::value::{parse_json_reporting_duplicates, Value};
 
 /// Longest definition AWS accepts, in characters (DOC-2).
 pub const MAX_DEFINITION_CHARS: usize = 1_048_576;
@@ -59,7 +59,7 @@ pub fn parse_definition(
     if text.trim().is_empty() {
         return Err(not_object());
     }
-    let value = match parse_json(text) {
+    let (value, duplicates) = match parse_json_reporting_duplicates(text) {
         Ok(v) => v,
         Err(e) => {
             let snippet: String = text.chars().take(500).collect();
@@ -79,6 +79,24 @@ pub fn parse_definition(
         return Err(not_object());
     };
     let mut p = parse::Parser::new(machine_type);
+    for d in duplicates {
+        // DOC-5: a repeated key would silently replace the first; a repeated state name in
+        // one States object is the same mistake as ST-2's duplicate across scopes.
+        let (parent, key) = d.rsplit_once('/').unwrap_or(("", &d));
+        if parent.ends_with("/States") || parent == "/States" {
+            p.diag(
+                DiagnosticCode::DuplicateStateName,
+                format!("Duplicate State name: {key}"),
+                Some(d.clone()),
+            );
+        } else {
+            p.diag(
+                DiagnosticCode::SchemaValidationFailed,
+                format!("Duplicate field '{key}'"),
+                Some(error::location_or_root(parent)),
+            );
+        }
+    }
     let machine = p.machine(top);
     if let Some(m) = &machine {
         validate::validate(&mut p, m);
@@ -92,5 +110,28 @@ pub fn parse_definition(
             }
             Err(DefinitionError::new(p.diags))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_5_duplicate_state_key_is_a_duplicate_state_name() {
+        let def = r#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "A": {"Type": "Pass", "End": true}}}"#;
+        let e = parse_definition(def, MachineType::Express).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "Invalid State Machine Definition: 'DUPLICATE_STATE_NAME: Duplicate State name: A at /States/A'"
+        );
+    }
+
+    #[test]
+    fn doc_5_duplicate_field_is_reported_where_it_is() {
+        let def = r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "Result": 2, "End": true}}}"#;
+        let e = parse_definition(def, MachineType::Express).unwrap_err();
+        assert_eq!(e.diagnostics()[0].message(), "Duplicate field 'Result'");
+        assert_eq!(e.diagnostics()[0].location(), Some("/States/A"));
     }
 }

@@ -18,7 +18,9 @@ mod parse;
 mod ser;
 
 pub use map::Map;
-pub use parse::{parse_json, parse_json_bytes, JsonError, MAX_DEPTH};
+pub use parse::{
+    parse_json, parse_json_bytes, parse_json_reporting_duplicates, JsonError, MAX_DEPTH,
+};
 pub use ser::{serialized_len_at_most, to_json_string, write_json, write_json_python};
 
 use std::fmt;

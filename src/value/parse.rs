@@ -94,6 +94,23 @@ pub fn parse_json(text: &str) -> Result<Value, JsonError> {
 ///
 /// As [`parse_json`], plus invalid UTF-8.
 pub fn parse_json_bytes(text: &[u8]) -> Result<Value, JsonError> {
+    parse_with(text, &mut None)
+}
+
+/// Parses JSON text and also lists every key that appears twice in one object, as JSON
+/// pointers (`/States/A`); the value keeps the last occurrence, as Jackson does. Definitions
+/// use this to refuse what would otherwise silently vanish (ASL DOC-5).
+///
+/// # Errors
+///
+/// As [`parse_json`].
+pub fn parse_json_reporting_duplicates(text: &str) -> Result<(Value, Vec<String>), JsonError> {
+    let mut dups = Some(Vec::new());
+    let v = parse_with(text.as_bytes(), &mut dups)?;
+    Ok((v, dups.unwrap_or_default()))
+}
+
+fn parse_with(text: &[u8], dups: &mut Option<Vec<String>>) -> Result<Value, JsonError> {
     if let Err(e) = std::str::from_utf8(text) {
         return Err(JsonError::at(
             text,
@@ -114,7 +131,7 @@ pub fn parse_json_bytes(text: &[u8]) -> Result<Value, JsonError> {
         Ok(t) => t,
         Err(e) => return Err(JsonError::at(text, e.index(), describe(e.error()))),
     };
-    from_tape(&tape.0).map_err(|m| JsonError::at(text, 0, m))
+    from_tape(&tape.0, dups).map_err(|m| JsonError::at(text, 0, m))
 }
 
 fn describe(e: &simd_json::ErrorType) -> String {
@@ -147,7 +164,7 @@ enum Frame {
 }
 
 /// Builds a value from a tape without recursion.
-fn from_tape(nodes: &[Node<'_>]) -> Result<Value, String> {
+fn from_tape(nodes: &[Node<'_>], dups: &mut Option<Vec<String>>) -> Result<Value, String> {
     let mut stack: Vec<Frame> = Vec::new();
     let mut i = 0;
     loop {
@@ -184,6 +201,11 @@ fn from_tape(nodes: &[Node<'_>]) -> Result<Value, String> {
         };
         // Hand the value to the enclosing containers, closing those that are complete.
         loop {
+            if let (Some(d), Some(Frame::Object(map, _, Some(k)))) = (dups.as_mut(), stack.last()) {
+                if map.contains_key(k) {
+                    d.push(pointer_of(&stack));
+                }
+            }
             match stack.last_mut() {
                 None => return Ok(value),
                 Some(Frame::Array(items, remaining)) => {
@@ -214,6 +236,22 @@ fn from_tape(nodes: &[Node<'_>]) -> Result<Value, String> {
             }
         }
     }
+}
+
+/// The JSON pointer of key `k` of the innermost open object (cold: duplicates only).
+#[cold]
+fn pointer_of(stack: &[Frame]) -> String {
+    let mut p = String::new();
+    for f in stack {
+        match f {
+            Frame::Array(items, _) => p.push_str(&format!("[{}]", items.len())),
+            Frame::Object(_, _, key) => {
+                p.push('/');
+                p.push_str(key.as_deref().unwrap_or(""));
+            }
+        }
+    }
+    p
 }
 
 fn read_key(nodes: &[Node<'_>], i: &mut usize) -> Result<Str, String> {
@@ -280,6 +318,19 @@ mod tests {
             parse_json("9223372036854775807").unwrap(),
             Value::Int(i64::MAX)
         );
+    }
+
+    #[test]
+    fn doc_5_duplicate_keys_are_listed_with_pointers() {
+        let (v, d) = parse_json_reporting_duplicates(
+            r#"{"States": {"A": {"x": 1}, "B": [{"k": 1, "k": 2}], "A": {"y": 2}}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            d,
+            vec!["/States/B[0]/k".to_string(), "/States/A".to_string()]
+        );
+        assert_eq!(v.to_json(), r#"{"States":{"A":{"y":2},"B":[{"k":2}]}}"#);
     }
 
     #[test]
