@@ -32,10 +32,16 @@ fn validate_valid_definition_exits_0() {
 
 #[test]
 fn validate_invalid_definition_prints_aws_diagnostics_and_exits_1() {
-    let f = temp_file("bad.json", br#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#);
+    let f = temp_file(
+        "bad.json",
+        br#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#,
+    );
     let (code, out, _) = aslx(&["validate", &f]);
     assert_eq!(code, 1);
-    assert!(out.contains("MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next"), "{out}");
+    assert!(
+        out.contains("MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next"),
+        "{out}"
+    );
     let (code, out, _) = aslx(&["validate", "--json", &f]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -77,7 +83,10 @@ fn run_prints_status_and_output() {
     ]);
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v, serde_json::json!({"status": "SUCCEEDED", "output": {"orderId": "o-1001", "chargeId": "ch_9", "status": "CONFIRMED"}}));
+    assert_eq!(
+        v,
+        serde_json::json!({"status": "SUCCEEDED", "output": {"orderId": "o-1001", "chargeId": "ch_9", "status": "CONFIRMED"}})
+    );
 }
 
 #[test]
@@ -92,20 +101,31 @@ fn run_reports_a_raised_error_through_the_catcher() {
     ]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v, serde_json::json!({"status": "FAILED", "error": "Payments.Declined", "cause": "card declined"}));
+    assert_eq!(
+        v,
+        serde_json::json!({"status": "FAILED", "error": "Payments.Declined", "cause": "card declined"})
+    );
 }
 
 #[test]
 fn run_without_a_handler_names_the_missing_resource() {
     let (code, _, err) = aslx(&["run", "tests/examples/order.asl.json"]);
     assert_eq!(code, 2);
-    assert!(err.contains("arn:aws:lambda:us-east-1:123456789012:function:charge"), "{err}");
+    assert!(
+        err.contains("arn:aws:lambda:us-east-1:123456789012:function:charge"),
+        "{err}"
+    );
     assert!(err.contains("--handler"), "{err}");
 }
 
 #[test]
 fn run_rejects_malformed_input_with_line_and_column() {
-    let (code, _, err) = aslx(&["run", "tests/examples/order.asl.json", "--input", "{\"a\": }"]);
+    let (code, _, err) = aslx(&[
+        "run",
+        "tests/examples/order.asl.json",
+        "--input",
+        "{\"a\": }",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("--input") && err.contains("line 1"), "{err}");
 }
@@ -115,5 +135,8 @@ fn compile_dump_prints_the_program() {
     let (code, out, _) = aslx(&["compile", "--dump", "tests/examples/order.asl.json"]);
     assert_eq!(code, 0);
     assert!(out.starts_with("program states=5 start=#0"), "{out}");
-    assert!(out.contains("catch [States.ALL] result_path=$.error -> #3"), "{out}");
+    assert!(
+        out.contains("catch [States.ALL] result_path=$.error -> #3"),
+        "{out}"
+    );
 }

@@ -7,14 +7,25 @@ use aslx::compile::{compile, dump::dump};
 use std::path::PathBuf;
 
 fn golden(name: &str, actual: &str) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
     if std::env::var_os("ASLX_BLESS").is_some() {
         std::fs::write(&path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (run with ASLX_BLESS=1 to create it)", path.display()));
-    assert_eq!(expected, actual, "{} differs (ASLX_BLESS=1 rewrites it)", path.display());
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with ASLX_BLESS=1 to create it)",
+            path.display()
+        )
+    });
+    assert_eq!(
+        expected,
+        actual,
+        "{} differs (ASLX_BLESS=1 rewrites it)",
+        path.display()
+    );
 }
 
 fn bench_machine(name: &str) -> String {
