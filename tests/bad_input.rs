@@ -170,45 +170,10 @@ fn task_result_over_256_kib_fails_with_data_limit_exceeded() {
     assert_eq!(out.error.as_deref(), Some("States.DataLimitExceeded"));
 }
 
-#[test]
-#[ignore = "bug: under a paused tokio clock an endless Pass/Choice loop never reaches its max_duration deadline (yield_now keeps the runtime busy, so virtual time never auto-advances); hangs"]
-fn infinite_pass_loop_times_out_under_paused_clock() {
-    let def = r#"{"StartAt":"A","States":{
-        "A":{"Type":"Pass","Next":"B"},
-        "B":{"Type":"Pass","Next":"A"},
-        "Never":{"Type":"Succeed"}}}"#;
-    // A Choice keeps "Never" reachable so that the definition is valid.
-    let def = def.replace(
-        r#""B":{"Type":"Pass","Next":"A"}"#,
-        r#""B":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":true,"Next":"Never"}],"Default":"A"}"#,
-    );
-    let m = Machine::new("loop", &def, MachineType::Express, &Handlers::new()).unwrap();
-    // Watchdog: run on a separate thread so that a hang fails the test instead of blocking it.
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        let out = rt.block_on(async {
-            let opts = RunOptions {
-                max_duration: Some(Duration::from_millis(50)),
-                ..RunOptions::default()
-            };
-            tokio::time::timeout(Duration::from_secs(3600), m.run_with(json!({}), opts)).await
-        });
-        let _ = tx.send(out);
-    });
-    let out = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("execution did not end within 20 s of real time under a paused clock");
-    let out = out.expect("the VM must yield so that the deadline can fire");
-    assert_eq!(out.status, Status::TimedOut);
-    assert_eq!(out.error.as_deref(), Some("States.Timeout"));
-    assert!(out.output.is_none());
-}
-
+// An endless Pass/Choice loop is tested on the real clock only: under tokio's paused test
+// clock, time advances only while every task is idle, and a busy loop (which yields to the
+// scheduler every STEPS_PER_SLICE transitions but never sleeps) consumes no virtual time,
+// so its deadline would never come. That is the paused clock's definition, not a VM fault.
 #[test]
 fn infinite_pass_loop_times_out_in_real_time() {
     let def = r#"{"StartAt":"A","States":{
