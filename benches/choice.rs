@@ -3,8 +3,8 @@
 //! leads to a Succeed state and the Default to a Fail state: a predicate that does not match
 //! fails the sanity check instead of timing the wrong branch.
 
-use aslx::vm::{Execution, Step, TaskOutcome};
-use aslx::{json, ExecutionInfo, HandlerResult, Machine, MachineType, Outcome, Status, Value};
+use aslx::vm::Execution;
+use aslx::{json, ExecutionInfo, Machine, MachineType, Status, Value};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -14,25 +14,6 @@ mod common;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Drives an execution whose handlers answer at once and which never sleeps.
-fn run_inline(m: &Machine, exec: &mut Execution) -> Outcome {
-    loop {
-        match exec.step(0) {
-            Step::Done(o) => return o,
-            Step::Yield => {}
-            Step::Sleep { .. } => panic!("bench machines do not sleep"),
-            Step::Call(call) => {
-                let outcome = match m.handler(&call.target).map(|h| h.call(call.input)) {
-                    Some(HandlerResult::Ready(Ok(v))) => TaskOutcome::Ok(v),
-                    Some(HandlerResult::Ready(Err(e))) => TaskOutcome::Err(e),
-                    _ => panic!("bench handlers answer at once"),
-                };
-                exec.resume_task(outcome, 0);
-            }
-        }
-    }
-}
 
 /// A machine whose only decision is `rule` (a Choice rule without `Next`).
 fn choice_machine(rule: &str) -> String {
@@ -97,7 +78,7 @@ fn bench(c: &mut Criterion) {
         let info = Arc::new(ExecutionInfo::anonymous(op, 0));
         let run = |input: Value| {
             let mut e = Execution::new(Arc::clone(m.program()), Arc::clone(&info), input);
-            run_inline(&m, &mut e)
+            common::run_inline(&m, &mut e)
         };
         // Sanity: the rule matches (the Default branch fails the execution).
         assert_eq!(run(input.clone()).status, Status::Succeeded, "{op}");

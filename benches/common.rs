@@ -1,7 +1,8 @@
 //! Shared bench fixtures: the machines of `../shared/bench/machines/` and their handlers.
 #![allow(dead_code)]
 
-use aslx::{json, Handlers, TaskError, Value};
+use aslx::vm::{Execution, Step, TaskOutcome};
+use aslx::{json, HandlerResult, Handlers, Machine, Outcome, TaskError, Value};
 use std::path::PathBuf;
 
 pub fn machines_dir() -> PathBuf {
@@ -38,4 +39,23 @@ pub fn handlers() -> Handlers {
         Err(TaskError::new("CustomError", "custom failure"))
     });
     h
+}
+
+/// Drives an execution whose handlers answer at once and which never sleeps.
+pub fn run_inline(m: &Machine, exec: &mut Execution) -> Outcome {
+    loop {
+        match exec.step(0) {
+            Step::Done(o) => return o,
+            Step::Yield => {}
+            Step::Sleep { .. } => panic!("bench machines do not sleep"),
+            Step::Call(call) => {
+                let outcome = match m.handler(&call.target).map(|h| h.call(call.input)) {
+                    Some(HandlerResult::Ready(Ok(v))) => TaskOutcome::Ok(v),
+                    Some(HandlerResult::Ready(Err(e))) => TaskOutcome::Err(e),
+                    _ => panic!("bench handlers answer at once"),
+                };
+                exec.resume_task(outcome, 0);
+            }
+        }
+    }
 }

@@ -6,6 +6,9 @@ use aslx::{json, Value};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
+/// (name, expression, check on the result).
+type Case = (&'static str, &'static str, fn(&Value) -> bool);
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -31,7 +34,7 @@ fn bench(c: &mut Criterion) {
         vars: &NoVars,
     };
     // (function, call, check on the result)
-    let cases: [(&str, &str, fn(&Value) -> bool); 10] = [
+    let cases: [Case; 10] = [
         (
             "Format",
             "States.Format('Hello, {} from {}.', $.name, $.city)",

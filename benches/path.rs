@@ -8,6 +8,9 @@ use aslx::{json, Value};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 
+/// (name, expression, check on the result).
+type Case = (&'static str, &'static str, fn(&Value) -> bool);
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -34,7 +37,7 @@ fn bench(c: &mut Criterion) {
         vars: &NoVars,
     };
     // (kind, path, check on the result)
-    let cases: [(&str, &str, fn(&Value) -> bool); 5] = [
+    let cases: [Case; 5] = [
         ("definite", "$.a.b.c", |v| v.as_str() == Some("deep")),
         ("index", "$.items[3].sku", |v| v.as_str() == Some("sku3")),
         ("wildcard", "$.items[*].sku", |v| {
