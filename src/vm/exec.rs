@@ -228,11 +228,13 @@ impl Execution {
             }
             self.wake_at = None;
         }
+        // PERF: one refcount bump per step() call, not one per state (vm/choice_loop).
+        let program = Arc::clone(&self.program);
         let mut budget = STEPS_PER_SLICE;
         loop {
             let flow = match std::mem::replace(&mut self.phase, Phase::TaskPending) {
-                Phase::Enter => self.enter(now_ms),
-                Phase::Retrying => self.start_task(now_ms),
+                Phase::Enter => self.enter(&program, now_ms),
+                Phase::Retrying => self.start_task(&program),
                 Phase::Waiting(output) => {
                     self.event_id += 1; // WaitStateExited
                     self.leave(output)
@@ -304,7 +306,8 @@ impl Execution {
             return;
         }
         self.event_id += 1; // TaskSucceeded / TaskFailed / TaskTimedOut
-        let flow = self.task_done(outcome, now_ms);
+        let program = Arc::clone(&self.program);
+        let flow = self.task_done(&program, outcome, now_ms);
         self.phase = match flow {
             Flow::Goto(id, v) => {
                 self.at = id;
@@ -358,16 +361,15 @@ impl Execution {
         )
     }
 
-    fn enter(&mut self, now_ms: i64) -> Flow {
+    fn enter(&mut self, program: &Program, now_ms: i64) -> Flow {
         self.event_id += 1; // <Type>StateEntered
         self.entered_event = self.event_id;
         self.entered_ms = now_ms;
         self.attempts.clear();
         self.retry_count = 0;
-        let program = Arc::clone(&self.program);
         let state = &program.states[self.at.index()];
         match &state.op {
-            Op::Task(_) => self.start_task(now_ms),
+            Op::Task(_) => self.start_task(program),
             Op::Pass {
                 result,
                 result_bytes,
@@ -747,8 +749,7 @@ impl Execution {
     }
 
     /// Evaluates a Task's input and asks for the handler call (again, on a retry).
-    fn start_task(&mut self, _now_ms: i64) -> Flow {
-        let program = Arc::clone(&self.program);
+    fn start_task(&mut self, program: &Program) -> Flow {
         let state = &program.states[self.at.index()];
         let Op::Task(task) = &state.op else {
             return Flow::Error(self.runtime("internal error: not a Task state"));
@@ -756,7 +757,7 @@ impl Execution {
         let ctx = self.context(state, true);
         let effective = match self.effective_input(state, &ctx) {
             Ok(v) => v,
-            Err(e) => return self.handle_error(e),
+            Err(e) => return self.handle_error(program, e),
         };
         let seconds = |n: &Option<Num>, field: &str| -> Result<Option<u64>, ExecError> {
             match n {
@@ -799,11 +800,10 @@ impl Execution {
                     r
                 }
                 Err(msg) => {
-                    return self.handle_error(ExecError::new(
-                        "States.Runtime",
-                        Some(msg),
-                        ErrorClass::Fatal,
-                    ))
+                    return self.handle_error(
+                        program,
+                        ExecError::new("States.Runtime", Some(msg), ErrorClass::Fatal),
+                    )
                 }
             },
             _ => (CallTarget::Site(task.site), effective),
@@ -818,8 +818,7 @@ impl Execution {
         })
     }
 
-    fn task_done(&mut self, outcome: TaskOutcome, now_ms: i64) -> Flow {
-        let program = Arc::clone(&self.program);
+    fn task_done(&mut self, program: &Program, outcome: TaskOutcome, now_ms: i64) -> Flow {
         let state = &program.states[self.at.index()];
         let Op::Task(task) = &state.op else {
             return Flow::Error(self.runtime("internal error: not a Task state"));
@@ -827,18 +826,20 @@ impl Execution {
         let compact = task.integration == Integration::LambdaInvoke;
         let result = match outcome {
             TaskOutcome::Ok(v) => v,
-            TaskOutcome::Err(e) => return self.task_failed(&e, compact, now_ms),
+            TaskOutcome::Err(e) => return self.task_failed(program, &e, compact, now_ms),
             TaskOutcome::TimedOut => {
-                return self.handle_error_at(ExecError::new("States.Timeout", None, ErrorClass::Task), now_ms)
+                return self.handle_error_at(program, ExecError::new("States.Timeout", None, ErrorClass::Task), now_ms)
             }
             TaskOutcome::HeartbeatTimedOut => {
                 return self.handle_error_at(
+                    program,
                     ExecError::new("States.HeartbeatTimeout", None, ErrorClass::Task),
                     now_ms,
                 )
             }
             TaskOutcome::FunctionNotFound(name) => {
                 return self.handle_error_at(
+                    program,
                     ExecError::new(
                         "Lambda.ResourceNotFoundException",
                         Some(format!(
@@ -867,7 +868,7 @@ impl Execution {
                 )),
                 ErrorClass::Task,
             );
-            return self.handle_error_at(e, now_ms);
+            return self.handle_error_at(program, e, now_ms);
         }
         // The invoke envelope adds headers and metadata: well under 2 KiB.
         let mut result_bound = result_bytes.map(|b| if compact { 2 * b + 2048 } else { b });
@@ -897,30 +898,35 @@ impl Execution {
                 self.event_id += 1; // TaskStateExited
                 self.leave(out)
             }
-            Err(e) => self.handle_error_at(e, now_ms),
+            Err(e) => self.handle_error_at(program, e, now_ms),
         }
     }
 
     #[cold]
-    fn task_failed(&mut self, e: &TaskError, compact: bool, now_ms: i64) -> Flow {
+    fn task_failed(
+        &mut self,
+        program: &Program,
+        e: &TaskError,
+        compact: bool,
+        now_ms: i64,
+    ) -> Flow {
         let err = ExecError::new(
             e.name().clone(),
             e.rendered_cause(compact),
             ErrorClass::Task,
         );
-        self.handle_error_at(err, now_ms)
+        self.handle_error_at(program, err, now_ms)
     }
 
-    fn handle_error(&mut self, e: ExecError) -> Flow {
-        self.handle_error_at(e, self.entered_ms)
+    fn handle_error(&mut self, program: &Program, e: ExecError) -> Flow {
+        self.handle_error_at(program, e, self.entered_ms)
     }
 
     /// Retry, then Catch, then fail (RET-2, CAT-2).
-    fn handle_error_at(&mut self, e: ExecError, now_ms: i64) -> Flow {
+    fn handle_error_at(&mut self, program: &Program, e: ExecError, now_ms: i64) -> Flow {
         if e.class() == ErrorClass::Fatal {
             return Flow::Error(e);
         }
-        let program = Arc::clone(&self.program);
         let state = &program.states[self.at.index()];
         if let Some((i, r)) = state
             .io
