@@ -2,8 +2,25 @@
 #![allow(dead_code)]
 
 use aslx::vm::{Execution, Step, TaskOutcome};
-use aslx::{json, HandlerResult, Handlers, Machine, Outcome, TaskError, Value};
+use aslx::{HandlerResult, Machine, Outcome, Value};
 use std::path::PathBuf;
+
+#[path = "../load/handlers.rs"]
+mod handlers;
+/// The bench handlers of `../shared/bench/README.md`: identity, add, fail (shared with
+/// `aslx-load`).
+pub use handlers::handlers;
+
+/// The shared bench machines, in the order of `../shared/bench/README.md`.
+pub const MACHINES: [&str; 7] = [
+    "pass1",
+    "pipeline5",
+    "choice_loop",
+    "map10",
+    "parallel3",
+    "task3",
+    "catch_fail",
+];
 
 pub fn machines_dir() -> PathBuf {
     std::env::var_os("ASLX_BENCH_MACHINES")
@@ -19,26 +36,6 @@ pub fn machine(name: &str) -> (String, Value) {
     let def = std::fs::read_to_string(dir.join(format!("{name}.asl.json"))).expect("definition");
     let input = std::fs::read_to_string(dir.join(format!("{name}.input.json"))).expect("input");
     (def, aslx::parse_json(&input).expect("input JSON"))
-}
-
-/// The bench handlers of `../shared/bench/README.md`: identity, add, fail.
-pub fn handlers() -> Handlers {
-    let mut h = Handlers::new();
-    h.function("identity", Ok);
-    h.function("add", |v: Value| {
-        let a = v.get("a").and_then(Value::as_f64).unwrap_or(0.0);
-        let b = v.get("b").and_then(Value::as_f64).unwrap_or(0.0);
-        let sum = a + b;
-        Ok(if sum.fract() == 0.0 && sum.abs() < 9e15 {
-            json!({"sum": sum as i64})
-        } else {
-            json!({"sum": sum})
-        })
-    });
-    h.function("fail", |_| {
-        Err(TaskError::new("CustomError", "custom failure"))
-    });
-    h
 }
 
 /// Drives an execution whose handlers answer at once and which never sleeps.

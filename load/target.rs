@@ -1,0 +1,121 @@
+//! What the generator drives: the engine in this process, or `aslx serve` over HTTP.
+//!
+//! Two ways to run an execution:
+//!
+//! - [`Client::call`]: a future that resolves when the target answers — the execution's end
+//!   for a sync start, the acceptance for an async start over HTTP (an express execution's end
+//!   cannot be observed over the API). The generator awaits it on a lane task.
+//! - [`Spawner::spawn`]: start an execution and be told when it ends ([`Done`]), without
+//!   waiting for it — in-process async mode, where the completion is observable. This is "fire
+//!   and count": one spawned task per execution, no join.
+//!
+//! To drive the `Engine` instead of a bare [`Machine`], only [`InProc`] changes: `call` becomes
+//! the engine's sync start and `spawn` its async start with a completion callback.
+
+use crate::Mode;
+use aslx::{Machine, Status, Value};
+use std::cell::OnceCell;
+use std::future::Future;
+
+/// Something that answers executions, one client per lane.
+pub trait Target: Send + Sync + 'static {
+    /// One lane's handle on the target (over HTTP: one keep-alive connection).
+    type Client: Client;
+
+    /// A new client.
+    fn client(&'static self) -> impl Future<Output = Result<Self::Client, String>> + Send;
+
+    /// The target's in-process spawner, when it can start executions and report their end.
+    fn spawner(&'static self) -> Option<&'static InProc> {
+        None
+    }
+}
+
+/// Runs executions one at a time.
+pub trait Client: Send + 'static {
+    /// Runs (sync) or starts (async) one execution; `Ok(true)` when it succeeded.
+    fn call(&mut self) -> impl Future<Output = Result<bool, String>> + Send;
+}
+
+/// Told when a fired execution ends.
+pub trait Done: Send + 'static {
+    /// The execution ended; `ok` when it SUCCEEDED.
+    fn done(self, ok: bool);
+}
+
+/// Starts executions without waiting for them.
+pub trait Spawner: Send + Sync + 'static {
+    /// Starts one execution; `done` is called on whichever thread finishes it.
+    fn spawn<D: Done>(&'static self, done: D);
+}
+
+/// The engine in this process: a [`Machine`] run on the generator's tokio runtime.
+pub struct InProc {
+    machine: Machine,
+    /// The input as JSON text; each thread parses its own copy once (see [`InProc::input`]).
+    input_text: String,
+    mode: Mode,
+}
+
+thread_local! {
+    /// This thread's copy of the input.
+    static INPUT: OnceCell<Value> = const { OnceCell::new() };
+}
+
+impl InProc {
+    /// `input_text` must be valid JSON (checked by the caller).
+    pub fn new(machine: Machine, input_text: String, mode: Mode) -> InProc {
+        InProc {
+            machine,
+            input_text,
+            mode,
+        }
+    }
+
+    /// The input for one execution: a clone of this thread's own parsed copy.
+    ///
+    /// PERF: one shared `Value` would put its reference count on a cache line that every core
+    /// writes twice per execution (clone, drop); a copy per thread keeps that traffic local,
+    /// as a server parsing each request's own input would.
+    #[inline]
+    fn input(&self) -> Value {
+        INPUT.with(|c| {
+            c.get_or_init(|| {
+                aslx::parse_json(&self.input_text).expect("input was checked at start-up")
+            })
+            .clone()
+        })
+    }
+
+    async fn run(&self) -> bool {
+        self.machine.run(self.input()).await.status == Status::Succeeded
+    }
+}
+
+impl Target for InProc {
+    type Client = InProcClient;
+
+    async fn client(&'static self) -> Result<InProcClient, String> {
+        Ok(InProcClient(self))
+    }
+
+    fn spawner(&'static self) -> Option<&'static InProc> {
+        (self.mode == Mode::Async).then_some(self)
+    }
+}
+
+/// A lane of the in-process target: runs each execution to its end on the lane's own task.
+pub struct InProcClient(&'static InProc);
+
+impl Client for InProcClient {
+    async fn call(&mut self) -> Result<bool, String> {
+        Ok(self.0.run().await)
+    }
+}
+
+impl Spawner for InProc {
+    #[inline]
+    fn spawn<D: Done>(&'static self, done: D) {
+        tokio::spawn(async move { done.done(self.run().await) });
+    }
+}
