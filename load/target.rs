@@ -114,8 +114,13 @@ impl Client for InProcClient {
 }
 
 impl Spawner for InProc {
+    /// PERF: the execution's future (about 1.2 KiB today: the `Execution`, its info, the
+    /// driver and timeout state) is boxed once, so the task tokio allocates holds a pointer.
+    /// Unboxed, tokio copies the whole future about six times per spawn (into the task cell,
+    /// the owned-task list, each stage change): 1,600 of the 7,100 instructions of a pass1
+    /// execution under callgrind.
     #[inline]
     fn spawn<D: Done>(&'static self, done: D) {
-        tokio::spawn(async move { done.done(self.run().await) });
+        tokio::spawn(Box::pin(async move { done.done(self.run().await) }));
     }
 }
