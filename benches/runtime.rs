@@ -4,8 +4,8 @@
 //!
 //! - `sync`: one caller task per worker runs its share of the batch, each execution to its
 //!   end on the caller's task (StartSyncExecution in-process).
-//! - `async`: every execution is spawned as its own task and joined (StartExecution, with the
-//!   end observed).
+//! - `async`: every execution is spawned as its own task (its future boxed, as `aslx-load`
+//!   does) and joined (StartExecution, with the end observed).
 //!
 //! `runtime/empty_task/async` spawns and joins empty tasks the same way: the ceiling of one
 //! task per execution on this machine.
@@ -86,7 +86,9 @@ fn bench(c: &mut Criterion) {
                     let tasks: Vec<_> = (0..BATCH)
                         .map(|_| {
                             let (m, input) = (Arc::clone(&m), input.clone());
-                            tokio::spawn(async move { m.run(input).await.status })
+                            // Boxed as aslx-load does: tokio would otherwise copy the
+                            // 1.2 KiB execution future several times per spawn.
+                            tokio::spawn(Box::pin(async move { m.run(input).await.status }))
                         })
                         .collect();
                     for t in tasks {

@@ -1,11 +1,15 @@
 //! Counting and timing executions without slowing them down.
 //!
-//! Every thread that completes executions records into its own [`Shard`]: a latency
-//! histogram behind a mutex that only that thread takes while the run lasts (uncontended: one
-//! atomic swap each way), and counters that only that thread writes (plain relaxed stores, no
-//! read-modify-write). The progress line reads the counters; the summary merges the
-//! histograms once the run is over. Nothing is shared between threads on the hot path, so two
+//! Every thread that completes executions records into its own [`Shard`]: latency buckets laid
+//! out exactly as an [`hdrhistogram::Histogram`] of 3 significant digits lays them out, and
+//! counters, all written only by that thread (relaxed load and store: no lock, no
+//! read-modify-write instruction). The progress line reads the counters; the summary folds
+//! every shard's buckets into one `Histogram` once the run is over, losslessly (each bucket's
+//! count lands in the same bucket). Nothing is shared between threads on the hot path, so two
 //! cores completing millions of executions per second never fight over a cache line.
+//!
+//! PERF: recording costs about 20 instructions; through a `Mutex<Histogram>` per thread it was
+//! about 150 (callgrind, pass1 sync).
 //!
 //! Which thread completes an execution does not matter: an in-process execution may finish on
 //! any worker of the runtime (or, later, on the engine's own threads) and records there.
@@ -13,7 +17,7 @@
 use hdrhistogram::Histogram;
 use std::cell::OnceCell;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Largest latency the histograms hold: ten minutes, past the five-minute express cap.
@@ -28,10 +32,39 @@ pub struct Window {
     pub end: Instant,
 }
 
+/// `log2` of half the sub-buckets of a bucket: 2048 sub-buckets give 3 significant digits.
+const HALF_MAGNITUDE: u32 = 10;
+/// Sub-buckets per bucket.
+const SUB_BUCKETS: u64 = 1 << (HALF_MAGNITUDE + 1);
+/// Slots for values up to [`MAX_LATENCY_NS`] (< 2^40).
+const SLOTS: usize = ((40 - HALF_MAGNITUDE as usize) + 1) << HALF_MAGNITUDE;
+
+/// The slot of `v` (1 ..= [`MAX_LATENCY_NS`]), as `hdrhistogram` computes its index for a
+/// histogram with lowest value 1 and 3 significant digits.
+#[inline]
+fn slot(v: u64) -> usize {
+    let bucket = 64 - (v | (SUB_BUCKETS - 1)).leading_zeros() - (HALF_MAGNITUDE + 1);
+    let sub = (v >> bucket) as usize;
+    ((bucket as usize + 1) << HALF_MAGNITUDE) + sub - (1 << HALF_MAGNITUDE)
+}
+
+/// The lowest value that falls in slot `i`.
+fn slot_value(i: usize) -> u64 {
+    let half = 1usize << HALF_MAGNITUDE;
+    let mut bucket = (i >> HALF_MAGNITUDE) as i64 - 1;
+    let mut sub = (i & (half - 1)) + half;
+    if bucket < 0 {
+        sub -= half;
+        bucket = 0;
+    }
+    (sub as u64) << bucket
+}
+
 /// One thread's share of the figures.
 struct Shard {
-    /// Latencies in nanoseconds of executions completed inside the window.
-    hist: Mutex<Histogram<u64>>,
+    /// Counts of latencies (nanoseconds) of executions completed inside the window, by
+    /// [`slot`].
+    buckets: Box<[AtomicU64]>,
     /// Executions completed inside the window (successful or not).
     measured: AtomicU64,
     /// Of those, the ones that failed (status other than SUCCEEDED, or a transport error).
@@ -51,33 +84,32 @@ fn bump(c: &AtomicU64, n: u64) {
 }
 
 /// Every shard, so that the progress line and the summary can read them.
-fn registry() -> &'static Mutex<Vec<Arc<Shard>>> {
-    static SHARDS: OnceLock<Mutex<Vec<Arc<Shard>>>> = OnceLock::new();
+fn registry() -> &'static Mutex<Vec<&'static Shard>> {
+    static SHARDS: OnceLock<Mutex<Vec<&'static Shard>>> = OnceLock::new();
     SHARDS.get_or_init(|| Mutex::new(Vec::new()))
 }
 
 thread_local! {
-    static LOCAL: OnceCell<Arc<Shard>> = const { OnceCell::new() };
+    static LOCAL: OnceCell<&'static Shard> = const { OnceCell::new() };
 }
 
+#[inline]
 fn with_shard<R>(f: impl FnOnce(&Shard) -> R) -> R {
     LOCAL.with(|cell| {
         let shard = cell.get_or_init(|| {
-            let shard = Arc::new(Shard {
-                hist: Mutex::new(
-                    Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3)
-                        .expect("static histogram bounds are valid"),
-                ),
+            // One per thread, for the life of the process.
+            let shard: &'static Shard = Box::leak(Box::new(Shard {
+                buckets: (0..SLOTS).map(|_| AtomicU64::new(0)).collect(),
                 measured: AtomicU64::new(0),
                 failed: AtomicU64::new(0),
                 completed: AtomicU64::new(0),
                 started: AtomicU64::new(0),
                 refused: AtomicU64::new(0),
-            });
+            }));
             registry()
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(Arc::clone(&shard));
+                .push(shard);
             shard
         });
         f(shard)
@@ -117,10 +149,7 @@ pub fn record(start: Instant, now: Instant, ok: bool) {
                 bump(&s.failed, 1);
             }
             let ns = now.saturating_duration_since(start).as_nanos() as u64;
-            s.hist
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .saturating_record(ns.clamp(1, MAX_LATENCY_NS));
+            bump(&s.buckets[slot(ns.clamp(1, MAX_LATENCY_NS))], 1);
         }
     })
 }
@@ -174,9 +203,12 @@ pub fn merged() -> Histogram<u64> {
     let mut all = Histogram::new_with_bounds(1, MAX_LATENCY_NS, 3)
         .expect("static histogram bounds are valid");
     for s in shards.iter() {
-        let h = s.hist.lock().unwrap_or_else(|e| e.into_inner());
-        // Same bounds on both sides: adding cannot fail.
-        let _ = all.add(&*h);
+        for (i, b) in s.buckets.iter().enumerate() {
+            let n = b.load(Relaxed);
+            if n > 0 {
+                all.saturating_record_n(slot_value(i), n);
+            }
+        }
     }
     all
 }
@@ -184,4 +216,32 @@ pub fn merged() -> Histogram<u64> {
 /// Nanoseconds as microseconds.
 pub fn us(ns: u64) -> f64 {
     Duration::from_nanos(ns).as_secs_f64() * 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The slots are hdrhistogram's buckets: folding a slot's lowest value back into a
+    /// histogram lands in the bucket the original value went to.
+    #[test]
+    fn slots_match_hdrhistogram_buckets() {
+        let h = Histogram::<u64>::new_with_bounds(1, MAX_LATENCY_NS, 3).unwrap();
+        let mut v = 1u64;
+        while v <= MAX_LATENCY_NS {
+            for x in [v, v + v / 3, v + v / 2, v * 2 - 1] {
+                let x = x.min(MAX_LATENCY_NS);
+                let i = slot(x);
+                assert!(i < SLOTS, "{x}");
+                let lo = slot_value(i);
+                assert!(h.equivalent(lo, x), "{x}: slot {i} starts at {lo}");
+                assert_eq!(h.lowest_equivalent(x), lo, "{x}");
+            }
+            v = v * 2;
+        }
+        assert_eq!(slot_value(slot(1)), 1);
+        assert_eq!(slot_value(slot(2047)), 2047);
+        assert_eq!(slot_value(slot(2048)), 2048);
+        assert_eq!(slot_value(slot(4097)), 4096);
+    }
 }
