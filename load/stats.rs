@@ -237,7 +237,7 @@ mod tests {
                 assert!(h.equivalent(lo, x), "{x}: slot {i} starts at {lo}");
                 assert_eq!(h.lowest_equivalent(x), lo, "{x}");
             }
-            v = v * 2;
+            v *= 2;
         }
         assert_eq!(slot_value(slot(1)), 1);
         assert_eq!(slot_value(slot(2047)), 2047);
