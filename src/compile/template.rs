@@ -127,7 +127,10 @@ fn measure(n: &Node, bytes: &mut usize, paths: &mut usize, unbounded: &mut bool)
             }
         }
         Node::Expr(e) => match &e.0 {
-            Expr::Path(p) if !p.text().starts_with("$$") => *paths += 1,
+            // A variable can be larger than the input: no bound.
+            Expr::Path(p) if p.variable_name().is_none() && !p.text().starts_with("$$") => {
+                *paths += 1
+            }
             _ => *unbounded = true,
         },
     }
