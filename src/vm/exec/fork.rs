@@ -127,7 +127,11 @@ impl Execution {
             limit,
             sequential: !scope_waits || limit <= 1 || total <= 1,
             current: None,
-            frame: self.vars.frame(),
+            // A distributed Map's child workflows see no outer variables.
+            frame: match &state.op {
+                Op::Map(m) if m.distributed => None,
+                _ => self.vars.frame(),
+            },
             tolerance,
             input_bound,
         };
@@ -244,12 +248,14 @@ impl Execution {
                 match (int_value(&v), float_value(&v), percentage) {
                     (Some(i), _, _) => i as f64,
                     (None, Some(f), true) => f,
-                    _ => return Err(self.runtime(format_args!(
+                    _ => {
+                        return Err(self.runtime(format_args!(
                         "The {field}Path field refers to value \"{}\" which is not a valid {}: {}",
                         raw_text(&v),
                         if percentage { "float" } else { "integer" },
                         p.text()
-                    ))),
+                    )))
+                    }
                 }
             }
         };
@@ -294,20 +300,23 @@ impl Execution {
         let max_bytes = limit(&b.max_bytes, "MaxInputBytesPerBatch")?.filter(|n| *n > 0);
         let items = items.as_array().map(|a| &a[..]).unwrap_or_default();
         let mut bounds = vec![0];
+        // Items in the batch so far, and the bytes of their JSON array (`[a,b]`).
         let (mut count, mut bytes) = (0u64, 2usize);
         for (i, item) in items.iter().enumerate() {
             let size = max_bytes.map_or(0, |_| {
-                serialized_len_at_most(item, usize::MAX).unwrap_or(usize::MAX) + 1
+                serialized_len_at_most(item, usize::MAX).unwrap_or(usize::MAX)
             });
+            let comma = usize::from(count > 0);
             let full = max_items.is_some_and(|m| count >= m)
-                || max_bytes.is_some_and(|m| count > 0 && bytes.saturating_add(size) > m as usize);
+                || max_bytes
+                    .is_some_and(|m| count > 0 && bytes.saturating_add(comma + size) > m as usize);
             if full {
                 bounds.push(i);
                 count = 0;
                 bytes = 2;
             }
+            bytes = bytes.saturating_add(usize::from(count > 0) + size);
             count += 1;
-            bytes = bytes.saturating_add(size);
         }
         if !items.is_empty() {
             bounds.push(items.len());
