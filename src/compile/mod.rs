@@ -77,7 +77,9 @@ pub fn compile(sm: &StateMachine) -> Result<Program, CompileError> {
         .into_iter()
         .map(|s| s.ok_or_else(|| CompileError::new("", "internal error: state not compiled")))
         .collect::<Result<Vec<_>, _>>()?;
+    let uses_context = states.iter().any(|s| s.io.uses_context);
     Ok(Program {
+        uses_context,
         states: states.into_boxed_slice(),
         scopes: c.scopes.into_boxed_slice(),
         start,

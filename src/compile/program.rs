@@ -65,6 +65,9 @@ pub struct Program {
     pub(crate) tasks: Box<[TaskSite]>,
     /// `true` when some state can wait (Task, Wait): the runtime may otherwise run inline.
     pub(crate) can_wait: bool,
+    /// `true` when some state reads the Context object: only then does an execution keep
+    /// its input for `$$.Execution.Input`.
+    pub(crate) uses_context: bool,
 }
 
 const _: () = {

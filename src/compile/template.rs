@@ -184,7 +184,7 @@ fn eval(n: &Node, env: &Env<'_>) -> Result<Value, TemplateError> {
             let mut m = Map::with_capacity(fields.len());
             for (k, f) in fields.iter() {
                 // Validation refused templates whose keys collide after renaming.
-                m.insert(k.clone(), eval(f, env)?);
+                m.push_unique(k.clone(), eval(f, env)?);
             }
             Ok(Value::Object(Arc::new(m)))
         }

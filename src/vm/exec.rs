@@ -200,10 +200,16 @@ impl Execution {
     fn start(program: Arc<Program>, info: Arc<ExecutionInfo>, input: Value) -> Execution {
         let input_bytes = serialized_len_at_most(&input, usize::MAX).unwrap_or(usize::MAX);
         let at = program.start;
+        // PERF: a second reference to the input would make the first ResultPath copy it.
+        let exec_input = if program.uses_context {
+            input.clone()
+        } else {
+            Value::Null
+        };
         Execution {
             program,
             info,
-            exec_input: input.clone(),
+            exec_input,
             at,
             input,
             phase: Phase::Enter,
@@ -410,10 +416,20 @@ impl Execution {
             } => {
                 let ctx = self.context(state, false);
                 let flow = (|| {
-                    let effective = self.effective_input(state, &ctx)?;
                     let (result, bound) = match result {
-                        Some(r) => (r.clone(), Some(*result_bytes)),
+                        Some(r) => {
+                            // The effective input is not the result, but evaluating it can
+                            // still fail (a path that finds nothing). It is dropped before
+                            // ResultPath writes into the input, which then needs no copy.
+                            if !matches!(state.io.input_path, Select::All)
+                                || state.io.parameters.is_some()
+                            {
+                                self.effective_input(state, &ctx)?;
+                            }
+                            (r.clone(), Some(*result_bytes))
+                        }
                         None => {
+                            let effective = self.effective_input(state, &ctx)?;
                             let b = self.effective_bound(state);
                             (effective, b)
                         }
@@ -655,19 +671,25 @@ impl Execution {
         }
     }
 
-    fn merge(&self, m: &Merge, result: Value) -> Result<Value, ExecError> {
+    /// ResultPath (IO-6). Writing into the raw input consumes it: the state is done with it,
+    /// and holding no second reference lets the write happen in place instead of copying the
+    /// containers on the path. A failed write leaves the input as it was.
+    fn merge(&mut self, m: &Merge, result: Value) -> Result<Value, ExecError> {
         match m {
             Merge::Replace => Ok(result),
             Merge::Discard => Ok(self.input.clone()),
             Merge::Path(p) => {
-                let mut target = self.input.clone();
+                let mut target = std::mem::take(&mut self.input);
                 match p.set(&mut target, result) {
                     Ok(()) => Ok(target),
-                    Err(e) => Err(ExecError::new(
-                        "States.ResultPathMatchFailure",
-                        Some(e.cause(&self.input)),
-                        ErrorClass::State,
-                    )),
+                    Err(e) => {
+                        self.input = target;
+                        Err(ExecError::new(
+                            "States.ResultPathMatchFailure",
+                            Some(e.cause(&self.input)),
+                            ErrorClass::State,
+                        ))
+                    }
                 }
             }
         }

@@ -298,7 +298,7 @@ impl Execution {
         };
         let max_items = limit(&b.max_items, "MaxItemsPerBatch")?.filter(|n| *n > 0);
         let max_bytes = limit(&b.max_bytes, "MaxInputBytesPerBatch")?.filter(|n| *n > 0);
-        let items = items.as_array().map(|a| &a[..]).unwrap_or_default();
+        let items = items.as_array().unwrap_or_default();
         let mut bounds = vec![0];
         // Items in the batch so far, and the bytes of their JSON array (`[a,b]`).
         let (mut count, mut bytes) = (0u64, 2usize);
@@ -338,7 +338,7 @@ impl Execution {
                 let Op::Map(m) = &state.op else {
                     return Err(self.runtime("internal error: not a Map state"));
                 };
-                let items = items.as_array().map(|a| &a[..]).unwrap_or_default();
+                let items = items.as_array().unwrap_or_default();
                 let select = |index: usize| -> Result<Value, ExecError> {
                     let item = &items[index];
                     let Some(t) = &m.item_selector else {
