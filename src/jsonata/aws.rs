@@ -102,7 +102,6 @@ fn range(args: &[Option<Json>]) -> Result<Option<Json>, Error> {
 }
 
 fn hash(args: &[Option<Json>]) -> Result<Option<Json>, Error> {
-    use sha2::Digest;
     let Some(value) = &args[0] else {
         return Ok(None);
     };
@@ -111,22 +110,13 @@ fn hash(args: &[Option<Json>]) -> Result<Option<Json>, Error> {
         other => from_json(other).to_json(),
     };
     let algorithm = args[1].as_ref().and_then(Json::as_str).unwrap_or_default();
-    let bytes = text.as_bytes();
-    let digest: Vec<u8> = match algorithm {
-        "MD5" => md5::Md5::digest(bytes).to_vec(),
-        "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
-        "SHA-256" => sha2::Sha256::digest(bytes).to_vec(),
-        "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
-        "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
-        other => {
-            return Err(fail(format!(
-                "The hash algorithm of $hash must be one of MD5, SHA-1, SHA-256, SHA-384, \
-                 SHA-512, but was '{other}'"
-            )))
-        }
-    };
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(Some(Json::String(hex)))
+    match crate::path::digest_hex(algorithm, text.as_bytes()) {
+        Some(hex) => Ok(Some(Json::String(hex))),
+        None => Err(fail(format!(
+            "The hash algorithm of $hash must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512, \
+             but was '{algorithm}'"
+        ))),
+    }
 }
 
 fn random(args: &[Option<Json>]) -> Result<Option<Json>, Error> {

@@ -395,3 +395,139 @@ fn expression_is_send_sync_and_shared() {
         assert_eq!(h.join().unwrap(), Some(json!(i as i64 * 2)));
     }
 }
+
+#[test]
+fn cut_bindings_give_the_same_results_as_whole_ones() {
+    let input = json!({
+        "a": {"b": {"c": 1, "d": [1, 2, {"e": 3}]}, "f": "x"},
+        "items": [{"k": "p", "v": 1, "w": {"z": 9}}, {"k": "q", "v": 2, "w": {"z": 8}}],
+        "n": 5,
+        "s": "text"
+    });
+    let context = json!({"Execution": {"Id": "id-1", "Input": {"q": 1}}, "State": {"Name": "S"}});
+    let vars: Map = [
+        ("v".into(), input.clone()),
+        ("w".into(), json!([{"a": 1}, {"a": [2, 3]}])),
+    ]
+    .into_iter()
+    .collect();
+    let b = StatesBindings {
+        input: Some(&input),
+        context: Some(&context),
+        variables: Some(&vars),
+        ..Default::default()
+    };
+    let limits = Limits::default();
+    for src in [
+        "$states.input.a.b.c",
+        "$states.input.a.b.%.f",
+        "$states.input.items[v > 1].w.z",
+        "$states.input.items.{k: v}",
+        "$states.input.items#$i.($i & k)",
+        "$states.input.items@$it.$it.w",
+        "$states.input.a.*",
+        "$states.input.**.e",
+        "$keys($states.input)",
+        "$lookup($states.input.a, 'f')",
+        "$each($states.input.a.b, function($v, $k){$k})",
+        "$sift($states.input, function($v){$v = 5})",
+        "$string($states.input.a)",
+        "$states.input ~> |a.b|{'c': 2}|",
+        "$merge([$states.input.a.b, {'x': 1}])",
+        "($s := $states.input; $s.a.f & $s.n)",
+        "($f := function($o){$o.a.b.d}; $f($states.input))",
+        "$map($states.input.items, function($i){$i.w})",
+        "$states.context.Execution.Input.q & $states.context.State.Name",
+        "$states",
+        "$keys($states)",
+        "$v.a.b.d[2].e",
+        "$v.items^(>v).k",
+        "$w.a",
+        "$w[1].a[0]",
+        "$states.input.items{k: $sum(v)}",
+        "$spread($states.input.a.b)",
+        "$states.input.a.b.d[$ = 2]",
+    ] {
+        let cut = Compiled::new(src).unwrap().run(None, &b, &limits);
+        let whole = Compiled::uncut(src).run(None, &b, &limits);
+        assert_eq!(cut, whole, "{src}");
+        assert!(matches!(whole, Ok(Some(_))), "{src}: {whole:?}");
+    }
+}
+
+#[test]
+fn direct_path_equals_engine() {
+    let input = json!({
+        "a": {"b": [5], "c": [[1, 2]], "d": [], "e": {"f": [1, [2.0]]}, "g": 2.5, "h": 3.0},
+        "big": 9007199254740993i64,
+        "floats": {"x": [1.0, 2.0, {"y": -0.0}], "z": "s"},
+        "arr": [{"k": 1}, {"k": 2}],
+        "s": "text",
+        "n": null
+    });
+    let vars: Map = [
+        ("v".into(), input.clone()),
+        ("one".into(), json!([5])),
+        ("f".into(), json!(1.0)),
+        ("count".into(), json!(3)),
+    ]
+    .into_iter()
+    .collect();
+    let b = StatesBindings {
+        input: Some(&input),
+        variables: Some(&vars),
+        ..Default::default()
+    };
+    let limits = Limits::default();
+    for src in [
+        "$states.input",
+        "$states.input.a",
+        "$states.input.a.b",
+        "$states.input.a.c",
+        "$states.input.a.d",
+        "$states.input.a.e.f",
+        "$states.input.a.g",
+        "$states.input.a.h",
+        "$states.input.big",
+        "$states.input.floats",
+        "$states.input.s",
+        "$states.input.n",
+        "$v.a.e",
+        "$one",
+        "$f",
+        "$count",
+        "$v",
+    ] {
+        let c = Compiled::new(src).unwrap();
+        assert!(c.direct.is_some(), "{src} should take the direct path");
+        let direct = c.direct(&b);
+        let engine = c.run(None, &b, &limits).unwrap();
+        assert!(direct.is_some(), "{src}");
+        // Same values, and the same text (integers stay integers).
+        assert_eq!(direct, engine, "{src}");
+        assert_eq!(
+            direct.map(|v| v.to_json()),
+            engine.map(|v| v.to_json()),
+            "{src}"
+        );
+    }
+    // Not direct: decorated steps, arrays on the way, missing values.
+    for src in [
+        "$states.input.arr.k",
+        "$states.input.missing",
+        "$nope",
+        "$states.input.s.x",
+    ] {
+        let c = Compiled::new(src).unwrap();
+        assert_eq!(c.direct(&b), None, "{src}");
+    }
+    for src in [
+        "$states.input.a[0]",
+        "$states.input.a.b[]",
+        "$",
+        "$$",
+        "$states.input.(a)",
+    ] {
+        assert!(Compiled::new(src).unwrap().direct.is_none(), "{src}");
+    }
+}
