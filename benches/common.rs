@@ -44,6 +44,7 @@ pub fn run_inline(m: &Machine, exec: &mut Execution) -> Outcome {
         match exec.step(0) {
             Step::Done(o) => return o,
             Step::Yield => {}
+            Step::Fork => exec.run_fork_inline(),
             Step::Sleep { .. } => panic!("bench machines do not sleep"),
             Step::Call(call) => {
                 let outcome = match m.handler(&call.target).map(|h| h.call(call.input)) {

@@ -15,6 +15,7 @@
 //!
 //! - [`asl`]: JSON → typed model, with every AWS diagnostic (`SCHEMA_VALIDATION_FAILED`, ...).
 //! - [`path`]: JSONPath, ResultPath writing and the `States.*` intrinsic functions.
+//! - [`jsonata`]: JSONata expressions as Step Functions runs them (`{% ... %}` fields).
 //! - [`compile`]: model → [`compile::Program`]: states by index, paths and templates parsed once.
 //! - [`vm`]: one execution, stepped synchronously; says when it needs a handler or a timer.
 //! - [`runtime`]: handlers, linking and the tokio driver.
@@ -52,6 +53,7 @@
 
 pub mod asl;
 pub mod compile;
+pub mod jsonata;
 pub mod path;
 pub mod runtime;
 pub mod value;

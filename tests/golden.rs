@@ -35,7 +35,15 @@ fn bench_machine(name: &str) -> String {
 
 #[test]
 fn program_dumps_of_bench_machines() {
-    for name in ["pass1", "pipeline5", "task3", "choice_loop", "catch_fail"] {
+    for name in [
+        "pass1",
+        "pipeline5",
+        "task3",
+        "choice_loop",
+        "catch_fail",
+        "map10",
+        "parallel3",
+    ] {
         let model = parse_definition(&bench_machine(name), MachineType::Express).unwrap();
         let program = compile(&model).unwrap();
         golden(&format!("{name}.dump.txt"), &dump(&program));

@@ -10,6 +10,62 @@ use std::collections::{HashMap, HashSet};
 pub(crate) fn validate(p: &mut Parser, m: &StateMachine) {
     let mut seen = HashSet::new();
     check_scope(p, &m.scope, &mut seen);
+    check_variable_scopes(p, &m.scope, &[]);
+}
+
+/// VAR-8: a Parallel branch or Map iteration may read the variables of the scopes around it,
+/// but must not assign one of their names.
+fn check_variable_scopes(p: &mut Parser, scope: &Scope, outer: &[String]) {
+    let assigned_here = |s: &super::model::State| -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut add = |v: &Option<crate::value::Value>, loc: String| {
+            if let Some(o) = v.as_ref().and_then(|v| v.as_object()) {
+                for k in o.keys() {
+                    let name = k.strip_suffix(".$").unwrap_or(k);
+                    out.push((name.to_string(), loc.clone()));
+                }
+            }
+        };
+        add(&s.io.assign, format!("{}/Assign", s.location));
+        for c in &s.io.catch {
+            add(&c.assign, format!("{}/Assign", c.location));
+        }
+        if let StateKind::Choice(c) = &s.kind {
+            for r in &c.choices {
+                add(&r.assign, format!("{}/Assign", r.location));
+            }
+        }
+        out
+    };
+    let mut names: Vec<String> = outer.to_vec();
+    for s in &scope.states {
+        for (name, loc) in assigned_here(s) {
+            if outer.contains(&name) {
+                p.diag(
+                    DiagnosticCode::SchemaValidationFailed,
+                    format!(
+                        "The variable '{name}' is assigned in an outer scope: a Parallel branch or Map iteration can read it but cannot assign it"
+                    ),
+                    Some(loc),
+                );
+            } else if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    for s in &scope.states {
+        match &s.kind {
+            StateKind::Parallel(par) => {
+                for b in &par.branches {
+                    check_variable_scopes(p, b, &names);
+                }
+            }
+            // A distributed Map's iterations see no outer variables at all.
+            StateKind::Map(m) if m.distributed => check_variable_scopes(p, &m.processor, &[]),
+            StateKind::Map(m) => check_variable_scopes(p, &m.processor, &names),
+            _ => {}
+        }
+    }
 }
 
 fn missing_target(p: &mut Parser, target: &str, loc: String) {

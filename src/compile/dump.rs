@@ -25,6 +25,8 @@ pub fn dump(p: &Program) -> String {
             Op::Wait(_) => "Wait",
             Op::Succeed => "Succeed",
             Op::Fail(_) => "Fail",
+            Op::Parallel(_) => "Parallel",
+            Op::Map(_) => "Map",
         };
         let next = match s.next {
             Next::State(id) => format!("next=#{}", id.0),
@@ -60,10 +62,13 @@ pub fn dump(p: &Program) -> String {
                 num(&mut out, "heartbeat", &t.heartbeat);
             }
             Op::Choice(c) => {
-                for (rule, next) in c.rules.iter() {
+                for rule in c.rules.iter() {
                     let mut r = String::new();
-                    pred(&mut r, rule);
-                    let _ = writeln!(out, "    when {r} -> #{}", next.0);
+                    pred(&mut r, &rule.predicate);
+                    let _ = writeln!(out, "    when {r} -> #{}", rule.next.0);
+                    if let Some(a) = &rule.assign {
+                        let _ = writeln!(out, "      assign {}", a.source().to_json());
+                    }
                 }
                 if let Some(d) = c.default {
                     let _ = writeln!(out, "    default -> #{}", d.0);
@@ -90,6 +95,49 @@ pub fn dump(p: &Program) -> String {
                     }
                 }
             }
+            Op::Parallel(par) => {
+                for b in par.branches.iter() {
+                    let _ = writeln!(
+                        out,
+                        "    branch scope{} start=#{}",
+                        b.0,
+                        p.scopes[b.index()].start.0
+                    );
+                }
+            }
+            Op::Map(m) => {
+                let _ = writeln!(
+                    out,
+                    "    map scope{} start=#{}{}",
+                    m.processor.0,
+                    p.scopes[m.processor.index()].start.0,
+                    if m.distributed { " distributed" } else { "" }
+                );
+                if let Some(ip) = &m.items_path {
+                    let _ = writeln!(out, "    items_path {}", ip.text());
+                }
+                if let Some(t) = &m.item_selector {
+                    let _ = writeln!(out, "    item_selector {}", t.source().to_json());
+                }
+                num(&mut out, "max_concurrency", &m.max_concurrency);
+                for (name, t) in [
+                    ("tolerated_count", &m.tolerated_count),
+                    ("tolerated_percentage", &m.tolerated_percentage),
+                ] {
+                    let _ = match t {
+                        None => Ok(()),
+                        Some(Tolerance::Const(c)) => writeln!(out, "    {name} {c}"),
+                        Some(Tolerance::Path(p)) => writeln!(out, "    {name} from {}", p.text()),
+                    };
+                }
+                if let Some(b) = &m.batcher {
+                    num(&mut out, "batch_max_items", &b.max_items);
+                    num(&mut out, "batch_max_bytes", &b.max_bytes);
+                    if let Some(t) = &b.batch_input {
+                        let _ = writeln!(out, "    batch_input {}", t.source().to_json());
+                    }
+                }
+            }
             _ => {}
         }
         if let Some(t) = &io.result_selector {
@@ -103,6 +151,9 @@ pub fn dump(p: &Program) -> String {
             }
         }
         select(&mut out, "output_path", &io.output_path);
+        if let Some(a) = &io.assign {
+            let _ = writeln!(out, "    assign {}", a.source().to_json());
+        }
         for r in io.retry.iter() {
             let _ = writeln!(
                 out,
@@ -128,6 +179,9 @@ pub fn dump(p: &Program) -> String {
                 errors(&c.errors),
                 c.next.0
             );
+            if let Some(a) = &c.assign {
+                let _ = writeln!(out, "      assign {}", a.source().to_json());
+            }
         }
         if io.uses_context {
             out.push_str("    uses_context\n");

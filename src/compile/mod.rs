@@ -1,6 +1,7 @@
 //! Model → [`Program`]: the second stage of the pipeline.
 //!
-//! States of the top-level scope are numbered in definition order; `Next`, `Default`, choice
+//! States of every scope (the top level, then each Parallel branch and Map processor as it is
+//! met) are numbered in definition order into one array; `Next`, `Default`, choice
 //! and catcher targets become [`StateId`]s; paths, templates and Choice rules are compiled;
 //! error-name lists become [`program::ErrorSet`]s; each Task gets a [`TaskId`] slot for the
 //! linker. The compiler trusts the validator: anything it still cannot compile becomes a
@@ -64,22 +65,82 @@ impl std::error::Error for CompileError {}
 ///
 /// A [`CompileError`] for features not supported by this engine yet.
 pub fn compile(sm: &StateMachine) -> Result<Program, CompileError> {
-    let scope = &sm.scope;
-    let ids: HashMap<&str, StateId> = scope
-        .states
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (&*s.name, StateId(i as u32)))
-        .collect();
-    let target = |name: &str, loc: &str| {
-        ids.get(name)
-            .copied()
-            .ok_or_else(|| CompileError::new(loc, format!("no state named {name:?}")))
+    let mut c = Compiler {
+        states: Vec::new(),
+        scopes: Vec::new(),
+        tasks: Vec::new(),
     };
-    let mut tasks = Vec::new();
-    let mut states = Vec::with_capacity(scope.states.len());
-    let mut can_wait = false;
-    for s in &scope.states {
+    let (top, can_wait) = c.scope(&sm.scope)?;
+    let start = c.scopes[top.index()].start;
+    let states = c
+        .states
+        .into_iter()
+        .map(|s| s.ok_or_else(|| CompileError::new("", "internal error: state not compiled")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let uses_context = states.iter().any(|s| s.io.uses_context);
+    Ok(Program {
+        uses_context,
+        states: states.into_boxed_slice(),
+        scopes: c.scopes.into_boxed_slice(),
+        start,
+        timeout_seconds: sm.timeout_seconds,
+        tasks: c.tasks.into_boxed_slice(),
+        can_wait,
+    })
+}
+
+struct Compiler {
+    /// Every scope's states, in one array; `None` while a slot is reserved.
+    states: Vec<Option<State>>,
+    scopes: Vec<ScopeInfo>,
+    tasks: Vec<TaskSite>,
+}
+
+impl Compiler {
+    /// Compiles one scope and, recursively, the scopes nested in it. Returns the scope's id
+    /// and whether anything in it can wait.
+    fn scope(&mut self, scope: &m::Scope) -> Result<(ScopeId, bool), CompileError> {
+        let base = self.states.len();
+        self.states.extend(scope.states.iter().map(|_| None));
+        let id = ScopeId(self.scopes.len() as u32);
+        self.scopes.push(ScopeInfo {
+            start: StateId(base as u32),
+            can_wait: false,
+        });
+        let ids: HashMap<&str, StateId> = scope
+            .states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (&*s.name, StateId((base + i) as u32)))
+            .collect();
+        let target = |name: &str, loc: &str| {
+            ids.get(name)
+                .copied()
+                .ok_or_else(|| CompileError::new(loc, format!("no state named {name:?}")))
+        };
+        let mut can_wait = false;
+        for (i, s) in scope.states.iter().enumerate() {
+            let (state, waits) = self.state(s, &target)?;
+            can_wait |= waits;
+            self.states[base + i] = Some(state);
+        }
+        let start_loc = if scope.location.is_empty() {
+            "/StartAt".to_string()
+        } else {
+            format!("{}/StartAt", scope.location)
+        };
+        self.scopes[id.index()] = ScopeInfo {
+            start: target(&scope.start_at, &start_loc)?,
+            can_wait,
+        };
+        Ok((id, can_wait))
+    }
+
+    fn state(
+        &mut self,
+        s: &m::State,
+        target: &impl Fn(&str, &str) -> Result<StateId, CompileError>,
+    ) -> Result<(State, bool), CompileError> {
         let loc = s.location.as_str();
         if s.query_language == QueryLanguage::Jsonata {
             return Err(CompileError::new(
@@ -87,18 +148,13 @@ pub fn compile(sm: &StateMachine) -> Result<Program, CompileError> {
                 "JSONata states are not supported by this version of aslx",
             ));
         }
-        if s.io.assign.is_some() || s.io.catch.iter().any(|c| c.assign.is_some()) {
-            return Err(CompileError::new(
-                loc,
-                "Assign (workflow variables) is not supported by this version of aslx",
-            ));
-        }
         let next = match &s.transition {
             m::Transition::Next(n) => Next::State(target(n, loc)?),
             m::Transition::End => Next::End,
             m::Transition::None => Next::None,
         };
-        let mut io = compile_io(&s.io, loc, &target)?;
+        let mut io = compile_io(&s.io, loc, target)?;
+        let mut can_wait = false;
         let op = match &s.kind {
             StateKind::Pass { result } => Op::Pass {
                 result: result.clone(),
@@ -118,8 +174,8 @@ pub fn compile(sm: &StateMachine) -> Result<Program, CompileError> {
                     } if service == "lambda" && action == "invoke" => Integration::LambdaInvoke,
                     _ => Integration::Exact,
                 };
-                let site = TaskId(tasks.len() as u32);
-                tasks.push(TaskSite {
+                let site = TaskId(self.tasks.len() as u32);
+                self.tasks.push(TaskSite {
                     resource: t.resource.clone(),
                     state: s.name.clone(),
                     integration: integration.clone(),
@@ -134,10 +190,16 @@ pub fn compile(sm: &StateMachine) -> Result<Program, CompileError> {
             StateKind::Choice(c) => {
                 let mut rules = Vec::with_capacity(c.choices.len());
                 for r in &c.choices {
-                    let p = Predicate::compile(&r.condition)
+                    let predicate = Predicate::compile(&r.condition)
                         .map_err(|e| CompileError::new(&r.location, e))?;
-                    io.uses_context |= p.uses_context();
-                    rules.push((p, target(&r.next, &r.location)?));
+                    io.uses_context |= predicate.uses_context();
+                    let assign = template(&r.assign, &r.location, "Assign")?;
+                    io.uses_context |= assign.as_ref().is_some_and(Template::uses_context);
+                    rules.push(Rule {
+                        predicate,
+                        next: target(&r.next, &r.location)?,
+                        assign,
+                    });
                 }
                 let default = match &c.default {
                     Some(d) => Some(target(d, loc)?),
@@ -198,34 +260,157 @@ pub fn compile(sm: &StateMachine) -> Result<Program, CompileError> {
                 }
                 Op::Fail(Box::new(fail))
             }
-            StateKind::Parallel(_) => {
-                return Err(CompileError::new(
-                    loc,
-                    "Parallel states are not supported by this version of aslx",
-                ))
+            StateKind::Parallel(p) => {
+                let mut branches = Vec::with_capacity(p.branches.len());
+                for b in &p.branches {
+                    let (id, waits) = self.scope(b)?;
+                    can_wait |= waits;
+                    branches.push(id);
+                }
+                Op::Parallel(Box::new(Parallel {
+                    branches: branches.into_boxed_slice(),
+                }))
             }
-            StateKind::Map(_) => {
-                return Err(CompileError::new(
-                    loc,
-                    "Map states are not supported by this version of aslx",
-                ))
+            StateKind::Map(mp) => {
+                let (op, waits) = self.map(mp, loc, &mut io)?;
+                can_wait |= waits;
+                Op::Map(Box::new(op))
             }
         };
-        states.push(State {
-            name: s.name.clone(),
-            location: loc.into(),
-            io,
-            next,
-            op,
-        });
+        Ok((
+            State {
+                name: s.name.clone(),
+                location: loc.into(),
+                io,
+                next,
+                op,
+            },
+            can_wait,
+        ))
     }
-    let start = target(&scope.start_at, "/StartAt")?;
-    Ok(Program {
-        states: states.into_boxed_slice(),
-        start,
-        timeout_seconds: sm.timeout_seconds,
-        tasks: tasks.into_boxed_slice(),
-        can_wait,
+
+    fn map(
+        &mut self,
+        mp: &m::MapState,
+        loc: &str,
+        io: &mut Io,
+    ) -> Result<(MapOp, bool), CompileError> {
+        if mp.item_reader.is_some() {
+            return Err(CompileError::new(
+                &format!("{loc}/ItemReader"),
+                "ItemReader reads items from Amazon S3, which aslx does not reach; \
+                 pass the items in the state input (ItemsPath) instead",
+            ));
+        }
+        if mp.result_writer.is_some() {
+            return Err(CompileError::new(
+                &format!("{loc}/ResultWriter"),
+                "ResultWriter writes results to Amazon S3, which aslx does not reach; \
+                 remove it to receive the results as the state's output",
+            ));
+        }
+        if mp.items.is_some() {
+            return Err(CompileError::new(
+                &format!("{loc}/Items"),
+                "JSONata Items are not supported by this version of aslx",
+            ));
+        }
+        let (processor, can_wait) = self.scope(&mp.processor)?;
+        let items_path = match &mp.items_path {
+            None => None,
+            Some(p) if p == "$" => None,
+            Some(p) => Some(path(p, loc)?),
+        };
+        let item_selector = template(&mp.item_selector, loc, "ItemSelector")?;
+        let ctx_path = |p: &Path| p.text().starts_with("$$");
+        io.uses_context |= item_selector.as_ref().is_some_and(Template::uses_context)
+            || items_path.as_ref().is_some_and(ctx_path);
+        let tolerance =
+            |d: Option<Dynamic<f64>>| -> Result<Option<Tolerance>, CompileError> {
+                Ok(match d {
+                    None => None,
+                    Some(Dynamic::Value(v)) => Some(Tolerance::Const(v)),
+                    Some(Dynamic::Path(p)) => Some(Tolerance::Path(path(&p, loc)?)),
+                    Some(Dynamic::Jsonata(_)) => return Err(CompileError::new(
+                        loc,
+                        "JSONata ToleratedFailure fields are not supported by this version of aslx",
+                    )),
+                })
+            };
+        let count = mp.tolerated_failure_count.clone().map(|d| match d {
+            Dynamic::Value(v) => Dynamic::Value(v as f64),
+            Dynamic::Path(p) => Dynamic::Path(p),
+            Dynamic::Jsonata(j) => Dynamic::Jsonata(j),
+        });
+        let batcher = match &mp.item_batcher {
+            None => None,
+            Some(b) => Some(batcher(b, &format!("{loc}/ItemBatcher"))?),
+        };
+        if let Some(b) = &batcher {
+            io.uses_context |= b.batch_input.as_ref().is_some_and(Template::uses_context);
+        }
+        // The legacy `Parameters` of a Map is its ItemSelector (MAP-3), not an input filter.
+        io.parameters = None;
+        let op = MapOp {
+            processor,
+            distributed: mp.distributed,
+            items_path,
+            item_selector,
+            max_concurrency: num(&mp.max_concurrency, loc)?,
+            tolerated_count: tolerance(count)?,
+            tolerated_percentage: tolerance(mp.tolerated_failure_percentage.clone())?,
+            batcher,
+        };
+        for p in [&op.max_concurrency]
+            .into_iter()
+            .flatten()
+            .filter_map(|n| match n {
+                Num::Path(p) => Some(p),
+                Num::Const(_) => None,
+            })
+            .chain(
+                [&op.tolerated_count, &op.tolerated_percentage]
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| match t {
+                        Tolerance::Path(p) => Some(p),
+                        Tolerance::Const(_) => None,
+                    }),
+            )
+        {
+            io.uses_context |= ctx_path(p);
+        }
+        Ok((op, can_wait))
+    }
+}
+
+/// `ItemBatcher`: `MaxItemsPerBatch(Path)`, `MaxInputBytesPerBatch(Path)`, `BatchInput`.
+fn batcher(v: &Value, loc: &str) -> Result<Batcher, CompileError> {
+    let field = |name: &str| -> Result<Option<Num>, CompileError> {
+        if let Some(n) = v.get(name) {
+            return match n {
+                Value::Int(i) if *i >= 0 => Ok(Some(Num::Const(*i as u64))),
+                _ => Err(CompileError::new(
+                    &format!("{loc}/{name}"),
+                    "must be a non-negative integer",
+                )),
+            };
+        }
+        match v.get(&format!("{name}Path")) {
+            None => Ok(None),
+            Some(p) => match p.as_str() {
+                Some(p) => Ok(Some(Num::Path(path(p, loc)?))),
+                None => Err(CompileError::new(
+                    &format!("{loc}/{name}Path"),
+                    "must be a JSONPath string",
+                )),
+            },
+        }
+    };
+    Ok(Batcher {
+        max_items: field("MaxItemsPerBatch")?,
+        max_bytes: field("MaxInputBytesPerBatch")?,
+        batch_input: template(&v.get("BatchInput").cloned(), loc, "BatchInput")?,
     })
 }
 
@@ -332,9 +517,11 @@ fn compile_io(
                     errors: error_set(&c.error_equals),
                     next: target(&c.next, &c.location)?,
                     result_path: merge(&c.result_path, &c.location)?,
+                    assign: template(&c.assign, &c.location, "Assign")?,
                 })
             })
             .collect::<Result<_, CompileError>>()?,
+        assign: template(&io.assign, loc, "Assign")?,
         uses_context: false,
     };
     let sel_ctx = |s: &Select| matches!(s, Select::Path(p) if p.text().starts_with("$$"));
@@ -344,6 +531,11 @@ fn compile_io(
         || out
             .result_selector
             .as_ref()
-            .is_some_and(Template::uses_context);
+            .is_some_and(Template::uses_context)
+        || out.assign.as_ref().is_some_and(Template::uses_context)
+        || out
+            .catch
+            .iter()
+            .any(|c| c.assign.as_ref().is_some_and(Template::uses_context));
     Ok(out)
 }

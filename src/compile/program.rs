@@ -33,15 +33,41 @@ impl TaskId {
     }
 }
 
+/// Index of a scope: the top level (0), a Parallel branch or a Map processor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ScopeId(pub(crate) u32);
+
+impl ScopeId {
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One `StartAt` + `States` of the definition, flattened into the program's state array.
+#[derive(Debug)]
+pub(crate) struct ScopeInfo {
+    pub start: StateId,
+    /// `true` when a state of this scope, or of a scope nested in it, can wait (Task, Wait):
+    /// only then do its executions need the runtime; otherwise they run inline in the VM.
+    pub can_wait: bool,
+}
+
 /// A compiled state machine.
+///
+/// The states of every scope (the top level, each Parallel branch, each Map processor) live in
+/// one flat array; a scope is its start state plus the states its transitions reach.
 #[derive(Debug)]
 pub struct Program {
     pub(crate) states: Box<[State]>,
+    pub(crate) scopes: Box<[ScopeInfo]>,
     pub(crate) start: StateId,
     pub(crate) timeout_seconds: Option<u64>,
     pub(crate) tasks: Box<[TaskSite]>,
     /// `true` when some state can wait (Task, Wait): the runtime may otherwise run inline.
     pub(crate) can_wait: bool,
+    /// `true` when some state reads the Context object: only then does an execution keep
+    /// its input for `$$.Execution.Input`.
+    pub(crate) uses_context: bool,
 }
 
 const _: () = {
@@ -155,6 +181,8 @@ pub(crate) struct Io {
     pub result_path: Merge,
     pub retry: Box<[Retrier]>,
     pub catch: Box<[Catcher]>,
+    /// `Assign` (VAR-1): evaluated when the state succeeds.
+    pub assign: Option<Template>,
     /// Whether any field of this state reads `$$`: only then is a Context object built.
     pub uses_context: bool,
 }
@@ -171,6 +199,46 @@ pub(crate) enum Op {
     Wait(Box<Wait>),
     Succeed,
     Fail(Box<Fail>),
+    Parallel(Box<Parallel>),
+    Map(Box<MapOp>),
+}
+
+/// A Parallel state: one scope per branch (PAR-1).
+#[derive(Debug)]
+pub(crate) struct Parallel {
+    pub branches: Box<[ScopeId]>,
+}
+
+/// A Map state (MAP-*).
+#[derive(Debug)]
+pub(crate) struct MapOp {
+    pub processor: ScopeId,
+    /// `ProcessorConfig.Mode: DISTRIBUTED`: run in-process, with the distributed limits.
+    pub distributed: bool,
+    /// `ItemsPath`; `None` = `$`.
+    pub items_path: Option<Path>,
+    /// `ItemSelector` or the legacy `Parameters` (MAP-3).
+    pub item_selector: Option<Template>,
+    /// `MaxConcurrency` (0 = unlimited) or `MaxConcurrencyPath`.
+    pub max_concurrency: Option<Num>,
+    pub tolerated_count: Option<Tolerance>,
+    pub tolerated_percentage: Option<Tolerance>,
+    pub batcher: Option<Batcher>,
+}
+
+/// A `ToleratedFailure*` value: literal or read through a path.
+#[derive(Debug)]
+pub(crate) enum Tolerance {
+    Const(f64),
+    Path(Path),
+}
+
+/// `ItemBatcher` (MAP-11).
+#[derive(Debug)]
+pub(crate) struct Batcher {
+    pub max_items: Option<Num>,
+    pub max_bytes: Option<Num>,
+    pub batch_input: Option<Template>,
 }
 
 /// A number given literally or read from a path at run time.
@@ -190,8 +258,17 @@ pub(crate) struct Task {
 
 #[derive(Debug)]
 pub(crate) struct Choice {
-    pub rules: Box<[(Predicate, StateId)]>,
+    pub rules: Box<[Rule]>,
     pub default: Option<StateId>,
+}
+
+/// A top-level Choice rule.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub predicate: Predicate,
+    pub next: StateId,
+    /// The rule's own `Assign` (VAR-5).
+    pub assign: Option<Template>,
 }
 
 #[derive(Debug)]
@@ -242,4 +319,6 @@ pub(crate) struct Catcher {
     pub errors: ErrorSet,
     pub next: StateId,
     pub result_path: Merge,
+    /// The catcher's `Assign`: `$` is the error output (VAR-5, VAR-6).
+    pub assign: Option<Template>,
 }

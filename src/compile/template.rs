@@ -127,7 +127,10 @@ fn measure(n: &Node, bytes: &mut usize, paths: &mut usize, unbounded: &mut bool)
             }
         }
         Node::Expr(e) => match &e.0 {
-            Expr::Path(p) if !p.text().starts_with("$$") => *paths += 1,
+            // A variable can be larger than the input: no bound.
+            Expr::Path(p) if p.variable_name().is_none() && !p.text().starts_with("$$") => {
+                *paths += 1
+            }
             _ => *unbounded = true,
         },
     }
@@ -181,7 +184,7 @@ fn eval(n: &Node, env: &Env<'_>) -> Result<Value, TemplateError> {
             let mut m = Map::with_capacity(fields.len());
             for (k, f) in fields.iter() {
                 // Validation refused templates whose keys collide after renaming.
-                m.insert(k.clone(), eval(f, env)?);
+                m.push_unique(k.clone(), eval(f, env)?);
             }
             Ok(Value::Object(Arc::new(m)))
         }

@@ -327,34 +327,41 @@ fn base64_decode(f: Func, v: &Value) -> Result<Value, IntrinsicError> {
 }
 
 fn hash(f: Func, data: &Value, algorithm: &Value) -> Result<Value, IntrinsicError> {
-    use sha2::Digest;
     let text: Cow<'_, str> = match data.as_str() {
         Some(s) => Cow::Borrowed(s),
         None => Cow::Owned(data.to_json()),
     };
     check_length(f, &text)?;
-    let bytes = text.as_bytes();
-    let digest: Vec<u8> = match string(f, algorithm)? {
+    let algorithm = string(f, algorithm)?;
+    match digest_hex(algorithm, text.as_bytes()) {
+        Some(hex) => Ok(Value::from(hex)),
+        None => Err(failure(
+            f,
+            format!(
+                "the hash algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512, \
+                 found '{algorithm}'"
+            ),
+        )),
+    }
+}
+
+/// The lowercase hex digest of `bytes` with `algorithm` (`MD5`, `SHA-1`, `SHA-256`, `SHA-384`,
+/// `SHA-512`, as `States.Hash` and JSONata's `$hash` name them); `None` for another name.
+pub(crate) fn digest_hex(algorithm: &str, bytes: &[u8]) -> Option<String> {
+    use sha2::Digest;
+    let digest: Vec<u8> = match algorithm {
         "MD5" => md5::Md5::digest(bytes).to_vec(),
         "SHA-1" => sha1::Sha1::digest(bytes).to_vec(),
         "SHA-256" => sha2::Sha256::digest(bytes).to_vec(),
         "SHA-384" => sha2::Sha384::digest(bytes).to_vec(),
         "SHA-512" => sha2::Sha512::digest(bytes).to_vec(),
-        other => {
-            return Err(failure(
-                f,
-                format!(
-                    "the hash algorithm must be one of MD5, SHA-1, SHA-256, SHA-384, SHA-512, \
-                     found '{other}'"
-                ),
-            ))
-        }
+        _ => return None,
     };
     let mut hex = String::with_capacity(digest.len() * 2);
     for b in digest {
         hex.push_str(&format!("{b:02x}"));
     }
-    Ok(Value::from(hex))
+    Some(hex)
 }
 
 fn json_merge(f: Func, a: &Value, b: &Value, deep: &Value) -> Result<Value, IntrinsicError> {

@@ -30,6 +30,7 @@ mod tests;
 #[cfg(test)]
 mod tests_intrinsic;
 
+pub(crate) use functions::digest_hex;
 pub use intrinsic::{Intrinsic, IntrinsicError};
 pub use jsonpath::{Path, PathError, PathRoot};
 pub use result_path::{result_path_match_failure_cause, PathSetError};

@@ -5,7 +5,7 @@
 //! run-time surprise. Only `lambda:invoke` Tasks, whose function is chosen by
 //! `Parameters.FunctionName`, look their handler up per call.
 
-use super::driver::drive;
+use super::driver::{drive, Clock, Links};
 use super::handler::{Handler, Handlers};
 use crate::asl::{parse_definition, DefinitionError, MachineType};
 use crate::compile::{compile, CompileError, Integration, Program};
@@ -60,9 +60,7 @@ pub struct Machine {
     name: Arc<str>,
     machine_type: MachineType,
     program: Arc<Program>,
-    /// One entry per Task site; `None` for `lambda:invoke` sites.
-    linked: Box<[Option<Arc<dyn Handler>>]>,
-    handlers: Handlers,
+    links: Arc<Links>,
 }
 
 impl std::fmt::Debug for Machine {
@@ -111,8 +109,10 @@ impl Machine {
             name: Arc::from(name),
             machine_type,
             program: Arc::new(program),
-            linked: linked.into_boxed_slice(),
-            handlers: handlers.clone(),
+            links: Arc::new(Links {
+                linked: linked.into_boxed_slice(),
+                handlers: handlers.clone(),
+            }),
         })
     }
 
@@ -134,10 +134,7 @@ impl Machine {
     /// The handler a [`TaskCall`](crate::vm::TaskCall) goes to: the one linked to its Task, or
     /// for `lambda:invoke` the function its `FunctionName` names.
     pub fn handler(&self, target: &CallTarget) -> Option<&Arc<dyn Handler>> {
-        match target {
-            CallTarget::Site(site) => self.linked.get(site.index()).and_then(Option::as_ref),
-            CallTarget::Function(name) => self.handlers.for_function(name),
-        }
+        self.links.handler(target)
     }
 
     /// The deadline of an execution: `TimeoutSeconds`, and for EXPRESS at most five minutes.
@@ -169,7 +166,7 @@ impl Machine {
             .unwrap_or_else(|| ExecutionInfo::anonymous(&self.name, start_ms));
         let deadline = opts.max_duration.or_else(|| self.max_duration());
         let mut exec = self.execution(input, info);
-        let run = drive(self, &mut exec, start_ms);
+        let run = drive(&self.links, &mut exec, Clock::new(start_ms));
         match deadline {
             None => run.await,
             Some(d) => match tokio::time::timeout(d, run).await {

@@ -6,16 +6,33 @@
 
 use super::{Str, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 /// Number of keys past which a hash index is kept beside the entries.
 pub const INDEX_THRESHOLD: usize = 24;
 
 /// A JSON object: keys in insertion order, unique.
-#[derive(Clone, Default)]
+#[derive(Default)]
 #[allow(clippy::box_collection)] // PERF: keeps `Map` small for the common unindexed case.
 pub struct Map {
     entries: Vec<(Str, Value)>,
     index: Option<Box<HashMap<Str, usize>>>,
+    /// Serialized length plus one, once measured (0: not yet). Every `&mut self` method resets
+    /// it, so it always describes the current entries.
+    ///
+    /// PERF: the VM checks the 256 KiB limit on every state's output; outputs share most of
+    /// their subtrees with the input, whose sizes are then known (vm/pipeline5).
+    len_cache: AtomicUsize,
+}
+
+impl Clone for Map {
+    fn clone(&self) -> Map {
+        Map {
+            entries: self.entries.clone(),
+            index: self.index.clone(),
+            len_cache: AtomicUsize::new(self.len_cache.load(Relaxed)),
+        }
+    }
 }
 
 impl Map {
@@ -29,6 +46,7 @@ impl Map {
         Map {
             entries: Vec::with_capacity(n),
             index: None,
+            len_cache: AtomicUsize::new(0),
         }
     }
 
@@ -40,6 +58,19 @@ impl Map {
     /// `true` when there are no entries.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// The serialized length, when measured since the last change.
+    pub(crate) fn cached_len(&self) -> Option<usize> {
+        self.len_cache.load(Relaxed).checked_sub(1)
+    }
+
+    pub(crate) fn set_cached_len(&self, len: usize) {
+        self.len_cache.store(len.saturating_add(1), Relaxed);
+    }
+
+    fn changed(&mut self) {
+        *self.len_cache.get_mut() = 0;
     }
 
     fn position(&self, key: &str) -> Option<usize> {
@@ -56,6 +87,7 @@ impl Map {
 
     /// Mutable access to the value under `key`.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
+        self.changed();
         self.position(key).map(move |i| &mut self.entries[i].1)
     }
 
@@ -66,6 +98,7 @@ impl Map {
 
     /// Sets `key` to `value`; an existing key keeps its position. Returns the old value.
     pub fn insert(&mut self, key: Str, value: Value) -> Option<Value> {
+        self.changed();
         if let Some(i) = self.position(&key) {
             return Some(std::mem::replace(&mut self.entries[i].1, value));
         }
@@ -75,6 +108,7 @@ impl Map {
 
     /// Appends an entry whose key the caller knows is not present yet.
     pub(crate) fn push_unique(&mut self, key: Str, value: Value) {
+        self.changed();
         let at = self.entries.len();
         if let Some(ix) = &mut self.index {
             ix.insert(key.clone(), at);
@@ -91,6 +125,7 @@ impl Map {
 
     /// Removes `key`, keeping the order of the others.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
+        self.changed();
         let i = self.position(key)?;
         let (_, v) = self.entries.remove(i);
         if self.index.is_some() {
@@ -170,5 +205,45 @@ mod tests {
         m.remove("k0");
         assert_eq!(m.get("k99").and_then(Value::as_i64), Some(99));
         assert_eq!(m.keys().next().map(|k| &**k), Some("k1"));
+    }
+
+    #[test]
+    fn serialized_length_cache_is_reset_by_every_change() {
+        use crate::value::serialized_len_at_most;
+        let mut m = Map::new();
+        m.insert("a".into(), Value::Int(1));
+        let mut v = Value::object(m);
+        assert_eq!(serialized_len_at_most(&v, usize::MAX), Some(7));
+        let o = v.as_object_mut().unwrap();
+        assert_eq!(o.cached_len(), Some(7));
+        o.insert("bb".into(), Value::Int(22));
+        assert_eq!(o.cached_len(), None);
+        assert_eq!(
+            serialized_len_at_most(&v, usize::MAX),
+            Some(v.to_json().len())
+        );
+        let o = v.as_object_mut().unwrap();
+        *o.get_mut("a").unwrap() = Value::from("long string");
+        assert_eq!(
+            serialized_len_at_most(&v, usize::MAX),
+            Some(v.to_json().len())
+        );
+        let o = v.as_object_mut().unwrap();
+        o.remove("a");
+        assert_eq!(
+            serialized_len_at_most(&v, usize::MAX),
+            Some(v.to_json().len())
+        );
+        // A clone keeps the (still valid) length; changing the clone resets only its own.
+        let mut c = v.clone();
+        c.as_object_mut().unwrap().insert("z".into(), Value::Null);
+        assert_eq!(
+            serialized_len_at_most(&v, usize::MAX),
+            Some(v.to_json().len())
+        );
+        assert_eq!(
+            serialized_len_at_most(&c, usize::MAX),
+            Some(c.to_json().len())
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! function's error payload reaches a `Cause` when the function is called by its ARN.
 
 use super::Value;
+use smallvec::SmallVec;
 use std::fmt::Write as _;
 
 /// Compact JSON text of `v`.
@@ -106,8 +107,52 @@ fn write_str(s: &str, out: &mut String, ascii_only: bool) {
 /// Stops walking as soon as the limit is passed, so checking a small document against the
 /// 256 KiB payload limit costs little, and a huge one costs no more than the limit.
 pub fn serialized_len_at_most(v: &Value, limit: usize) -> Option<usize> {
+    measure(v, limit, 0)
+}
+
+/// Nesting down to which [`measure`] recurses (and caches object lengths); deeper parts are
+/// walked with an explicit stack, so no document can overflow the thread's stack.
+const MEASURE_RECURSION: usize = 64;
+
+/// The length of `v` if at most `limit`. Objects measured whole remember their length
+/// ([`Map::cached_len`](super::Map)), so shared subtrees are walked once.
+fn measure(v: &Value, limit: usize, depth: usize) -> Option<usize> {
+    let n = match v {
+        Value::Null => 4,
+        Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Int(i) => int_len(*i),
+        Value::Float(f) => float_len(*f),
+        Value::String(s) => str_len(s),
+        _ if depth >= MEASURE_RECURSION => return walk(v, limit),
+        Value::Array(a) => {
+            let mut n = 2 + a.len().saturating_sub(1);
+            for item in a.iter() {
+                n += measure(item, limit.checked_sub(n)?, depth + 1)?;
+            }
+            n
+        }
+        Value::Object(o) => {
+            if let Some(n) = o.cached_len() {
+                return (n <= limit).then_some(n);
+            }
+            let mut n = 2 + o.len().saturating_sub(1) + o.len();
+            for (k, item) in o.iter() {
+                n += str_len(k);
+                n += measure(item, limit.checked_sub(n)?, depth + 1)?;
+            }
+            o.set_cached_len(n);
+            n
+        }
+    };
+    (n <= limit).then_some(n)
+}
+
+/// [`measure`] without recursion (and without caching), for deep documents.
+fn walk(v: &Value, limit: usize) -> Option<usize> {
     let mut total = 0usize;
-    let mut stack: Vec<&Value> = vec![v];
+    let mut stack: SmallVec<[&Value; 32]> = SmallVec::new();
+    stack.push(v);
     while let Some(v) = stack.pop() {
         total += match v {
             Value::Null => 4,
@@ -120,14 +165,17 @@ pub fn serialized_len_at_most(v: &Value, limit: usize) -> Option<usize> {
                 stack.extend(a.iter());
                 2 + a.len().saturating_sub(1)
             }
-            Value::Object(o) => {
-                let mut n = 2 + o.len().saturating_sub(1) + o.len();
-                for (k, item) in o.iter() {
-                    n += str_len(k);
-                    stack.push(item);
+            Value::Object(o) => match o.cached_len() {
+                Some(n) => n,
+                None => {
+                    let mut n = 2 + o.len().saturating_sub(1) + o.len();
+                    for (k, item) in o.iter() {
+                        n += str_len(k);
+                        stack.push(item);
+                    }
+                    n
                 }
-                n
-            }
+            },
         };
         if total > limit {
             return None;

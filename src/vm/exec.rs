@@ -10,14 +10,20 @@ use super::context::{context_object, ExecutionInfo};
 use super::error::{ErrorClass, ExecError};
 use super::retry::{backoff_ms, catches, retries};
 use super::task::{invoke_envelope, CallTarget, TaskCall, TaskError, TaskOutcome};
+use super::vars::{Assigned, Vars};
 use crate::asl::timestamp::parse_timestamp;
 use crate::compile::program::*;
 use crate::compile::resource::{classify, ResourceKind};
+use crate::compile::template::Template;
 use crate::compile::template::TemplateError;
-use crate::path::{Env, EvalError, IntrinsicError, NoVars, PathError};
+use crate::path::{Env, EvalError, IntrinsicError, PathError};
 use crate::value::{serialized_len_at_most, Map, Str, Value};
 use smallvec::SmallVec;
 use std::sync::Arc;
+
+mod fork;
+use fork::Fork;
+pub use fork::{DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY};
 
 /// Largest payload of a state, task result or execution (QUO-2): 256 KiB.
 pub const MAX_PAYLOAD_BYTES: usize = 262_144;
@@ -113,6 +119,11 @@ pub enum Step {
     },
     /// Nothing to wait for, but the slice is used up: let others run, then step again.
     Yield,
+    /// A Parallel or Map state wants its children run concurrently: serve the fork of
+    /// [`Execution::fork_host`] ([`Execution::fork_next`], [`Execution::fork_complete`]) until
+    /// [`Execution::fork_settled`], then step again. A driver without concurrency calls
+    /// [`Execution::run_fork_inline`] instead.
+    Fork,
     /// Finished.
     Done(Outcome),
 }
@@ -125,6 +136,8 @@ enum Phase {
     Retrying,
     /// Sleeping in a Wait state; its output is ready.
     Waiting(Value),
+    /// A Parallel or Map state runs its children.
+    Forked(Box<Fork>),
     Finished(Outcome),
 }
 
@@ -133,6 +146,7 @@ enum Flow {
     End(Value),
     Call(TaskCall),
     Sleep(i64, Phase),
+    Fork(Box<Fork>),
     Error(ExecError),
     Failed(Option<Str>, Option<String>),
 }
@@ -164,6 +178,8 @@ pub struct Execution {
     out_bound: usize,
     /// Serialized size of the execution input (bounds the Context object).
     exec_input_bytes: usize,
+    /// Workflow variables of this scope, and read access to the outer ones.
+    vars: Vars,
 }
 
 impl std::fmt::Debug for Execution {
@@ -184,10 +200,16 @@ impl Execution {
     fn start(program: Arc<Program>, info: Arc<ExecutionInfo>, input: Value) -> Execution {
         let input_bytes = serialized_len_at_most(&input, usize::MAX).unwrap_or(usize::MAX);
         let at = program.start;
+        // PERF: a second reference to the input would make the first ResultPath copy it.
+        let exec_input = if program.uses_context {
+            input.clone()
+        } else {
+            Value::Null
+        };
         Execution {
             program,
             info,
-            exec_input: input.clone(),
+            exec_input,
             at,
             input,
             phase: Phase::Enter,
@@ -202,6 +224,7 @@ impl Execution {
             input_bound: input_bytes,
             out_bound: input_bytes,
             exec_input_bytes: input_bytes,
+            vars: Vars::default(),
         }
     }
 
@@ -234,7 +257,20 @@ impl Execution {
         loop {
             let flow = match std::mem::replace(&mut self.phase, Phase::TaskPending) {
                 Phase::Enter => self.enter(&program, now_ms),
-                Phase::Retrying => self.start_task(&program),
+                Phase::Retrying => self.retry(&program),
+                Phase::Forked(mut fork) => {
+                    if !fork.settled() {
+                        if !fork.sequential {
+                            self.phase = Phase::Forked(fork);
+                            return Step::Fork;
+                        }
+                        if let Some(step) = self.advance_inline(&program, &mut fork, now_ms) {
+                            self.phase = Phase::Forked(fork);
+                            return step;
+                        }
+                    }
+                    self.finish_fork(&program, *fork, now_ms)
+                }
                 Phase::Waiting(output) => {
                     self.event_id += 1; // WaitStateExited
                     self.leave(output)
@@ -280,10 +316,8 @@ impl Execution {
                     self.wake_at = Some(until_ms);
                     return Step::Sleep { until_ms };
                 }
-                Flow::Error(e) => {
-                    let (error, cause) = e.into_parts();
-                    return self.finish(Outcome::failed(Some(error), cause));
-                }
+                Flow::Fork(fork) => self.phase = Phase::Forked(fork),
+                Flow::Error(e) => return self.finish(error_outcome(e)),
                 Flow::Failed(error, cause) => return self.finish(Outcome::failed(error, cause)),
             }
         }
@@ -302,6 +336,13 @@ impl Execution {
 
     /// Hands the result of the pending handler call back; then call [`Execution::step`].
     pub fn resume_task(&mut self, outcome: TaskOutcome, now_ms: i64) {
+        if let Phase::Forked(fork) = &mut self.phase {
+            // The call came from a child running inline.
+            if let Some((_, child)) = &mut fork.current {
+                child.resume_task(outcome, now_ms);
+            }
+            return;
+        }
         if !matches!(self.phase, Phase::TaskPending) {
             return;
         }
@@ -327,10 +368,8 @@ impl Execution {
                 phase
             }
             Flow::Call(_) => Phase::Retrying,
-            Flow::Error(e) => {
-                let (error, cause) = e.into_parts();
-                Phase::Finished(Outcome::failed(Some(error), cause))
-            }
+            Flow::Fork(f) => Phase::Forked(f),
+            Flow::Error(e) => Phase::Finished(error_outcome(e)),
             Flow::Failed(error, cause) => Phase::Finished(Outcome::failed(error, cause)),
         };
     }
@@ -370,21 +409,35 @@ impl Execution {
         let state = &program.states[self.at.index()];
         match &state.op {
             Op::Task(_) => self.start_task(program),
+            Op::Parallel(_) | Op::Map(_) => self.start_fork(program, state),
             Op::Pass {
                 result,
                 result_bytes,
             } => {
                 let ctx = self.context(state, false);
                 let flow = (|| {
-                    let effective = self.effective_input(state, &ctx)?;
                     let (result, bound) = match result {
-                        Some(r) => (r.clone(), Some(*result_bytes)),
+                        Some(r) => {
+                            // The effective input is not the result, but evaluating it can
+                            // still fail (a path that finds nothing). It is dropped before
+                            // ResultPath writes into the input, which then needs no copy.
+                            if !matches!(state.io.input_path, Select::All)
+                                || state.io.parameters.is_some()
+                            {
+                                self.effective_input(state, &ctx)?;
+                            }
+                            (r.clone(), Some(*result_bytes))
+                        }
                         None => {
+                            let effective = self.effective_input(state, &ctx)?;
                             let b = self.effective_bound(state);
                             (effective, b)
                         }
                     };
-                    self.merge_and_select(state, result, bound, &ctx)
+                    let assigned = self.assign(&state.io.assign, &result, &ctx)?;
+                    let output = self.merge_and_select(state, result, bound, &ctx)?;
+                    self.commit(assigned)?;
+                    Ok(output)
                 })();
                 match flow {
                     Ok(output) => {
@@ -403,13 +456,15 @@ impl Execution {
                 let env = Env {
                     input: &effective,
                     context: &ctx,
-                    vars: &NoVars,
+                    vars: &self.vars,
                 };
                 let mut chosen = c.default;
-                for (rule, next) in c.rules.iter() {
-                    match rule.eval(&env) {
+                let mut assign = &state.io.assign;
+                for rule in c.rules.iter() {
+                    match rule.predicate.eval(&env) {
                         Ok(true) => {
-                            chosen = Some(*next);
+                            chosen = Some(rule.next);
+                            assign = &rule.assign;
                             break;
                         }
                         Ok(false) => {}
@@ -430,7 +485,11 @@ impl Execution {
                         ErrorClass::Fatal,
                     ));
                 };
-                let output = match self.select_within_input(state, &effective, &ctx) {
+                let output = self
+                    .assign(assign, &effective, &ctx)
+                    .and_then(|a| Ok((self.select_within_input(state, &effective, &ctx)?, a)))
+                    .and_then(|(o, a)| self.commit(a).map(|()| o));
+                let output = match output {
                     Ok(o) => o,
                     Err(e) => return Flow::Error(e),
                 };
@@ -447,7 +506,11 @@ impl Execution {
                     Ok(t) => t,
                     Err(e) => return Flow::Error(e),
                 };
-                let output = match self.select_within_input(state, &effective, &ctx) {
+                let output = self
+                    .assign(&state.io.assign, &effective, &ctx)
+                    .and_then(|a| Ok((self.select_within_input(state, &effective, &ctx)?, a)))
+                    .and_then(|(o, a)| self.commit(a).map(|()| o));
+                let output = match output {
                     Ok(o) => o,
                     Err(e) => return Flow::Error(e),
                 };
@@ -475,7 +538,7 @@ impl Execution {
                 let env = Env {
                     input: &self.input,
                     context: &ctx,
-                    vars: &NoVars,
+                    vars: &self.vars,
                 };
                 let field = |ff: &Option<FailField>| -> Result<Option<Str>, ExecError> {
                     match ff {
@@ -520,7 +583,7 @@ impl Execution {
                 let env = Env {
                     input: v,
                     context: ctx,
-                    vars: &NoVars,
+                    vars: &self.vars,
                 };
                 p.eval(&env)
                     .map_err(|e| self.runtime(e.invalid_path_cause(p.text())))
@@ -537,7 +600,7 @@ impl Execution {
                 let env = Env {
                     input: &v,
                     context: ctx,
-                    vars: &NoVars,
+                    vars: &self.vars,
                 };
                 t.eval(&env).map_err(|e| self.template_error(e, &v))
             }
@@ -571,6 +634,8 @@ impl Execution {
         match sel {
             Select::All => Some(doc),
             Select::Empty => Some(2),
+            // A variable can be larger than the document.
+            Select::Path(p) if p.variable_name().is_some() => None,
             // The Context object holds the execution input plus names and times.
             Select::Path(_) if state.io.uses_context => Some(doc.max(self.exec_input_bytes + 4096)),
             Select::Path(_) => Some(doc),
@@ -606,19 +671,25 @@ impl Execution {
         }
     }
 
-    fn merge(&self, m: &Merge, result: Value) -> Result<Value, ExecError> {
+    /// ResultPath (IO-6). Writing into the raw input consumes it: the state is done with it,
+    /// and holding no second reference lets the write happen in place instead of copying the
+    /// containers on the path. A failed write leaves the input as it was.
+    fn merge(&mut self, m: &Merge, result: Value) -> Result<Value, ExecError> {
         match m {
             Merge::Replace => Ok(result),
             Merge::Discard => Ok(self.input.clone()),
             Merge::Path(p) => {
-                let mut target = self.input.clone();
+                let mut target = std::mem::take(&mut self.input);
                 match p.set(&mut target, result) {
                     Ok(()) => Ok(target),
-                    Err(e) => Err(ExecError::new(
-                        "States.ResultPathMatchFailure",
-                        Some(e.cause(&self.input)),
-                        ErrorClass::State,
-                    )),
+                    Err(e) => {
+                        self.input = target;
+                        Err(ExecError::new(
+                            "States.ResultPathMatchFailure",
+                            Some(e.cause(&self.input)),
+                            ErrorClass::State,
+                        ))
+                    }
                 }
             }
         }
@@ -691,7 +762,7 @@ impl Execution {
         let env = Env {
             input,
             context: ctx,
-            vars: &NoVars,
+            vars: &self.vars,
         };
         // WAIT-6: AWS refuses targets more than 2^31 seconds ahead.
         const MAX_AHEAD_MS: i64 = (1i64 << 31) * 1000;
@@ -767,7 +838,7 @@ impl Execution {
                     let env = Env {
                         input: &effective,
                         context: &ctx,
-                        vars: &NoVars,
+                        vars: &self.vars,
                     };
                     match p.eval(&env) {
                         Ok(Value::Int(i)) if i > 0 => Ok(Some(i as u64)),
@@ -871,13 +942,30 @@ impl Execution {
             return self.handle_error_at(program, e, now_ms);
         }
         // The invoke envelope adds headers and metadata: well under 2 KiB.
-        let mut result_bound = result_bytes.map(|b| if compact { 2 * b + 2048 } else { b });
+        let result_bound = result_bytes.map(|b| if compact { 2 * b + 2048 } else { b });
         let result = if compact {
             invoke_envelope(result, std::mem::take(&mut self.log_tail))
         } else {
             result
         };
+        self.state_result(program, result, result_bound, now_ms)
+    }
+
+    /// The result of a Task, Parallel or Map state: Assign (whose `$` is the result, VAR-6),
+    /// ResultSelector, ResultPath, OutputPath (IO-1 steps 5–8), then on to the next state.
+    fn state_result(
+        &mut self,
+        program: &Program,
+        result: Value,
+        mut result_bound: Option<usize>,
+        now_ms: i64,
+    ) -> Flow {
+        let state = &program.states[self.at.index()];
         let ctx = self.context(state, true);
+        let assigned = match self.assign(&state.io.assign, &result, &ctx) {
+            Ok(a) => a,
+            Err(e) => return Flow::Error(e),
+        };
         let selected = match &state.io.result_selector {
             None => result,
             Some(t) => {
@@ -885,7 +973,7 @@ impl Execution {
                 let env = Env {
                     input: &result,
                     context: &ctx,
-                    vars: &NoVars,
+                    vars: &self.vars,
                 };
                 match t.eval(&env) {
                     Ok(v) => v,
@@ -893,12 +981,53 @@ impl Execution {
                 }
             }
         };
-        match self.merge_and_select(state, selected, result_bound, &ctx) {
+        let out = self
+            .merge_and_select(state, selected, result_bound, &ctx)
+            .and_then(|out| self.commit(assigned).map(|()| out));
+        match out {
             Ok(out) => {
-                self.event_id += 1; // TaskStateExited
+                self.event_id += 1; // TaskStateExited / ParallelStateExited / MapStateExited
                 self.leave(out)
             }
             Err(e) => self.handle_error_at(program, e, now_ms),
+        }
+    }
+
+    /// Evaluates an `Assign` (the first phase of VAR-4): with the variables as they were when
+    /// the state was entered; stored by [`Execution::commit`] once the state's other fields ran.
+    fn assign(
+        &self,
+        t: &Option<Template>,
+        input: &Value,
+        ctx: &Value,
+    ) -> Result<Assigned, ExecError> {
+        let Some(t) = t else {
+            return Ok(Assigned::new());
+        };
+        let env = Env {
+            input,
+            context: ctx,
+            vars: &self.vars,
+        };
+        let v = t.eval(&env).map_err(|e| self.template_error(e, input))?;
+        self.vars.prepare(v, &self.state().name)
+    }
+
+    /// Stores what [`Execution::assign`] computed (the second phase of VAR-4).
+    fn commit(&mut self, assigned: Assigned) -> Result<(), ExecError> {
+        if assigned.is_empty() {
+            return Ok(());
+        }
+        let name = self.state().name.clone();
+        self.vars.commit(assigned, &name)
+    }
+
+    /// Starts the current state again after a retry delay (RET-2).
+    fn retry(&mut self, program: &Program) -> Flow {
+        let state = &program.states[self.at.index()];
+        match &state.op {
+            Op::Parallel(_) | Op::Map(_) => self.start_fork(program, state),
+            _ => self.start_task(program),
         }
     }
 
@@ -953,16 +1082,37 @@ impl Execution {
             let error_output = Value::object(m);
             let eb = serialized_len_at_most(&error_output, usize::MAX);
             let bound = eb.and_then(|b| self.merge_bound(&c.result_path, b));
-            return match self
-                .merge(&c.result_path, error_output)
-                .and_then(|v| self.check_size(v, bound))
-            {
-                Ok(v) => Flow::Goto(c.next, v),
+            let assigned = match &c.assign {
+                None => Ok(Assigned::new()),
+                Some(_) => {
+                    let ctx = self.context(state, true);
+                    self.assign(&c.assign, &error_output, &ctx)
+                }
+            };
+            let out = assigned.and_then(|a| {
+                let v = self
+                    .merge(&c.result_path, error_output)
+                    .and_then(|v| self.check_size(v, bound))?;
+                self.commit(a)?;
+                Ok(v)
+            });
+            return match out {
+                Ok(v) => {
+                    self.event_id += 1; // <Type>StateExited
+                    Flow::Goto(c.next, v)
+                }
                 Err(e) => Flow::Error(e),
             };
         }
         Flow::Error(e)
     }
+}
+
+/// The outcome of an execution that ends with `e`. An error without a name (a Fail state
+/// without `Error`, passed up from a branch) is reported without one.
+fn error_outcome(e: ExecError) -> Outcome {
+    let (error, cause) = e.into_parts();
+    Outcome::failed((!error.is_empty()).then_some(error), cause)
 }
 
 /// The handler's input and target of a `lambda:invoke` call: `FunctionName` and `Payload`

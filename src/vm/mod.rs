@@ -9,8 +9,12 @@ mod error;
 mod exec;
 mod retry;
 mod task;
+mod vars;
 
 pub use context::ExecutionInfo;
 pub use error::ExecError;
-pub use exec::{Execution, Outcome, Status, Step, MAX_PAYLOAD_BYTES, STEPS_PER_SLICE};
+pub use exec::{
+    Execution, Outcome, Status, Step, DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY,
+    MAX_PAYLOAD_BYTES, STEPS_PER_SLICE,
+};
 pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};

@@ -1,0 +1,171 @@
+//! Workflow variables (`Assign`, ASL §9): one scope per `States` object (VAR-8).
+//!
+//! An execution's own variables are a short list searched by name; the variables of the
+//! scopes around it (the states that started a Parallel branch or a Map iteration) are frozen
+//! in [`Frame`]s shared by every child of one fork. A child reads outer variables as they were
+//! when the fork started and can never write them.
+
+use super::error::{ErrorClass, ExecError};
+use crate::path::VarLookup;
+use crate::value::{serialized_len_at_most, Str, Value};
+use smallvec::SmallVec;
+use std::sync::Arc;
+
+/// Largest value of one variable, and of all values of one `Assign` (VAR-10): 256 KiB.
+pub const MAX_ASSIGN_BYTES: usize = 262_144;
+
+/// Largest total of the variables an execution stores at once (VAR-10): 10 MiB.
+pub const MAX_VARIABLE_BYTES: usize = 10 * 1024 * 1024;
+
+/// Variables computed by one `Assign`, stored only after the state's other fields ran (VAR-4).
+pub(crate) type Assigned = SmallVec<[(Str, Value, usize); 2]>;
+
+/// The variables frozen when a Parallel or Map started: what its children may read.
+#[derive(Debug)]
+pub(crate) struct Frame {
+    vars: Vec<(Str, Value, usize)>,
+    outer: Option<Arc<Frame>>,
+}
+
+/// The variables an execution (or a branch / iteration) sees.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Vars {
+    /// This scope's variables with their serialized sizes; empty (no allocation) until the
+    /// first `Assign`.
+    own: Vec<(Str, Value, usize)>,
+    outer: Option<Arc<Frame>>,
+    /// Serialized bytes of `own`.
+    bytes: usize,
+}
+
+impl VarLookup for Vars {
+    fn var(&self, name: &str) -> Option<&Value> {
+        if let Some((_, v, _)) = self.own.iter().find(|(n, _, _)| &**n == name) {
+            return Some(v);
+        }
+        let mut frame = self.outer.as_deref();
+        while let Some(f) = frame {
+            if let Some((_, v, _)) = f.vars.iter().find(|(n, _, _)| &**n == name) {
+                return Some(v);
+            }
+            frame = f.outer.as_deref();
+        }
+        None
+    }
+}
+
+impl Vars {
+    /// The variables of a branch or iteration started under `frame`.
+    pub(crate) fn child(frame: Option<Arc<Frame>>) -> Vars {
+        Vars {
+            own: Vec::new(),
+            outer: frame,
+            bytes: 0,
+        }
+    }
+
+    /// Freezes what a child scope may read: this scope's variables and the outer ones.
+    /// `None` when there are none at all.
+    pub(crate) fn frame(&self) -> Option<Arc<Frame>> {
+        if self.own.is_empty() {
+            return self.outer.clone();
+        }
+        Some(Arc::new(Frame {
+            vars: self.own.clone(),
+            outer: self.outer.clone(),
+        }))
+    }
+
+    /// Checks the values of one `Assign` object against the size limits (VAR-10) and returns
+    /// them ready to [`commit`](Vars::commit).
+    pub(crate) fn prepare(&self, assigned: Value, state: &str) -> Result<Assigned, ExecError> {
+        let mut out = Assigned::new();
+        let Value::Object(m) = assigned else {
+            return Ok(out);
+        };
+        let mut total = 0usize;
+        for (k, v) in m.iter() {
+            let Some(size) = serialized_len_at_most(v, MAX_ASSIGN_BYTES) else {
+                return Err(too_large(format!(
+                    "The variable '{k}' assigned by the state '{state}' exceeds the maximum size of {MAX_ASSIGN_BYTES} bytes."
+                )));
+            };
+            total += size;
+            if total > MAX_ASSIGN_BYTES {
+                return Err(too_large(format!(
+                    "The variables assigned by the state '{state}' exceed the maximum total size of {MAX_ASSIGN_BYTES} bytes."
+                )));
+            }
+            out.push((k.clone(), v.clone(), size));
+        }
+        Ok(out)
+    }
+
+    /// Stores prepared values (the second phase of VAR-4).
+    pub(crate) fn commit(&mut self, assigned: Assigned, state: &str) -> Result<(), ExecError> {
+        for (name, value, size) in assigned {
+            if let Some(slot) = self.own.iter_mut().find(|(n, _, _)| *n == name) {
+                self.bytes = self.bytes - slot.2 + size;
+                slot.1 = value;
+                slot.2 = size;
+            } else {
+                self.bytes += size;
+                self.own.push((name, value, size));
+            }
+        }
+        if self.bytes > MAX_VARIABLE_BYTES {
+            return Err(too_large(format!(
+                "The variables stored by the execution exceed the maximum total size of {MAX_VARIABLE_BYTES} bytes after the state '{state}'."
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cold]
+fn too_large(cause: String) -> ExecError {
+    ExecError::new("States.DataLimitExceeded", Some(cause), ErrorClass::Fatal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json;
+
+    #[test]
+    fn inner_scope_reads_outer_values_as_of_the_fork() {
+        let mut outer = Vars::default();
+        let a = outer.prepare(json!({"x": 1, "y": 2}), "S").unwrap();
+        outer.commit(a, "S").unwrap();
+        let frame = outer.frame();
+        let a = outer.prepare(json!({"x": 10}), "S").unwrap();
+        outer.commit(a, "S").unwrap();
+        let mut inner = Vars::child(frame);
+        assert_eq!(inner.var("x"), Some(&json!(1)));
+        let a = inner.prepare(json!({"z": 3}), "T").unwrap();
+        inner.commit(a, "T").unwrap();
+        assert_eq!(inner.var("z"), Some(&json!(3)));
+        assert_eq!(outer.var("z"), None);
+        assert_eq!(outer.var("x"), Some(&json!(10)));
+    }
+
+    #[test]
+    fn reassigning_replaces_and_keeps_the_byte_count() {
+        let mut v = Vars::default();
+        for i in 0..100 {
+            let a = v.prepare(json!({"n": i}), "S").unwrap();
+            v.commit(a, "S").unwrap();
+        }
+        assert_eq!(v.own.len(), 1);
+        assert_eq!(v.bytes, 2);
+    }
+
+    #[test]
+    fn oversized_variable_is_data_limit_exceeded() {
+        let big = Value::from("x".repeat(MAX_ASSIGN_BYTES));
+        let mut m = crate::value::Map::new();
+        m.insert("big".into(), big);
+        let e = Vars::default().prepare(Value::object(m), "S").unwrap_err();
+        assert_eq!(e.error(), "States.DataLimitExceeded");
+    }
+}
