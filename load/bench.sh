@@ -72,6 +72,8 @@ run() {
   echo "$out"
 }
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u +%Y-%m-%dT%H:%MZ)
 echo "| machine | async exec/s (peak) | at concurrency | sync exec/s (C=$sync_c) | sync p50 / p99 µs at half the sync peak | best other engine (issue 6) |"
 echo "|---|---:|---:|---:|---:|---|"
 for m in "${machines[@]}"; do
@@ -111,3 +113,6 @@ for m in "${machines[@]}"; do
   echo "| $m | $(commas "$best")$note | $best_c | $(commas "${sync_eps:-0}") | $lat | ${other[$m]:-} |"
 done
 rm -f /tmp/aslx-bench-err
+echo
+echo "Measured $started, $threads threads, ${duration} s per run after ${warmup} s of warm-up;" \
+  "load average $load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after (other processes share the machine)."
