@@ -146,6 +146,14 @@ pub struct Conn<'a> {
 }
 
 impl Conn<'_> {
+    /// Waits until the connection can take a request; an error means it is gone.
+    async fn ready(&mut self) -> Result<(), String> {
+        self.sender
+            .ready()
+            .await
+            .map_err(|e| format!("connection: {e}"))
+    }
+
     async fn post(&mut self, op: &HeaderValue, body: Bytes) -> Result<(StatusCode, Bytes), String> {
         let req = Request::builder()
             .method(Method::POST)
@@ -155,10 +163,7 @@ impl Conn<'_> {
             .header("x-amz-target", op.clone())
             .body(Full::new(body))
             .map_err(|e| format!("request: {e}"))?;
-        self.sender
-            .ready()
-            .await
-            .map_err(|e| format!("connection: {e}"))?;
+        self.ready().await?;
         let resp = self
             .sender
             .send_request(req)
@@ -195,6 +200,13 @@ pub struct HttpClient {
 impl Client for HttpClient {
     async fn call(&mut self) -> Result<bool, String> {
         let http = self.http;
+        // A connection the server closed (no keep-alive, idle timeout) is replaced before
+        // anything is sent on it, so that is not counted as a failure.
+        if let Some(c) = &mut self.conn {
+            if c.sender.is_closed() || c.ready().await.is_err() {
+                self.conn = None;
+            }
+        }
         let conn = match &mut self.conn {
             Some(c) => c,
             None => self.conn.insert(http.connect().await?),

@@ -231,9 +231,20 @@ struct Seen {
     bodies: Vec<String>,
 }
 
+/// How the fake endpoint behaves.
+#[derive(Clone, Copy, PartialEq)]
+enum Fake {
+    /// Keep-alive, every start succeeds.
+    Ok,
+    /// Every start is refused with a ThrottlingException.
+    Throttle,
+    /// `Connection: close` after every answer.
+    Close,
+}
+
 /// A minimal AWS JSON 1.0 endpoint on loopback: answers CreateStateMachine,
-/// StartSyncExecution and StartExecution over keep-alive HTTP/1.1, or throttles every start.
-fn fake_endpoint(throttle: bool) -> (u16, Arc<Mutex<Seen>>) {
+/// StartSyncExecution and StartExecution over HTTP/1.1.
+fn fake_endpoint(mode: Fake) -> (u16, Arc<Mutex<Seen>>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let seen = Arc::new(Mutex::new(Seen::default()));
@@ -242,13 +253,13 @@ fn fake_endpoint(throttle: bool) -> (u16, Arc<Mutex<Seen>>) {
         for conn in listener.incoming() {
             let Ok(conn) = conn else { return };
             let s = Arc::clone(&s);
-            std::thread::spawn(move || serve(conn, &s, throttle));
+            std::thread::spawn(move || serve(conn, &s, mode));
         }
     });
     (port, seen)
 }
 
-fn serve(conn: TcpStream, seen: &Mutex<Seen>, throttle: bool) {
+fn serve(conn: TcpStream, seen: &Mutex<Seen>, mode: Fake) {
     let mut w = conn.try_clone().unwrap();
     let mut r = BufReader::new(conn);
     loop {
@@ -282,7 +293,7 @@ fn serve(conn: TcpStream, seen: &Mutex<Seen>, throttle: bool) {
                 "200 OK",
                 format!(r#"{{"stateMachineArn":"{arn}","creationDate":1.5}}"#),
             ),
-            _ if throttle => (
+            _ if mode == Fake::Throttle => (
                 "400 Bad Request",
                 r#"{"__type":"com.amazonaws.swf.base.model#ThrottlingException","message":"Rate exceeded"}"#
                     .to_string(),
@@ -305,11 +316,16 @@ fn serve(conn: TcpStream, seen: &Mutex<Seen>, throttle: bool) {
                 s.bodies.push(String::from_utf8(body).unwrap());
             }
         }
+        let close = if mode == Fake::Close {
+            "Connection: close\r\n"
+        } else {
+            ""
+        };
         let resp = format!(
-            "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\n\r\n{answer}",
+            "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.0\r\n{close}Content-Length: {}\r\n\r\n{answer}",
             answer.len()
         );
-        if w.write_all(resp.as_bytes()).is_err() {
+        if w.write_all(resp.as_bytes()).is_err() || mode == Fake::Close {
             return;
         }
     }
@@ -321,7 +337,7 @@ fn http_target_creates_the_machine_then_starts_executions() {
         ("sync", "AWSStepFunctions.StartSyncExecution"),
         ("async", "AWSStepFunctions.StartExecution"),
     ] {
-        let (port, seen) = fake_endpoint(false);
+        let (port, seen) = fake_endpoint(Fake::Ok);
         let url = format!("http://127.0.0.1:{port}");
         let obj = clean_run(
             "pass1",
@@ -358,7 +374,7 @@ fn http_target_creates_the_machine_then_starts_executions() {
 
 #[test]
 fn http_target_with_a_given_arn_and_a_throttling_server_counts_failures() {
-    let (port, seen) = fake_endpoint(true);
+    let (port, seen) = fake_endpoint(Fake::Throttle);
     let url = format!("http://127.0.0.1:{port}");
     let out = load(
         "pass1",
@@ -392,6 +408,25 @@ fn http_target_with_a_given_arn_and_a_throttling_server_counts_failures() {
         start["stateMachineArn"],
         "arn:aws:states:us-east-1:123456789012:stateMachine:given"
     );
+}
+
+#[test]
+fn http_target_reconnects_when_the_server_closes_each_connection() {
+    let (port, _) = fake_endpoint(Fake::Close);
+    let url = format!("http://127.0.0.1:{port}");
+    let obj = clean_run(
+        "pass1",
+        &[
+            "--target",
+            &url,
+            "--mode",
+            "sync",
+            "--concurrency",
+            "2",
+            "--json",
+        ],
+    );
+    assert_eq!(obj["target"], url.as_str());
 }
 
 #[test]
