@@ -331,26 +331,24 @@ fn serve(conn: TcpStream, seen: &Mutex<Seen>, mode: Fake) {
     }
 }
 
+/// Runs pass1 against a fresh fake endpoint: `(output, its URL, what it saw)`.
+fn against(fake: Fake, extra: &[&str]) -> (Output, String, Arc<Mutex<Seen>>) {
+    let (port, seen) = fake_endpoint(fake);
+    let url = format!("http://127.0.0.1:{port}");
+    let mut args = vec!["--target", url.as_str()];
+    args.extend_from_slice(extra);
+    (load("pass1", &args), url, seen)
+}
+
 #[test]
 fn http_target_creates_the_machine_then_starts_executions() {
     for (mode, op) in [
         ("sync", "AWSStepFunctions.StartSyncExecution"),
         ("async", "AWSStepFunctions.StartExecution"),
     ] {
-        let (port, seen) = fake_endpoint(Fake::Ok);
-        let url = format!("http://127.0.0.1:{port}");
-        let obj = clean_run(
-            "pass1",
-            &[
-                "--target",
-                &url,
-                "--mode",
-                mode,
-                "--concurrency",
-                "2",
-                "--json",
-            ],
-        );
+        let (out, url, seen) = against(Fake::Ok, &["--mode", mode, "--concurrency", "2", "--json"]);
+        let obj = json_line(&out);
+        ran_clean(&obj);
         assert_eq!(obj["target"], url.as_str());
         let seen = seen.lock().unwrap();
         assert_eq!(seen.targets[0], "AWSStepFunctions.CreateStateMachine");
@@ -374,19 +372,16 @@ fn http_target_creates_the_machine_then_starts_executions() {
 
 #[test]
 fn http_target_with_a_given_arn_and_a_throttling_server_counts_failures() {
-    let (port, seen) = fake_endpoint(Fake::Throttle);
-    let url = format!("http://127.0.0.1:{port}");
-    let out = load(
-        "pass1",
+    let given = "arn:aws:states:us-east-1:123456789012:stateMachine:given";
+    let (out, _, seen) = against(
+        Fake::Throttle,
         &[
-            "--target",
-            &url,
             "--mode",
             "sync",
             "--concurrency",
             "1",
             "--state-machine-arn",
-            "arn:aws:states:us-east-1:123456789012:stateMachine:given",
+            given,
         ],
     );
     assert!(out.status.success());
@@ -404,28 +399,17 @@ fn http_target_with_a_given_arn_and_a_throttling_server_counts_failures() {
         "no CreateStateMachine with --state-machine-arn"
     );
     let start: Value = serde_json::from_str(&seen.bodies[0]).unwrap();
-    assert_eq!(
-        start["stateMachineArn"],
-        "arn:aws:states:us-east-1:123456789012:stateMachine:given"
-    );
+    assert_eq!(start["stateMachineArn"], given);
 }
 
 #[test]
 fn http_target_reconnects_when_the_server_closes_each_connection() {
-    let (port, _) = fake_endpoint(Fake::Close);
-    let url = format!("http://127.0.0.1:{port}");
-    let obj = clean_run(
-        "pass1",
-        &[
-            "--target",
-            &url,
-            "--mode",
-            "sync",
-            "--concurrency",
-            "2",
-            "--json",
-        ],
+    let (out, url, _) = against(
+        Fake::Close,
+        &["--mode", "sync", "--concurrency", "2", "--json"],
     );
+    let obj = json_line(&out);
+    ran_clean(&obj);
     assert_eq!(obj["target"], url.as_str());
 }
 
