@@ -25,6 +25,9 @@
 //! - AWS's functions `$partition`, `$range`, `$hash`, `$random`, `$uuid` and `$parse` are
 //!   provided (see the `aws` module source for what AWS recorded about each).
 //!
+//! A field value with expressions inside it (`Arguments`, `Output`, `Assign`) compiles to a
+//! [`Template`], whose errors name the failing expression's location (`Output/result`).
+//!
 //! Errors carry JSONata's code and message ([`JsonataError`]); [`JsonataError::aws_cause`] and
 //! the other `*_cause` functions write the text AWS puts in a `States.QueryEvaluationError`
 //! cause after the "An error occurred while executing the state ..." prefix.
@@ -68,6 +71,9 @@
 
 mod aws;
 mod convert;
+mod template;
+
+pub use template::{Template, TemplateError, TemplateFailure};
 
 use crate::value::{Map, Value};
 use jlens_core::ast::{Node, NodeKind};
@@ -577,12 +583,16 @@ fn direct_path(root: &Node) -> Option<(String, Vec<String>)> {
 /// become integers (`1.0` → `1`), integers past 2^53 are rounded, and the containers on the way
 /// to such a number are copied; everything else is shared.
 fn normalized(v: &Value) -> Value {
-    renormalized(v).unwrap_or_else(|| v.clone())
+    normalized_at(v, 0)
 }
 
-/// `Some` when [`normalized`] changes `v`.
-fn renormalized(v: &Value) -> Option<Value> {
-    jlens_core::stack::grow(|| match v {
+fn normalized_at(v: &Value, depth: usize) -> Value {
+    renormalized(v, depth).unwrap_or_else(|| v.clone())
+}
+
+/// `Some` when [`normalized`] changes `v`, found at recursion depth `depth`.
+fn renormalized(v: &Value, depth: usize) -> Option<Value> {
+    convert::nested(depth, || match v {
         Value::Float(f) if !f.is_finite() => Some(Value::Null),
         Value::Float(f) => Some(convert::number(*f)).filter(|n| matches!(n, Value::Int(_))),
         Value::Int(i) if i.unsigned_abs() > 1 << 53 => {
@@ -592,24 +602,24 @@ fn renormalized(v: &Value) -> Option<Value> {
             let (at, first) = a
                 .iter()
                 .enumerate()
-                .find_map(|(i, x)| renormalized(x).map(|n| (i, n)))?;
+                .find_map(|(i, x)| renormalized(x, depth + 1).map(|n| (i, n)))?;
             let mut out = Vec::with_capacity(a.len());
             out.extend_from_slice(&a[..at]);
             out.push(first);
-            out.extend(a[at + 1..].iter().map(normalized));
+            out.extend(a[at + 1..].iter().map(|x| normalized_at(x, depth + 1)));
             Some(Value::array(out))
         }
         Value::Object(o) => {
             let (at, first) = o
                 .values()
                 .enumerate()
-                .find_map(|(i, x)| renormalized(x).map(|n| (i, n)))?;
+                .find_map(|(i, x)| renormalized(x, depth + 1).map(|n| (i, n)))?;
             let mut out = Map::with_capacity(o.len());
             for (i, (k, x)) in o.iter().enumerate() {
                 let x = match i.cmp(&at) {
                     std::cmp::Ordering::Less => x.clone(),
                     std::cmp::Ordering::Equal => first.clone(),
-                    std::cmp::Ordering::Greater => normalized(x),
+                    std::cmp::Ordering::Greater => normalized_at(x, depth + 1),
                 };
                 out.push_unique(k.clone(), x);
             }
