@@ -447,6 +447,11 @@ fn cut_bindings_give_the_same_results_as_whole_ones() {
         "$states.input.items{k: $sum(v)}",
         "$spread($states.input.a.b)",
         "$states.input.a.b.d[$ = 2]",
+        "$partition($states.input.items, 1)",
+        "$partition($states.input.items.w, 1)",
+        "$hash($states.input.a, 'MD5')",
+        "$parse($string($states.input.a.b))",
+        "$states.input.items.$partition([k, v], 1)",
     ] {
         let cut = Compiled::new(src).unwrap().run(None, &b, &limits);
         let whole = Compiled::uncut(src).run(None, &b, &limits);
