@@ -18,6 +18,7 @@
 //! - [`compile`]: model → [`compile::Program`]: states by index, paths and templates parsed once.
 //! - [`vm`]: one execution, stepped synchronously; says when it needs a handler or a timer.
 //! - [`runtime`]: handlers, linking and the tokio driver.
+//! - [`serve`]: the AWS Step Functions HTTP API (`aslx serve`).
 //! - [`value`]: the JSON value type, cheap to clone and copy-on-write.
 //!
 //! ## Example
@@ -54,6 +55,7 @@ pub mod asl;
 pub mod compile;
 pub mod path;
 pub mod runtime;
+pub mod serve;
 pub mod value;
 pub mod vm;
 
