@@ -44,6 +44,9 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's headers (also closes idle connections).
     #[arg(long, default_value_t = 30.0)]
     header_timeout: f64,
+    /// Seconds a connection may sit with no request in flight before it is closed.
+    #[arg(long, default_value_t = 60.0)]
+    idle_timeout: f64,
     /// Open connections at most; more are closed at once.
     #[arg(long, default_value_t = 4096)]
     max_connections: usize,
@@ -92,6 +95,7 @@ fn setup(args: &ServeArgs) -> Result<(Service, Limits, Option<Credentials>), Str
         max_body_bytes: args.max_body_bytes,
         header_read_timeout: seconds("header-timeout", args.header_timeout)?,
         max_connections: args.max_connections.max(1),
+        idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
         drain_timeout: seconds("drain-timeout", args.drain_timeout)?,
     };
     let id = Identity {
@@ -135,13 +139,16 @@ pub fn main(args: ServeArgs) -> ExitCode {
             }
         };
         let addr = server.local_addr().unwrap_or(args.bind);
-        println!(
+        // Written without println!: stdout may be a closed pipe by the time we stop.
+        let mut out = std::io::stdout();
+        let _ = writeln!(
+            out,
             "aslx serve: listening on http://{addr} (region {}, account {})",
             args.region, args.account
         );
-        let _ = std::io::stdout().flush();
+        let _ = out.flush();
         server.run(shutdown_signal()).await;
-        println!("aslx serve: stopped");
+        let _ = writeln!(std::io::stdout(), "aslx serve: stopped");
         ExitCode::SUCCESS
     })
 }

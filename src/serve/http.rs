@@ -14,9 +14,14 @@ use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::net::TcpListener;
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
 /// Limits that keep one client from starving the others.
@@ -29,6 +34,8 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// Open connections at most; connections past it are closed at once.
     pub max_connections: usize,
+    /// A connection with no request in flight and no bytes moving for this long is closed.
+    pub idle_timeout: Duration,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout: Duration,
 }
@@ -40,6 +47,7 @@ impl Default for Limits {
             max_body_bytes: 8 << 20,
             header_read_timeout: Duration::from_secs(30),
             max_connections: 4096,
+            idle_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(30),
         }
     }
@@ -137,22 +145,152 @@ impl Server {
             };
             let _ = stream.set_nodelay(true);
             let shared = Arc::clone(&self.shared);
+            let activity = Arc::new(Activity::default());
+            let in_service = Arc::clone(&activity);
             let svc = hyper::service::service_fn(move |req| {
                 let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(handle(&shared, req).await) }
+                let guard = InFlight::new(&in_service);
+                async move {
+                    let r = handle(&shared, req).await;
+                    drop(guard);
+                    Ok::<_, Infallible>(r)
+                }
             });
-            let conn = builder
-                .serve_connection(TokioIo::new(stream), svc)
-                .into_owned();
+            let io = Tracked {
+                inner: stream,
+                activity: Arc::clone(&activity),
+            };
+            let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
             let conn = graceful.watch(conn);
+            let idle = self.shared.limits.idle_timeout;
             tokio::spawn(async move {
-                let _ = conn.await;
+                tokio::pin!(conn);
+                let tick = (idle / 2).max(Duration::from_millis(50));
+                loop {
+                    tokio::select! {
+                        _ = &mut conn => break,
+                        _ = tokio::time::sleep(tick) => {
+                            if activity.idle_for() >= idle {
+                                break; // dropping the connection closes the socket
+                            }
+                        }
+                    }
+                }
                 drop(permit);
             });
         }
         drop(self.listener);
         self.shared.service.backend().shutdown();
         let _ = tokio::time::timeout(self.shared.limits.drain_timeout, graceful.shutdown()).await;
+    }
+}
+
+/// When a connection last moved bytes, and how many of its requests are in flight.
+#[derive(Debug)]
+struct Activity {
+    since: Instant,
+    last_ms: AtomicU64,
+    in_flight: AtomicUsize,
+}
+
+impl Default for Activity {
+    fn default() -> Activity {
+        Activity {
+            since: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Activity {
+    fn touch(&self) {
+        self.last_ms
+            .store(self.since.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// How long nothing has happened; zero while a request is in flight.
+    fn idle_for(&self) -> Duration {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Duration::ZERO;
+        }
+        let now = self.since.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::Relaxed)))
+    }
+}
+
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn new(a: &Arc<Activity>) -> InFlight {
+        a.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(Arc::clone(a))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A socket that records when bytes last moved.
+struct Tracked {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
