@@ -1024,3 +1024,83 @@ fn sigterm_drains_in_flight_requests() {
     // No longer listening.
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
 }
+
+#[test]
+fn test_state_runs_one_state() {
+    let s = Server::start(&["--handler", "echo=identity"]);
+    let ts = |req: Value| s.ok("TestState", req);
+    // A Pass state on its own: output and next state.
+    let r = ts(json!({
+        "definition": json!({"Type": "Pass", "Parameters": {"x.$": "$.a"}, "ResultPath": "$.r", "Next": "After"}).to_string(),
+        "input": "{\"a\": 1}",
+    }));
+    assert_eq!(r["status"], "SUCCEEDED");
+    assert_eq!(r["nextState"], "After");
+    assert_eq!(r["output"], r#"{"a":1,"r":{"x":1}}"#);
+    // A Choice state in a whole machine, selected by stateName.
+    let machine = json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 5, "Next": "Big"}], "Default": "Small"},
+        "Big": {"Type": "Succeed"}, "Small": {"Type": "Succeed"}}});
+    let r = ts(json!({"definition": machine.to_string(), "stateName": "C", "input": "{\"n\": 9}"}));
+    assert_eq!(r["nextState"], "Big");
+    // A mocked Task error that a retrier matches: RETRIABLE; once retries are used up: caught.
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "Retry": [{"ErrorEquals": ["Lambda.TooManyRequestsException"], "IntervalSeconds": 2, "MaxAttempts": 2}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Handle"}],
+        "End": true});
+    let mock =
+        json!({"errorOutput": {"error": "Lambda.TooManyRequestsException", "cause": "slow down"}});
+    let r = ts(json!({"definition": task.to_string(), "mock": mock, "inspectionLevel": "DEBUG"}));
+    assert_eq!(r["status"], "RETRIABLE", "{r}");
+    assert_eq!(
+        r["inspectionData"]["errorDetails"],
+        json!({"retryIndex": 0, "retryBackoffIntervalSeconds": 2})
+    );
+    let r = ts(
+        json!({"definition": task.to_string(), "mock": mock, "stateConfiguration": {"retrierRetryCount": 2}}),
+    );
+    assert_eq!(r["status"], "CAUGHT_ERROR", "{r}");
+    assert_eq!(r["nextState"], "Handle");
+    assert_eq!(r["error"], "Lambda.TooManyRequestsException");
+    assert_eq!(
+        r["output"],
+        r#"{"err":{"Error":"Lambda.TooManyRequestsException","Cause":"slow down"}}"#
+    );
+    // A mocked result for lambda:invoke arrives in the invoke envelope.
+    let r = ts(
+        json!({"definition": task.to_string(), "mock": {"result": "{\"Payload\": {\"ok\": true}}"}}),
+    );
+    assert_eq!(r["status"], "SUCCEEDED");
+    let out: Value = serde_json::from_str(r["output"].as_str().unwrap()).unwrap();
+    assert_eq!(out["Payload"], json!({"ok": true}));
+    assert_eq!(out["StatusCode"], 200);
+    // Bound handlers run when there is no mock; a Fail state fails.
+    let echo = json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:echo", "End": true});
+    let r = ts(json!({"definition": echo.to_string(), "input": "{\"k\": 1}"}));
+    assert_eq!(r["output"], r#"{"k":1}"#);
+    assert!(r.get("nextState").is_none());
+    let r =
+        ts(json!({"definition": json!({"Type": "Fail", "Error": "E", "Cause": "c"}).to_string()}));
+    assert_eq!(
+        (r["status"].as_str(), r["error"].as_str()),
+        (Some("FAILED"), Some("E"))
+    );
+    // AWS's refusals.
+    let (_, code, msg) = s.err("TestState", json!({"definition": json!({"Type": "Pass", "End": true}).to_string(), "mock": {"result": "{}"}}));
+    assert_eq!(code, "ValidationException");
+    assert_eq!(
+        msg,
+        "State type 'Pass' is not supported when a mock is specified"
+    );
+    let (_, _, msg) = s.err("TestState", json!({"definition": task.to_string(), "mock": {"result": "{}", "errorOutput": {"error": "E"}}}));
+    assert_eq!(
+        msg,
+        "A test mock should have only one of the following fields: [result, errorOutput]."
+    );
+    let (_, code, _) = s.err(
+        "TestState",
+        json!({"definition": json!({"Type": "Parallel", "Branches": [], "End": true}).to_string()}),
+    );
+    assert_eq!(code, "InvalidDefinition");
+}

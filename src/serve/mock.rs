@@ -37,6 +37,13 @@ pub struct MockedResponse {
 }
 
 impl MockedResponse {
+    /// The same answer for every invocation.
+    pub fn always(answer: MockAnswer) -> MockedResponse {
+        MockedResponse {
+            ranges: vec![(0, u32::MAX, answer)],
+        }
+    }
+
     /// The answer for the `n`-th call (from 0).
     pub fn answer(&self, n: u32) -> Option<&MockAnswer> {
         self.ranges
