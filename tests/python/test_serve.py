@@ -46,6 +46,15 @@ def create(sfn, definition, kind="EXPRESS", name=None):
     ]
 
 
+def wait_done(sfn, execution_arn):
+    for _ in range(500):
+        d = sfn.describe_execution(executionArn=execution_arn)
+        if d["status"] != "RUNNING":
+            return d
+        time.sleep(0.02)
+    return d
+
+
 def error_code(excinfo):
     return excinfo.value.response["Error"]["Code"]
 
@@ -155,11 +164,7 @@ def test_start_async_express_and_aws_errors(sfn):
 def test_standard_execution_describe_list_history(sfn):
     arn = create(sfn, pass_def({"ok": True}), kind="STANDARD")
     ex = sfn.start_execution(stateMachineArn=arn, name="e1", input="{}")["executionArn"]
-    for _ in range(200):
-        d = sfn.describe_execution(executionArn=ex)
-        if d["status"] != "RUNNING":
-            break
-        time.sleep(0.02)
+    d = wait_done(sfn, ex)
     assert d["status"] == "SUCCEEDED"
     assert json.loads(d["output"]) == {"ok": True}
     assert sfn.list_executions(stateMachineArn=arn)["executions"][0]["executionArn"] == ex
@@ -201,11 +206,7 @@ def test_activity_worker(sfn):
     t.start()
     ex = sfn.start_execution(stateMachineArn=arn, input='{"n": 21}')["executionArn"]
     t.join(timeout=30)
-    for _ in range(200):
-        d = sfn.describe_execution(executionArn=ex)
-        if d["status"] != "RUNNING":
-            break
-        time.sleep(0.02)
+    d = wait_done(sfn, ex)
     assert d["status"] == "SUCCEEDED"
     assert json.loads(d["output"]) == {"doubled": 42}
     with pytest.raises(sfn.exceptions.InvalidToken):

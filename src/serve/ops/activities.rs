@@ -2,9 +2,7 @@
 //! SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat.
 
 use super::{json_body, now_ms, read, write, ActivityRec, OpResult, Service};
-use crate::serve::protocol::{
-    paginate, parse_arn, read_page_token, timestamp, valid_name, ApiError, Req,
-};
+use crate::serve::protocol::{parse_arn, timestamp, valid_name, ApiError, Req};
 use crate::value::parse_json;
 use crate::vm::TaskError;
 use serde_json::{json, Value as Json};
@@ -104,20 +102,14 @@ impl Service {
         let size = r.page_size(1000)?;
         let token = r.str_opt("nextToken", 1, 1024)?;
         r.finish()?;
-        let after = token.map(|t| read_page_token("act", t)).transpose()?;
-        let all: Vec<ActivityRec> = read(&self.activities).values().cloned().collect();
-        let (page, next) = paginate(all, |a| a.name.as_str(), "act", after.as_deref(), size);
-        let items: Vec<Json> = page
-            .iter()
+        let keyed: Vec<(String, Json)> = read(&self.activities)
+            .values()
             .map(|a| {
-                json!({"activityArn": a.arn, "name": a.name, "creationDate": timestamp(a.creation_ms)})
+                let item = json!({"activityArn": a.arn, "name": a.name, "creationDate": timestamp(a.creation_ms)});
+                (a.name.clone(), item)
             })
             .collect();
-        let mut out = json!({ "activities": items });
-        if let Some(n) = next {
-            out["nextToken"] = Json::from(n);
-        }
-        json_body(out)
+        super::list_page("activities", "act", keyed, token, size)
     }
 
     pub(super) async fn get_activity_task(&self, mut r: Req<'_>) -> OpResult {

@@ -8,9 +8,7 @@
 use super::{json_body, lock, now_ms, MachineRec, OpResult, Service};
 use crate::asl::MachineType;
 use crate::serve::mock::TestCase;
-use crate::serve::protocol::{
-    paginate, parse_arn, read_page_token, timestamp, write_timestamp, ApiError, Req,
-};
+use crate::serve::protocol::{parse_arn, timestamp, write_timestamp, ApiError, Req};
 use crate::value::{parse_json, Str, Value};
 use crate::vm::{ExecutionInfo, Outcome, Status};
 use serde_json::{json, Map, Value as Json};
@@ -473,7 +471,6 @@ impl Service {
         if m.machine_type == MachineType::Express {
             return Err(ApiError::type_not_supported());
         }
-        let after = token.map(|t| read_page_token("ex", t)).transpose()?;
         let mut all: Vec<(String, Json)> = lock(&self.executions)
             .by_arn
             .values()
@@ -495,13 +492,7 @@ impl Service {
             })
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
-        let (page, next) = paginate(all, |e| e.0.as_str(), "ex", after.as_deref(), size);
-        let items: Vec<Json> = page.into_iter().map(|e| e.1).collect();
-        let mut out = json!({ "executions": items });
-        if let Some(n) = next {
-            out["nextToken"] = Json::from(n);
-        }
-        json_body(out)
+        super::list_page("executions", "ex", all, token, size)
     }
 
     pub(super) fn get_execution_history(&self, mut r: Req<'_>) -> OpResult {
@@ -511,7 +502,6 @@ impl Service {
         let token = r.str_opt("nextToken", 1, 1024)?;
         let with_data = r.bool_opt("includeExecutionData")?.unwrap_or(true);
         r.finish()?;
-        let after = token.map(|t| read_page_token("ev", t)).transpose()?;
         let mut events = self.with_execution(arn, |e| history(e, with_data))?;
         if reverse {
             events.reverse();
@@ -521,13 +511,7 @@ impl Service {
             .enumerate()
             .map(|(i, e)| (format!("{i:010}"), e))
             .collect();
-        let (page, next) = paginate(keyed, |e| e.0.as_str(), "ev", after.as_deref(), size);
-        let items: Vec<Json> = page.into_iter().map(|e| e.1).collect();
-        let mut out = json!({ "events": items });
-        if let Some(n) = next {
-            out["nextToken"] = Json::from(n);
-        }
-        json_body(out)
+        super::list_page("events", "ev", keyed, token, size)
     }
 
     fn records_handle(&self) -> Arc<std::sync::Mutex<Records>> {

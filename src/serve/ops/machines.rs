@@ -4,9 +4,7 @@
 use super::{json_body, now_ms, read, write, MachineRec, OpResult, Service};
 use crate::asl::{parse_definition, MachineType, MAX_DEFINITION_CHARS};
 use crate::runtime::MachineError;
-use crate::serve::protocol::{
-    paginate, parse_arn, read_page_token, timestamp, valid_name, ApiError, Req,
-};
+use crate::serve::protocol::{parse_arn, timestamp, valid_name, ApiError, Req};
 use serde_json::{json, Map, Value as Json};
 use std::sync::Arc;
 
@@ -320,25 +318,19 @@ impl Service {
         let size = r.page_size(1000)?;
         let token = r.str_opt("nextToken", 1, 1024)?;
         r.finish()?;
-        let after = token.map(|t| read_page_token("sm", t)).transpose()?;
-        let all: Vec<Arc<MachineRec>> = read(&self.machines).values().cloned().collect();
-        let (page, next) = paginate(all, |m| m.name.as_str(), "sm", after.as_deref(), size);
-        let items: Vec<Json> = page
-            .iter()
+        let keyed: Vec<(String, Json)> = read(&self.machines)
+            .values()
             .map(|m| {
-                json!({
+                let item = json!({
                     "stateMachineArn": m.arn,
                     "name": m.name,
                     "type": m.machine_type.as_str(),
                     "creationDate": timestamp(m.creation_ms),
-                })
+                });
+                (m.name.clone(), item)
             })
             .collect();
-        let mut out = json!({ "stateMachines": items });
-        if let Some(n) = next {
-            out["nextToken"] = Json::from(n);
-        }
-        json_body(out)
+        super::list_page("stateMachines", "sm", keyed, token, size)
     }
 
     pub(super) fn validate_definition(&self, mut r: Req<'_>) -> OpResult {

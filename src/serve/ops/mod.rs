@@ -11,7 +11,7 @@ mod test_state;
 
 use super::backend::{Backend, Compiled};
 use super::mock::MockConfig;
-use super::protocol::{parse_arn, ApiError, Req};
+use super::protocol::{paginate, parse_arn, read_page_token, ApiError, Req};
 use crate::asl::MachineType;
 use serde_json::{Map, Value as Json};
 use std::collections::{BTreeMap, HashMap};
@@ -101,6 +101,26 @@ pub type OpResult = Result<Vec<u8>, ApiError>;
 
 fn json_body(v: Json) -> OpResult {
     serde_json::to_vec(&v).map_err(|e| ApiError::internal(e.to_string()))
+}
+
+/// One page of a list answer: `keyed` holds the items sorted by key; the answer has them
+/// under `member`, and `nextToken` when more remain (P-10).
+fn list_page(
+    member: &str,
+    kind: &str,
+    keyed: Vec<(String, Json)>,
+    token: Option<&str>,
+    size: usize,
+) -> OpResult {
+    let after = token.map(|t| read_page_token(kind, t)).transpose()?;
+    let (page, next) = paginate(keyed, |e| e.0.as_str(), kind, after.as_deref(), size);
+    let items: Vec<Json> = page.into_iter().map(|e| e.1).collect();
+    let mut out = Map::new();
+    out.insert(member.into(), Json::Array(items));
+    if let Some(n) = next {
+        out.insert("nextToken".into(), Json::from(n));
+    }
+    json_body(Json::Object(out))
 }
 
 /// Every operation this server answers, as `X-Amz-Target` names it after `AWSStepFunctions.`.
