@@ -582,7 +582,7 @@ fn pagination_with_max_results_and_next_token() {
 fn protocol_errors() {
     let s = Server::start(&[]);
     let mut c = s.conn();
-    let r = c.request("AWSStepFunctions.FlyToTheMoon", b"{}", "");
+    let r = c.request("AWSStepFunctions.FlyToTheMoon", b"not even json", "");
     assert_eq!(r.status, 400);
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["__type"], "UnknownOperationException");

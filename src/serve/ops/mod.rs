@@ -174,6 +174,9 @@ impl Service {
     /// Answers one request: `op` is the operation name, `body` the JSON request,
     /// `trace_header` the `X-Amzn-Trace-Id` header.
     pub async fn call(&self, op: &str, body: &[u8], trace_header: Option<&str>) -> OpResult {
+        if !OPERATIONS.contains(&op) {
+            return Err(ApiError::unknown_operation(op));
+        }
         let parsed: Json = if body.iter().all(u8::is_ascii_whitespace) {
             Json::Object(Map::new())
         } else {
@@ -213,10 +216,7 @@ impl Service {
             "UntagResource" => self.untag_resource(r),
             "ListTagsForResource" => self.list_tags(r),
             "TestState" => self.test_state(r).await,
-            _ => {
-                r.finish()?;
-                Err(ApiError::unknown_operation(op))
-            }
+            _ => Err(ApiError::unknown_operation(op)),
         }
     }
 
