@@ -19,6 +19,7 @@
 //! - [`compile`]: model → [`compile::Program`]: states by index, paths and templates parsed once.
 //! - [`vm`]: one execution, stepped synchronously; says when it needs a handler or a timer.
 //! - [`runtime`]: handlers, linking and the tokio driver.
+//! - [`serve`]: the AWS Step Functions HTTP API (`aslx serve`).
 //! - [`value`]: the JSON value type, cheap to clone and copy-on-write.
 //!
 //! ## Example
@@ -56,6 +57,7 @@ pub mod compile;
 pub mod jsonata;
 pub mod path;
 pub mod runtime;
+pub mod serve;
 pub mod value;
 pub mod vm;
 

@@ -137,6 +137,11 @@ impl Machine {
         self.links.handler(target)
     }
 
+    /// The handlers this machine's Task states are linked to.
+    pub(crate) fn links(&self) -> &Arc<Links> {
+        &self.links
+    }
+
     /// The deadline of an execution: `TimeoutSeconds`, and for EXPRESS at most five minutes.
     pub fn max_duration(&self) -> Option<Duration> {
         let own = self.program.timeout_seconds().map(Duration::from_secs);

@@ -552,6 +552,18 @@ impl Execution {
         }
     }
 
+    /// Name of the state running now: the current state, or for a Parallel or Map whose
+    /// children run inline, the state of the child running now.
+    pub fn active_state(&self) -> &str {
+        match &self.phase {
+            Phase::Forked(f) => match &f.current {
+                Some((_, child)) => child.active_state(),
+                None => self.current_state(),
+            },
+            _ => self.current_state(),
+        }
+    }
+
     /// The next child to run, with its index, when the fork wants one more running now.
     /// `None` when the concurrency limit is reached, all children started, or the fork failed.
     pub fn fork_next(&mut self) -> Option<(usize, Execution)> {
