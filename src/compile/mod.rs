@@ -12,7 +12,7 @@ pub mod program;
 pub mod resource;
 pub mod template;
 
-pub use program::{Integration, Program, StateId, TaskId, TaskSite};
+pub use program::{Integration, Program, StateId, TaskId, TaskSite, TaskWait};
 
 use crate::asl::model::{self as m, Dynamic, PathField, StateKind, StateMachine};
 use crate::asl::{is_jsonata_expr, QueryLanguage};
@@ -109,7 +109,16 @@ pub fn compile(sm: &StateMachine) -> Result<Program, CompileError> {
             },
             StateKind::Task(t) => {
                 can_wait = true;
-                let integration = match classify(&t.resource) {
+                let kind = classify(&t.resource);
+                let wait = match &kind {
+                    ResourceKind::Service {
+                        pattern: resource::Pattern::WaitForTaskToken,
+                        ..
+                    } => TaskWait::Callback,
+                    ResourceKind::Activity => TaskWait::Activity,
+                    _ => TaskWait::Response,
+                };
+                let integration = match kind {
                     ResourceKind::LambdaFunction { name } => Integration::LambdaArn {
                         function: Str::from(name),
                     },
@@ -123,6 +132,7 @@ pub fn compile(sm: &StateMachine) -> Result<Program, CompileError> {
                     resource: t.resource.clone(),
                     state: s.name.clone(),
                     integration: integration.clone(),
+                    wait,
                 });
                 Op::Task(Box::new(Task {
                     site,

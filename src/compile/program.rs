@@ -90,6 +90,27 @@ pub struct TaskSite {
     pub state: Str,
     /// How results and errors are shaped.
     pub integration: Integration,
+    /// What the Task waits for: the handler's answer, or a task token's completion.
+    pub wait: TaskWait,
+}
+
+/// What a Task waits for before it completes (RES-3, RES-5, RES-6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskWait {
+    /// The handler's answer (request-response, and `.sync` run in-process).
+    Response,
+    /// `.waitForTaskToken`: the handler is called with `$$.Task.Token` available, then the Task
+    /// waits for SendTaskSuccess/Failure on that token.
+    Callback,
+    /// An activity ARN: the input is handed to a GetActivityTask poller with a token.
+    Activity,
+}
+
+impl TaskWait {
+    /// `true` when the Task is completed through a task token.
+    pub fn uses_token(self) -> bool {
+        self != TaskWait::Response
+    }
 }
 
 /// How a Task's handler is found and its result shaped.

@@ -7,10 +7,14 @@
 mod context;
 mod error;
 mod exec;
+pub mod observe;
 mod retry;
 mod task;
+pub mod token;
 
 pub use context::ExecutionInfo;
 pub use error::ExecError;
 pub use exec::{Execution, Outcome, Status, Step, MAX_PAYLOAD_BYTES, STEPS_PER_SLICE};
+pub use observe::{Event, Observer};
 pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};
+pub use token::TokenId;
