@@ -5,10 +5,11 @@
 //! run-time surprise. Only `lambda:invoke` Tasks, whose function is chosen by
 //! `Parameters.FunctionName`, look their handler up per call.
 
-use super::driver::drive;
+use super::driver::Driver;
 use super::handler::{Handler, Handlers};
+use crate::asl::StateMachine;
 use crate::asl::{parse_definition, DefinitionError, MachineType};
-use crate::compile::{compile, CompileError, Integration, Program};
+use crate::compile::{compile, CompileError, Integration, Program, TaskWait};
 use crate::value::{parse_json, Value};
 use crate::vm::{CallTarget, Execution, ExecutionInfo, Outcome};
 use std::sync::Arc;
@@ -90,14 +91,32 @@ impl Machine {
         handlers: &Handlers,
     ) -> Result<Machine, MachineError> {
         let model = parse_definition(definition, machine_type)?;
-        let program = compile(&model)?;
+        Machine::link(name, &model, machine_type, handlers, false)
+    }
+
+    /// Compiles a validated model and links its Tasks to `handlers`. Inside an engine
+    /// (`activities_served`), activity Tasks need no handler: workers poll for them.
+    pub(crate) fn link(
+        name: &str,
+        model: &StateMachine,
+        machine_type: MachineType,
+        handlers: &Handlers,
+        activities_served: bool,
+    ) -> Result<Machine, MachineError> {
+        let program = compile(model)?;
         let mut linked = Vec::with_capacity(program.tasks().len());
         for site in program.tasks() {
-            let h = match site.integration {
-                Integration::LambdaInvoke => None,
+            let h = match (&site.integration, site.wait) {
+                (Integration::LambdaInvoke, _) => None,
+                (_, TaskWait::Activity) if activities_served => None,
                 _ => Some(
                     handlers
                         .for_resource(&site.resource)
+                        .or_else(|| {
+                            // A callback may use the handler of its request-response twin.
+                            let base = site.resource.strip_suffix(".waitForTaskToken")?;
+                            handlers.for_resource(base)
+                        })
                         .cloned()
                         .ok_or_else(|| MachineError::UnknownResource {
                             state: site.state.to_string(),
@@ -169,7 +188,8 @@ impl Machine {
             .unwrap_or_else(|| ExecutionInfo::anonymous(&self.name, start_ms));
         let deadline = opts.max_duration.or_else(|| self.max_duration());
         let mut exec = self.execution(input, info);
-        let run = drive(self, &mut exec, start_ms);
+        let driver = Driver::standalone(self, start_ms);
+        let run = driver.drive(&mut exec);
         match deadline {
             None => run.await,
             Some(d) => match tokio::time::timeout(d, run).await {
