@@ -3,7 +3,7 @@
 pub(crate) mod activity;
 pub(crate) mod driver;
 mod handler;
-mod machine;
+pub(crate) mod machine;
 pub(crate) mod sync;
 pub(crate) mod tokens;
 
