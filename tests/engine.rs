@@ -777,30 +777,58 @@ fn json_lines_go_to_a_file_and_are_flushed_at_shutdown() {
 // ---------------------------------------------------------------------------------------------
 // Shutdown
 
-#[tokio::test(start_paused = true)]
-async fn shutdown_stops_admitting_and_times_out_what_is_still_running() {
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(Handlers::new())
-        .log_sink(sink)
+#[test]
+fn shutdown_stops_admitting_and_times_out_what_is_still_running() {
+    let (tx, rx) = std::sync::mpsc::channel::<LogRecord>();
+    let tx = Mutex::new(tx);
+    let engine = Engine::builder()
+        .worker_threads(1)
+        .log_sink(LogSink::callback(move |r: &LogRecord| {
+            let _ = tx.lock().unwrap().send(r.clone());
+        }))
         .log_level(LogLevel::Fatal)
         .build()
         .unwrap();
     express(&engine, "wait", WAIT_1000);
+    let pass = r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#;
+    express(&engine, "pass", pass);
+    let long = engine.start(StartRequest::new("wait")).unwrap();
+    engine.start(StartRequest::new("pass")).unwrap();
+    engine.shutdown(Duration::from_millis(500));
+    assert_eq!(engine.in_flight(), 0);
+    let records: Vec<LogRecord> = rx.try_iter().collect();
+    assert_eq!(
+        records.len(),
+        1,
+        "only the cut-off one logs at FATAL: {records:?}"
+    );
+    assert_eq!(records[0].event_type, "ExecutionTimedOut");
+    assert_eq!(&*records[0].execution_arn, long.execution_arn());
+    assert_eq!(
+        records[0].details.to_json(),
+        r#"{"error":"States.Timeout","cause":"The engine shut down before the execution ended"}"#
+    );
+    let e = engine.start(StartRequest::new("pass")).unwrap_err();
+    assert_eq!(e.code(), "ServiceUnavailable");
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_async_waits_for_in_flight_executions() {
+    let (sink, mut log) = log_channel();
+    let engine = on_test_runtime(Handlers::new())
+        .log_sink(sink)
+        .log_level(LogLevel::All)
+        .build()
+        .unwrap();
     express(
         &engine,
         "short",
         r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 2, "End": true}}}"#,
     );
-    engine.start(StartRequest::new("wait")).unwrap();
     engine.start(StartRequest::new("short")).unwrap();
     engine.shutdown_async(Duration::from_secs(5)).await;
     assert_eq!(engine.in_flight(), 0);
-    let end = next_end(&mut log).await;
-    assert_eq!(
-        end.event_type, "ExecutionTimedOut",
-        "the long one was cut off"
-    );
-    assert!(log.try_recv().is_err(), "the short one finished on its own");
+    assert_eq!(next_end(&mut log).await.event_type, "ExecutionSucceeded");
     let e = engine.start(StartRequest::new("short")).unwrap_err();
     assert_eq!(e.code(), "ServiceUnavailable");
 }

@@ -317,6 +317,12 @@ impl ExecutionLog {
         let last = self.last_id.load(Ordering::Relaxed).max(1);
         self.record(last + 1, last, "ExecutionAborted", Map::new());
     }
+
+    /// The end of an execution stopped from outside (a shutdown), after its last event.
+    pub(crate) fn cut_off(&self, o: &Outcome) {
+        let last = self.last_id.load(Ordering::Relaxed).max(1);
+        self.finished(last + 1, o);
+    }
 }
 
 impl Observer for ExecutionLog {

@@ -45,7 +45,7 @@ pub use run::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
 use crate::asl::{parse_definition, DefinitionError, Diagnostic, MachineType};
 use crate::runtime::driver::Callbacks;
 use crate::runtime::machine::wall_clock_ms;
-use crate::runtime::sync::{read, write, AtomicBool, AtomicUsize, Mutex, Notify, Ordering, RwLock};
+use crate::runtime::sync::{read, write, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
 use crate::runtime::{Handlers, Machine, MachineError, EXPRESS_MAX_DURATION};
 use crate::value::Str;
 use log::Logger;
@@ -194,8 +194,6 @@ impl EngineBuilder {
             callbacks: Callbacks::default(),
             in_flight: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
-            cancel: Notify::new(),
-            cancelled: AtomicBool::new(false),
             log: Arc::new(Logger::new(self.sink, self.log, region)),
             handlers: self.handlers,
         });
@@ -226,9 +224,6 @@ pub(crate) struct Shared {
     pub(crate) callbacks: Callbacks,
     in_flight: AtomicUsize,
     closing: AtomicBool,
-    /// Wakes every execution when a shutdown gives up waiting for them.
-    pub(crate) cancel: Notify,
-    pub(crate) cancelled: AtomicBool,
     pub(crate) log: Arc<Logger>,
     handlers: Handlers,
 }
@@ -544,8 +539,9 @@ impl Engine {
         Machine::link(name, &model, t, &self.shared.handlers, true).map_err(EngineError::machine)
     }
 
-    /// Stops admitting, lets in-flight executions finish for up to `grace`, ends the rest
-    /// `TIMED_OUT`, flushes the log and stops the engine's own runtime.
+    /// Stops admitting, lets in-flight executions finish for up to `grace`, then stops the
+    /// engine's runtime: executions still running are dropped with it, each logged as ended
+    /// `TIMED_OUT` ("The engine shut down before the execution ended"). Flushes the log.
     ///
     /// # Panics
     ///
@@ -556,38 +552,23 @@ impl Engine {
         while self.in_flight() > 0 && std::time::Instant::now() < until {
             std::thread::sleep(Duration::from_millis(1));
         }
-        self.cancel_all();
-        let until = std::time::Instant::now() + Duration::from_secs(1);
-        while self.in_flight() > 0 && std::time::Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        self.shared.log.flush();
         if let Some(rt) = crate::runtime::sync::lock(&self.runtime).take() {
             rt.shutdown_timeout(Duration::from_secs(1));
         }
+        self.shared.log.flush();
     }
 
-    /// [`Engine::shutdown`] for async callers: everything but stopping the runtime, which
-    /// happens when the engine is dropped.
+    /// [`Engine::shutdown`] for async callers: stops admitting, waits up to `grace` for
+    /// in-flight executions and flushes the log. The engine's own runtime stops when the
+    /// engine is dropped; on a borrowed runtime ([`EngineBuilder::runtime`]), executions still
+    /// running end at their deadline or when that runtime drops them.
     pub async fn shutdown_async(&self, grace: Duration) {
         self.shared.closing.store(true, Ordering::SeqCst);
         let until = tokio::time::Instant::now() + grace;
         while self.in_flight() > 0 && tokio::time::Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        self.cancel_all();
-        for _ in 0..1000 {
-            if self.in_flight() == 0 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
         self.shared.log.flush();
-    }
-
-    fn cancel_all(&self) {
-        self.shared.cancelled.store(true, Ordering::SeqCst);
-        self.shared.cancel.notify_waiters();
     }
 
     /// Writes buffered log records out.
@@ -599,11 +580,11 @@ impl Engine {
 impl Drop for Engine {
     fn drop(&mut self) {
         self.shared.closing.store(true, Ordering::SeqCst);
-        self.cancel_all();
-        self.shared.log.flush();
         if let Some(rt) = crate::runtime::sync::lock(&self.runtime).take() {
             rt.shutdown_background();
         }
+        // Records of executions dropped later are flushed when the last of them lets go.
+        self.shared.log.flush();
     }
 }
 
@@ -649,6 +630,11 @@ impl Shared {
                 self.config.region, self.config.account
             )
         }
+    }
+
+    /// `true` once a shutdown began.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
     }
 
     /// Admits one more execution, or refuses at once.

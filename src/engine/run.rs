@@ -10,11 +10,10 @@
 use super::error::EngineError;
 use super::log::ExecutionLog;
 use super::names::{parse_input, Input};
-use super::{Engine, Permit, Registered};
+use super::{Engine, Permit, Registered, Shared};
 use crate::asl::MachineType;
 use crate::runtime::driver::{Clock, Driver, OnPanic};
 use crate::runtime::machine::wall_clock_ms;
-use crate::runtime::sync::Ordering;
 use crate::value::{Map, Str, Value};
 use crate::vm::{Execution, ExecutionInfo, Outcome, Status, Step};
 use futures_util::FutureExt;
@@ -213,14 +212,6 @@ struct Job {
     clock: Clock,
     deadline: Option<Instant>,
     log: bool,
-    trace_header: Option<Str>,
-}
-
-/// How the race between an execution, its deadline and a shutdown ended.
-enum Ended {
-    Done(Outcome),
-    Deadline,
-    Shutdown,
 }
 
 impl Engine {
@@ -256,16 +247,17 @@ impl Engine {
     ///
     /// As [`Engine::start`], and `StateMachineTypeNotSupported` for a STANDARD machine.
     pub async fn start_sync(&self, req: StartRequest<'_>) -> Result<SyncExecution, EngineError> {
+        let trace = req.trace_header.map(Str::from);
         let job = self.admit(req, true)?;
         if !job.reg.machine.program().can_wait() {
             let outcome = run_inline_async(&job).await;
-            return Ok(finish(job, outcome));
+            return Ok(finish(job, outcome, trace));
         }
         if tokio::runtime::Handle::try_current().is_ok() {
-            return Ok(run_sync(job).await);
+            return Ok(run_sync(job, trace).await);
         }
         let info = Arc::clone(&job.info);
-        let task = AbortOnDrop(self.handle.spawn(run_sync(job)));
+        let task = AbortOnDrop(self.handle.spawn(run_sync(job, trace)));
         Ok(task.await.unwrap_or_else(|_| SyncExecution {
             start_ms: info.start_ms,
             stop_ms: wall_clock_ms(),
@@ -287,12 +279,13 @@ impl Engine {
     ///
     /// When called from inside an async runtime for a machine that can wait.
     pub fn start_sync_blocking(&self, req: StartRequest<'_>) -> Result<SyncExecution, EngineError> {
+        let trace = req.trace_header.map(Str::from);
         let job = self.admit(req, true)?;
         if !job.reg.machine.program().can_wait() {
             let outcome = run_inline(&job);
-            return Ok(finish(job, outcome));
+            return Ok(finish(job, outcome, trace));
         }
-        Ok(self.handle.block_on(run_sync(job)))
+        Ok(self.handle.block_on(run_sync(job, trace)))
     }
 
     /// Checks a start request and admits it.
@@ -342,13 +335,12 @@ impl Engine {
             input,
             info: Arc::new(info),
             clock,
-            trace_header: req.trace_header.map(Str::from),
         })
     }
 }
 
 /// A new execution of the job's machine version, with its log when logging is on.
-fn begin(job: &Job, attempt: u32) -> (Execution, Option<ExecutionLog>) {
+fn begin(job: &Job, attempt: u32) -> (Execution, Option<Box<ExecutionLog>>) {
     let mut exec = Execution::new(
         Arc::clone(job.reg.machine.program()),
         Arc::clone(&job.info),
@@ -364,7 +356,7 @@ fn begin(job: &Job, attempt: u32) -> (Execution, Option<ExecutionLog>) {
         );
         exec.set_observer(l.observer());
         l.started(&job.input);
-        l
+        Box::new(l)
     });
     (exec, log)
 }
@@ -375,97 +367,93 @@ fn end(exec: &Execution, log: Option<&ExecutionLog>, outcome: &Outcome) {
     }
 }
 
-/// Logs `ExecutionAborted` when an attempt is dropped before it ends (its sync caller went
-/// away, or the runtime stopped); not when it unwinds from a panic, which is re-run.
-struct AbortGuard<'a>(Option<&'a ExecutionLog>);
+/// An attempt's log. Dropped before the attempt ended, it logs how: `ExecutionAborted` when
+/// its sync caller went away, `ExecutionTimedOut` when a shutdown gave up waiting for it.
+/// Nothing when the attempt unwinds from a panic: it is re-run.
+struct AttemptLog<'a> {
+    log: Option<Box<ExecutionLog>>,
+    shared: &'a Shared,
+    ended: bool,
+}
 
-impl Drop for AbortGuard<'_> {
+impl Drop for AttemptLog<'_> {
     fn drop(&mut self) {
-        if let Some(l) = self.0 {
+        if let (Some(l), false) = (&self.log, self.ended) {
             if !std::thread::panicking() {
-                l.aborted();
+                if self.shared.is_closing() {
+                    l.cut_off(&shutdown_outcome());
+                } else {
+                    l.aborted();
+                }
             }
         }
     }
 }
 
-/// One run of an execution on the driver, until it ends, its deadline passes or the engine
-/// gives up on it.
+/// One run of an execution on the driver, until it ends (its deadline included).
 async fn attempt(job: &Job, attempt: u32, on_panic: OnPanic) -> Outcome {
     let shared = &job.permit.0;
     let (mut exec, log) = begin(job, attempt);
-    let mut guard = AbortGuard(log.as_ref());
+    let mut log = AttemptLog {
+        log,
+        shared,
+        ended: false,
+    };
     let driver = Driver {
         machine: &job.reg.machine,
         clock: job.clock,
+        deadline: job.deadline,
         callbacks: Some(&shared.callbacks),
         on_panic,
     };
-    let ended = {
-        // Created before the flag is read, so a shutdown after this line always wakes it.
-        let cancel = shared.cancel.notified();
-        if shared.cancelled.load(Ordering::SeqCst) {
-            Ended::Shutdown
-        } else {
-            let run = driver.drive(&mut exec);
-            match job.deadline {
-                Some(d) => tokio::select! {
-                    biased;
-                    o = run => Ended::Done(o),
-                    () = tokio::time::sleep_until(d) => Ended::Deadline,
-                    () = cancel => Ended::Shutdown,
-                },
-                None => tokio::select! {
-                    biased;
-                    o = run => Ended::Done(o),
-                    () = cancel => Ended::Shutdown,
-                },
-            }
-        }
-    };
-    let outcome = match ended {
-        Ended::Done(o) => o,
-        Ended::Deadline => exec.abort(Outcome::timed_out()),
-        Ended::Shutdown => exec.abort(shutdown_outcome()),
-    };
-    guard.0 = None;
-    end(&exec, log.as_ref(), &outcome);
+    let outcome = driver.drive(&mut exec).await;
+    log.ended = true;
+    end(&exec, log.log.as_deref(), &outcome);
     outcome
 }
 
 /// An async execution: re-run from its input while a handler panics, the last run with
 /// panics as Task failures, so it always reaches a terminal status.
-async fn run_async(job: Job) {
-    let max = job.permit.0.config.async_attempts;
-    for n in 1..=max {
-        let on_panic = if n < max {
-            OnPanic::Unwind
-        } else {
-            OnPanic::FailTask
-        };
-        let run = AssertUnwindSafe(attempt(&job, n, on_panic)).catch_unwind();
-        if run.await.is_ok() {
-            return;
+///
+/// PERF: a plain fn returning an `async move` block, because an `async fn` stores its
+/// arguments twice (rust-lang/rust#62958); this future is most of a parked execution's memory.
+#[allow(clippy::manual_async_fn)]
+fn run_async(job: Job) -> impl std::future::Future<Output = ()> + Send {
+    async move {
+        let max = job.permit.0.config.async_attempts;
+        for n in 1..=max {
+            let on_panic = if n < max {
+                OnPanic::Unwind
+            } else {
+                OnPanic::FailTask
+            };
+            if AssertUnwindSafe(attempt(&job, n, on_panic))
+                .catch_unwind()
+                .await
+                .is_ok()
+            {
+                return;
+            }
         }
-    }
-    // The last run panicked outside any handler (a log callback, an engine bug).
-    if job.log {
-        let l = ExecutionLog::new(
-            Arc::clone(&job.permit.0.log),
-            Arc::clone(&job.info),
-            job.reg.info.logging,
-            job.clock,
-            max,
-        );
-        l.finished(2, &internal_failure());
+        // The last run panicked outside any handler (a log callback, an engine bug).
+        if job.log {
+            let l = ExecutionLog::new(
+                Arc::clone(&job.permit.0.log),
+                Arc::clone(&job.info),
+                job.reg.info.logging,
+                job.clock,
+                max,
+            );
+            l.finished(2, &internal_failure());
+        }
     }
 }
 
 /// A sync execution on the driver: one run, panics as Task failures.
-async fn run_sync(job: Job) -> SyncExecution {
+async fn run_sync(job: Job, trace_header: Option<Str>) -> SyncExecution {
     let run = AssertUnwindSafe(attempt(&job, 1, OnPanic::FailTask)).catch_unwind();
     let outcome = run.await.unwrap_or_else(|_| internal_failure());
-    finish(job, outcome)
+    finish(job, outcome, trace_header)
 }
 
 /// A sync execution of a machine that never waits, on the caller's thread.
@@ -479,7 +467,7 @@ fn run_inline(job: &Job) -> Outcome {
             _ => break exec.abort(internal_failure()),
         }
     };
-    end(&exec, log.as_ref(), &outcome);
+    end(&exec, log.as_deref(), &outcome);
     outcome
 }
 
@@ -494,7 +482,7 @@ async fn run_inline_async(job: &Job) -> Outcome {
             _ => break exec.abort(internal_failure()),
         }
     };
-    end(&exec, log.as_ref(), &outcome);
+    end(&exec, log.as_deref(), &outcome);
     outcome
 }
 
@@ -502,14 +490,14 @@ fn past(job: &Job) -> bool {
     job.deadline.is_some_and(|d| Instant::now() >= d)
 }
 
-fn finish(job: Job, outcome: Outcome) -> SyncExecution {
+fn finish(job: Job, outcome: Outcome, trace_header: Option<Str>) -> SyncExecution {
     SyncExecution {
         start_ms: job.info.start_ms,
         stop_ms: job.clock.now_ms(),
         info: job.info,
         outcome,
         input: job.input,
-        trace_header: job.trace_header,
+        trace_header,
     }
 }
 
@@ -547,5 +535,28 @@ impl<T> std::future::Future for AbortOnDrop<T> {
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PERF: a parked async execution is one tokio task (header and trailer ~96 bytes, cells
+    /// 128-byte aligned) plus its `ExecutionInfo` (160 bytes). With this future at most 664
+    /// bytes the task fits a 768-byte cell: 928 bytes requested per parked execution
+    /// (engine_memory test; DESIGN.md target 1 KiB).
+    #[test]
+    fn a_parked_execution_fits_a_768_byte_task_cell() {
+        let engine = Engine::builder().worker_threads(1).build().unwrap();
+        let wait =
+            r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 9, "End": true}}}"#;
+        engine
+            .create_machine("w", wait, MachineType::Express)
+            .unwrap();
+        let job = engine.admit(StartRequest::new("w"), false).unwrap();
+        let task = run_async(job);
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 664, "run_async future: {size} bytes");
     }
 }

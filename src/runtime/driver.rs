@@ -10,14 +10,16 @@
 //! virtual time with the same outcome as on the wall clock.
 
 use super::activity::{Activities, Activity};
-use super::handler::{Handler, HandlerResult};
+use super::handler::{Handler, HandlerFuture, HandlerResult};
 use super::machine::Machine;
-use super::tokens::TokenTable;
+use super::tokens::{TokenTable, TokenWaiter};
 use crate::compile::TaskWait;
 use crate::value::Value;
 use crate::vm::{CallTarget, Execution, Outcome, Step, TaskCall, TaskError, TaskOutcome, TokenId};
 use futures_util::FutureExt;
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -62,6 +64,22 @@ pub(crate) enum OnPanic {
     Unwind,
 }
 
+/// A handler call once started: its outcome, or a boxed wait for it (`None` when the
+/// execution's deadline came first).
+pub(crate) enum Call<'a> {
+    Done(TaskOutcome),
+    Pending(Pin<Box<dyn Future<Output = Option<TaskOutcome>> + Send + 'a>>),
+}
+
+/// What [`Driver::drive`] waits for next.
+enum Wake<'a> {
+    Yield,
+    At(Instant),
+    /// The deadline comes before the VM's wake-up time.
+    Deadline(Instant),
+    Call(Pin<Box<dyn Future<Output = Option<TaskOutcome>> + Send + 'a>>),
+}
+
 /// The engine's services for callback and activity Tasks.
 #[derive(Debug, Default)]
 pub(crate) struct Callbacks {
@@ -75,6 +93,8 @@ pub(crate) struct Driver<'a> {
     /// The machine version the execution started on.
     pub(crate) machine: &'a Machine,
     pub(crate) clock: Clock,
+    /// When the execution ends `TIMED_OUT` (`TimeoutSeconds`, the EXPRESS cap), if ever.
+    pub(crate) deadline: Option<Instant>,
     /// Task tokens and activities; without them (outside an engine) callback and activity
     /// Tasks call their handler as a request-response Task.
     pub(crate) callbacks: Option<&'a Callbacks>,
@@ -83,61 +103,111 @@ pub(crate) struct Driver<'a> {
 
 impl<'a> Driver<'a> {
     /// A driver for `machine` outside an engine: no task tokens, handler panics fail the Task.
-    pub(crate) fn standalone(machine: &'a Machine, start_ms: i64) -> Driver<'a> {
+    pub(crate) fn standalone(
+        machine: &'a Machine,
+        start_ms: i64,
+        max_duration: Option<Duration>,
+    ) -> Driver<'a> {
+        let clock = Clock::new(start_ms);
         Driver {
             machine,
-            clock: Clock::new(start_ms),
+            clock,
+            deadline: max_duration.map(|d| clock.after_start(d)),
             callbacks: None,
             on_panic: OnPanic::FailTask,
         }
     }
 
-    /// Runs `exec` to its end. Deadlines are the caller's: wrap this future in a timeout and
-    /// drop it to cancel everything pending (timers, handler futures, open tokens).
+    /// Runs `exec` to its end, or to the deadline (then `TIMED_OUT` with `States.Timeout`).
+    /// Dropping the future cancels everything pending: timers, handler futures, open tokens.
+    ///
+    /// PERF: this future is most of what a parked execution costs (DESIGN.md: at most 1 KiB
+    /// each), so it holds one timer, and a pending handler call only as a box.
     pub(crate) async fn drive(&self, exec: &mut Execution) -> Outcome {
         loop {
-            match exec.step(self.clock.now_ms()) {
+            let now = self.clock.now_ms();
+            // Decided before any await, so that the step's temporaries are not part of this
+            // future's state.
+            let wake = match exec.step(now) {
                 Step::Done(o) => return o,
-                Step::Yield => tokio::task::yield_now().await,
+                Step::Yield if self.deadline.is_some_and(|d| Instant::now() >= d) => {
+                    return exec.abort(Outcome::timed_out())
+                }
+                Step::Yield => Wake::Yield,
                 Step::Sleep { until_ms } => {
-                    tokio::time::sleep_until(self.clock.instant_at(until_ms)).await
+                    let at = self.clock.instant_at(until_ms);
+                    match self.deadline {
+                        Some(d) if d <= at => Wake::Deadline(d),
+                        _ => Wake::At(at),
+                    }
                 }
-                Step::Call(call) => {
-                    let outcome = self.call(call).await;
-                    exec.resume_task(outcome, self.clock.now_ms());
+                Step::Call(call) => match self.start_call(call) {
+                    Call::Done(o) => {
+                        exec.resume_task(o, self.clock.now_ms());
+                        continue;
+                    }
+                    Call::Pending(wait) => Wake::Call(wait),
+                },
+            };
+            match wake {
+                Wake::Yield => tokio::task::yield_now().await,
+                Wake::At(at) => tokio::time::sleep_until(at).await,
+                Wake::Deadline(d) => {
+                    tokio::time::sleep_until(d).await;
+                    return exec.abort(Outcome::timed_out());
                 }
+                Wake::Call(wait) => match wait.await {
+                    Some(o) => exec.resume_task(o, self.clock.now_ms()),
+                    None => return exec.abort(Outcome::timed_out()),
+                },
             }
         }
     }
 
-    /// Carries out the handler call a Task asked for.
-    pub(crate) async fn call(&self, call: TaskCall) -> TaskOutcome {
-        match (self.callbacks, call.task_token.is_some()) {
-            // PERF: boxed so that the rare token wait does not grow every execution's future.
-            (Some(cb), true) => Box::pin(self.call_with_token(cb, call)).await,
-            _ => self.call_handler(call).await,
+    /// Starts a handler call. Most handlers answer at once; a pending answer, or a token
+    /// wait, is boxed, so its state costs nothing to executions that are not waiting for one.
+    fn start_call(&self, call: TaskCall) -> Call<'a> {
+        if let (Some(cb), true) = (self.callbacks, call.task_token.is_some()) {
+            return self.start_token_call(cb, call);
         }
-    }
-
-    /// Calls the handler a Task asked for, under its `TimeoutSeconds`, catching panics.
-    pub(crate) async fn call_handler(&self, call: TaskCall) -> TaskOutcome {
         let handler: Arc<dyn Handler> = match (self.machine.handler(&call.target), &call.target) {
             (Some(h), _) => Arc::clone(h),
             (None, CallTarget::Function(name)) => {
-                return TaskOutcome::FunctionNotFound(name.clone())
+                return Call::Done(TaskOutcome::FunctionNotFound(name.clone()))
             }
             (None, CallTarget::Site(_)) => {
-                return TaskOutcome::Err(TaskError::new("States.TaskFailed", "no handler linked"))
+                return Call::Done(TaskOutcome::Err(TaskError::new(
+                    "States.TaskFailed",
+                    "no handler linked",
+                )))
             }
         };
         let input = call.input;
-        let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(input)));
-        let fut = match started {
-            Err(p) => return self.panicked(p),
-            Ok(HandlerResult::Ready(r)) => return outcome(r),
-            Ok(HandlerResult::Pending(f)) => AssertUnwindSafe(f).catch_unwind(),
-        };
-        let result = match call.timeout_seconds {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(input))) {
+            Err(p) => Call::Done(self.panicked(p)),
+            Ok(HandlerResult::Ready(r)) => Call::Done(outcome(r)),
+            Ok(HandlerResult::Pending(f)) => {
+                let (this, timeout) = (*self, call.timeout_seconds);
+                self.pending(async move { this.finish_handler(f, timeout).await })
+            }
+        }
+    }
+
+    /// Boxes a pending call, bounded by the execution's deadline.
+    fn pending(&self, f: impl Future<Output = TaskOutcome> + Send + 'a) -> Call<'a> {
+        let deadline = self.deadline;
+        Call::Pending(Box::pin(async move {
+            match deadline {
+                None => Some(f.await),
+                Some(d) => tokio::time::timeout_at(d, f).await.ok(),
+            }
+        }))
+    }
+
+    /// Awaits a handler's future under the Task's `TimeoutSeconds`, catching panics.
+    async fn finish_handler(self, f: HandlerFuture, timeout_seconds: Option<u64>) -> TaskOutcome {
+        let fut = AssertUnwindSafe(f).catch_unwind();
+        let result = match timeout_seconds {
             None => fut.await,
             Some(s) => match tokio::time::timeout(Duration::from_secs(s), fut).await {
                 Ok(r) => r,
@@ -150,48 +220,55 @@ impl<'a> Driver<'a> {
         }
     }
 
-    /// A callback Task (call the handler, then wait for the token) or an activity Task (queue
-    /// the input for a worker, then wait for the token); `TimeoutSeconds` covers both parts.
-    async fn call_with_token(&self, cb: &Callbacks, mut call: TaskCall) -> TaskOutcome {
+    /// Opens the token of a callback or activity Task, then calls the callback's handler or
+    /// queues the activity task; what remains, the wait for the token, is boxed.
+    /// `TimeoutSeconds` covers both parts.
+    fn start_token_call(&self, cb: &'a Callbacks, mut call: TaskCall) -> Call<'a> {
         let Some((id, token)) = call.task_token.take() else {
-            return self.call_handler(call).await;
+            return self.start_call(call);
         };
         let wait = match &call.target {
             CallTarget::Site(site) => self.machine.program().tasks()[site.index()].wait,
             CallTarget::Function(_) => TaskWait::Callback,
         };
-        let deadline = call
-            .timeout_seconds
-            .map(|s| Instant::now() + Duration::from_secs(s));
-        let heartbeat = call.heartbeat_seconds.map(Duration::from_secs);
+        let limits = Limits {
+            task: call
+                .timeout_seconds
+                .map(|s| Instant::now() + Duration::from_secs(s)),
+            heartbeat: call.heartbeat_seconds.map(Duration::from_secs),
+            execution: self.deadline,
+        };
         // Rule 1 of the token lifecycle: open before anyone can learn the token.
-        let mut waiter = cb.tokens.open(id, wait != TaskWait::Activity);
+        let waiter = cb.tokens.open(id, wait != TaskWait::Activity);
         if wait == TaskWait::Activity {
             let Some(activity) = cb.activities.get(&call.resource) else {
-                return TaskOutcome::Err(activity_missing(&call.resource));
+                return Call::Done(TaskOutcome::Err(activity_missing(&call.resource)));
             };
             if !activity.schedule(&cb.tokens, id, token, call.input) {
-                return TaskOutcome::Err(activity_missing(&call.resource));
+                return Call::Done(TaskOutcome::Err(activity_missing(&call.resource)));
             }
-            let _queued = Queued {
-                activity: &activity,
-                id,
-            };
-            return waiter.wait(deadline, heartbeat).await;
+            let queued = Queued { activity, id };
+            return Call::Pending(Box::pin(wait_token(waiter, Some(queued), limits)));
         }
         // The handler's own answer is not the Task's result: the token's completion is.
         call.timeout_seconds = None;
-        let called = self.call_handler(call);
-        let called = match deadline {
-            None => called.await,
-            Some(d) => match tokio::time::timeout_at(d, called).await {
-                Ok(o) => o,
-                Err(_) => return TaskOutcome::TimedOut,
-            },
-        };
-        match called {
-            TaskOutcome::Ok(_) => waiter.wait(deadline, heartbeat).await,
-            failed => failed,
+        match self.start_call(call) {
+            Call::Done(TaskOutcome::Ok(_)) => {
+                Call::Pending(Box::pin(wait_token(waiter, None, limits)))
+            }
+            Call::Done(failed) => Call::Done(failed),
+            Call::Pending(handler) => Call::Pending(Box::pin(async move {
+                let answered = match limits.task {
+                    None => handler.await,
+                    Some(d) => tokio::time::timeout_at(d, handler)
+                        .await
+                        .unwrap_or(Some(TaskOutcome::TimedOut)),
+                };
+                match answered {
+                    Some(TaskOutcome::Ok(_)) => wait_token(waiter, None, limits).await,
+                    other => other,
+                }
+            })),
         }
     }
 
@@ -221,13 +298,49 @@ impl std::fmt::Debug for Driver<'_> {
     }
 }
 
+/// The time limits of a token wait.
+#[derive(Clone, Copy)]
+struct Limits {
+    /// `TimeoutSeconds` from the Task's start.
+    task: Option<Instant>,
+    /// `HeartbeatSeconds`.
+    heartbeat: Option<Duration>,
+    /// The execution's deadline.
+    execution: Option<Instant>,
+}
+
+/// Waits for a worker's answer on an open token; `None` when the execution's deadline comes
+/// first. (A plain fn returning a block: an `async fn` would store its arguments twice.)
+fn wait_token<'t>(
+    mut waiter: TokenWaiter<'t>,
+    queued: Option<Queued>,
+    limits: Limits,
+) -> impl Future<Output = Option<TaskOutcome>> + Send + 't {
+    let execution_first = match (limits.execution, limits.task) {
+        (Some(e), Some(t)) => e < t,
+        (e, _) => e.is_some(),
+    };
+    let deadline = if execution_first {
+        limits.execution
+    } else {
+        limits.task
+    };
+    async move {
+        let _queued = queued;
+        match waiter.wait(deadline, limits.heartbeat).await {
+            TaskOutcome::TimedOut if execution_first => None,
+            outcome => Some(outcome),
+        }
+    }
+}
+
 /// An activity task that may still wait for a worker: taken back when its Task stops waiting.
-struct Queued<'a> {
-    activity: &'a Activity,
+struct Queued {
+    activity: Arc<Activity>,
     id: TokenId,
 }
 
-impl Drop for Queued<'_> {
+impl Drop for Queued {
     fn drop(&mut self) {
         self.activity.unschedule(self.id);
     }

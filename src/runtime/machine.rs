@@ -188,15 +188,9 @@ impl Machine {
             .unwrap_or_else(|| ExecutionInfo::anonymous(&self.name, start_ms));
         let deadline = opts.max_duration.or_else(|| self.max_duration());
         let mut exec = self.execution(input, info);
-        let driver = Driver::standalone(self, start_ms);
-        let run = driver.drive(&mut exec);
-        match deadline {
-            None => run.await,
-            Some(d) => match tokio::time::timeout(d, run).await {
-                Ok(o) => o,
-                Err(_) => exec.abort(Outcome::timed_out()),
-            },
-        }
+        Driver::standalone(self, start_ms, deadline)
+            .drive(&mut exec)
+            .await
     }
 
     /// Runs one execution on a private single-threaded runtime; for tools and tests.

@@ -7,7 +7,7 @@
 
 pub(crate) use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 pub(crate) use std::sync::{Mutex, MutexGuard, RwLock};
-pub(crate) use tokio::sync::{oneshot, Notify};
+pub(crate) use tokio::sync::oneshot;
 
 /// Locks `m`, taking over a poisoned lock.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
