@@ -295,6 +295,27 @@ async fn dropping_a_sync_start_cancels_the_execution_and_frees_its_work() {
     assert_eq!(end.event_type, "ExecutionAborted");
 }
 
+#[tokio::test(start_paused = true)]
+async fn dropping_a_sync_start_closes_its_task_token() {
+    let (h, mut tokens) = token_collector();
+    let engine = on_test_runtime(h)
+        .allow_callbacks_in_express(true)
+        .build()
+        .unwrap();
+    express(&engine, "cb", CALLBACK);
+    let run = engine.start_sync(StartRequest::new("cb").input(json!({"q": 1})));
+    assert!(tokio::time::timeout(Duration::from_secs(5), run)
+        .await
+        .is_err());
+    let token = tokens.recv().await.unwrap();
+    assert_eq!(engine.open_tokens(), 0, "the token left the table");
+    assert_eq!(engine.in_flight(), 0);
+    assert_eq!(
+        engine.send_task_success(&token, "{}").unwrap_err().code(),
+        "TaskTimedOut"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Task tokens
 
@@ -581,6 +602,37 @@ async fn several_workers_poll_an_activity_and_are_served_in_order() {
         .await
         .unwrap_err();
     assert_eq!(bad.code(), "InvalidArn");
+}
+
+#[tokio::test(start_paused = true)]
+async fn pollers_past_the_limit_are_refused() {
+    let engine = Arc::new(on_test_runtime(Handlers::new()).build().unwrap());
+    let act = engine.create_activity("busy").unwrap();
+    let mut pollers = Vec::new();
+    for _ in 0..aslx::engine::MAX_POLLERS {
+        let (engine, arn) = (Arc::clone(&engine), act.arn.clone());
+        pollers.push(tokio::spawn(async move {
+            engine
+                .get_activity_task(&arn, None, Duration::from_secs(60))
+                .await
+        }));
+    }
+    // Idle only once every poller waits: the paused clock then moves on.
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let e = engine
+        .get_activity_task(&act.arn, None, Duration::from_secs(60))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "ActivityWorkerLimitExceeded");
+    for p in pollers {
+        assert!(matches!(p.await.unwrap(), Ok(None)), "each poll ends empty");
+    }
+    // Their places are free again.
+    let none = engine
+        .get_activity_task(&act.arn, None, Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(none.is_none());
 }
 
 #[tokio::test(start_paused = true)]
