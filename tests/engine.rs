@@ -28,6 +28,19 @@ fn log_channel() -> (LogSink, mpsc::UnboundedReceiver<LogRecord>) {
     (sink, rx)
 }
 
+/// An engine builder whose log records (with execution data) come to the test.
+fn logging(
+    handlers: Handlers,
+    level: LogLevel,
+) -> (EngineBuilder, mpsc::UnboundedReceiver<LogRecord>) {
+    let (sink, log) = log_channel();
+    let builder = on_test_runtime(handlers)
+        .log_sink(sink)
+        .log_level(level)
+        .include_execution_data(true);
+    (builder, log)
+}
+
 /// The next terminal record (`ExecutionSucceeded`, `ExecutionFailed`, ...).
 async fn next_end(rx: &mut mpsc::UnboundedReceiver<LogRecord>) -> LogRecord {
     loop {
@@ -129,13 +142,8 @@ async fn the_cap_is_configurable_lower_and_timeout_seconds_below_it_wins() {
 
 #[tokio::test(start_paused = true)]
 async fn standard_machines_have_no_cap() {
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(Handlers::new())
-        .log_sink(sink)
-        .log_level(LogLevel::All)
-        .include_execution_data(true)
-        .build()
-        .unwrap();
+    let (builder, mut log) = logging(Handlers::new(), LogLevel::All);
+    let engine = builder.build().unwrap();
     engine
         .create_machine("std", WAIT_1000, MachineType::Standard)
         .unwrap();
@@ -212,13 +220,8 @@ fn flaky(calls: &Arc<AtomicUsize>, panics: usize) -> Handlers {
 #[tokio::test(start_paused = true)]
 async fn an_async_execution_whose_handler_panics_is_re_run_and_completes() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(flaky(&calls, 1))
-        .log_sink(sink)
-        .log_level(LogLevel::All)
-        .include_execution_data(true)
-        .build()
-        .unwrap();
+    let (builder, mut log) = logging(flaky(&calls, 1), LogLevel::All);
+    let engine = builder.build().unwrap();
     express(&engine, "flaky", FLAKY);
     let started = engine
         .start(StartRequest::new("flaky").input(json!({"k": 1})))
@@ -243,13 +246,8 @@ async fn an_async_execution_whose_handler_panics_is_re_run_and_completes() {
 #[tokio::test(start_paused = true)]
 async fn an_async_execution_whose_handler_always_panics_still_ends() {
     let calls = Arc::new(AtomicUsize::new(0));
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(flaky(&calls, usize::MAX))
-        .log_sink(sink)
-        .log_level(LogLevel::Fatal)
-        .async_attempts(3)
-        .build()
-        .unwrap();
+    let (builder, mut log) = logging(flaky(&calls, usize::MAX), LogLevel::Fatal);
+    let engine = builder.async_attempts(3).build().unwrap();
     express(&engine, "flaky", FLAKY);
     engine.start(StartRequest::new("flaky")).unwrap();
     let end = next_end(&mut log).await;
@@ -279,12 +277,8 @@ async fn a_sync_execution_whose_handler_panics_fails_and_is_never_re_run() {
 #[tokio::test(start_paused = true)]
 async fn dropping_a_sync_start_cancels_the_execution_and_frees_its_work() {
     let dropped = Arc::new(AtomicUsize::new(0));
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(never_answers(&dropped))
-        .log_sink(sink)
-        .log_level(LogLevel::Fatal)
-        .build()
-        .unwrap();
+    let (builder, mut log) = logging(never_answers(&dropped), LogLevel::Fatal);
+    let engine = builder.build().unwrap();
     express(&engine, "slow", SLOW_TASK);
     let run = engine.start_sync(StartRequest::new("slow"));
     let r = tokio::time::timeout(Duration::from_secs(5), run).await;
@@ -339,16 +333,22 @@ fn token_collector() -> (Handlers, mpsc::UnboundedReceiver<String>) {
     (h, rx)
 }
 
+/// Creates the STANDARD callback machine, starts it and returns the token its handler saw.
+async fn start_callback(engine: &Engine, tokens: &mut mpsc::UnboundedReceiver<String>) -> String {
+    engine
+        .create_machine("cb", CALLBACK, MachineType::Standard)
+        .unwrap();
+    engine
+        .start(StartRequest::new("cb").input(json!({"q": 1})))
+        .unwrap();
+    tokens.recv().await.unwrap()
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_task_token_completes_once_and_late_or_foreign_tokens_get_aws_errors() {
     let (h, mut tokens) = token_collector();
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(h)
-        .log_sink(sink)
-        .log_level(LogLevel::All)
-        .include_execution_data(true)
-        .build()
-        .unwrap();
+    let (builder, mut log) = logging(h, LogLevel::All);
+    let engine = builder.build().unwrap();
     engine
         .create_machine("cb", CALLBACK, MachineType::Standard)
         .unwrap();
@@ -396,12 +396,8 @@ async fn a_task_token_completes_once_and_late_or_foreign_tokens_get_aws_errors()
 #[tokio::test(start_paused = true)]
 async fn send_task_failure_fails_the_task_and_bad_output_is_refused() {
     let (h, mut tokens) = token_collector();
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(h)
-        .log_sink(sink)
-        .log_level(LogLevel::Error)
-        .build()
-        .unwrap();
+    let (builder, mut log) = logging(h, LogLevel::Error);
+    let engine = builder.build().unwrap();
     engine
         .create_machine("cb", CALLBACK, MachineType::Standard)
         .unwrap();
@@ -437,21 +433,10 @@ async fn send_task_failure_fails_the_task_and_bad_output_is_refused() {
 #[tokio::test(start_paused = true)]
 async fn heartbeats_keep_a_callback_alive_and_their_absence_times_it_out() {
     let (h, mut tokens) = token_collector();
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(h)
-        .log_sink(sink)
-        .log_level(LogLevel::All)
-        .include_execution_data(true)
-        .build()
-        .unwrap();
-    engine
-        .create_machine("cb", CALLBACK, MachineType::Standard)
-        .unwrap();
+    let (builder, mut log) = logging(h, LogLevel::All);
+    let engine = builder.build().unwrap();
     let t0 = tokio::time::Instant::now();
-    engine
-        .start(StartRequest::new("cb").input(json!({"q": 1})))
-        .unwrap();
-    let token = tokens.recv().await.unwrap();
+    let token = start_callback(&engine, &mut tokens).await;
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_secs(8)).await;
         engine.send_task_heartbeat(&token).unwrap();
@@ -475,20 +460,10 @@ async fn heartbeats_keep_a_callback_alive_and_their_absence_times_it_out() {
 #[tokio::test(start_paused = true)]
 async fn timeout_seconds_bounds_a_callback_even_with_heartbeats() {
     let (h, mut tokens) = token_collector();
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(h)
-        .log_sink(sink)
-        .log_level(LogLevel::Error)
-        .build()
-        .unwrap();
-    engine
-        .create_machine("cb", CALLBACK, MachineType::Standard)
-        .unwrap();
+    let (builder, mut log) = logging(h, LogLevel::Error);
+    let engine = builder.build().unwrap();
     let t0 = tokio::time::Instant::now();
-    engine
-        .start(StartRequest::new("cb").input(json!({"q": 1})))
-        .unwrap();
-    let token = tokens.recv().await.unwrap();
+    let token = start_callback(&engine, &mut tokens).await;
     let beats = async {
         loop {
             tokio::time::sleep(Duration::from_secs(5)).await;
@@ -515,15 +490,8 @@ async fn timeout_seconds_bounds_a_callback_even_with_heartbeats() {
 
 #[tokio::test(start_paused = true)]
 async fn several_workers_poll_an_activity_and_are_served_in_order() {
-    let (sink, mut log) = log_channel();
-    let engine = Arc::new(
-        on_test_runtime(Handlers::new())
-            .log_sink(sink)
-            .log_level(LogLevel::All)
-            .include_execution_data(true)
-            .build()
-            .unwrap(),
-    );
+    let (builder, mut log) = logging(Handlers::new(), LogLevel::All);
+    let engine = Arc::new(builder.build().unwrap());
     let act = engine.create_activity("work").unwrap();
     assert_eq!(
         &*act.arn,
@@ -637,12 +605,8 @@ async fn pollers_past_the_limit_are_refused() {
 
 #[tokio::test(start_paused = true)]
 async fn an_activity_task_times_out_when_no_worker_takes_it_and_leaves_no_trace() {
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(Handlers::new())
-        .log_sink(sink)
-        .log_level(LogLevel::Error)
-        .build()
-        .unwrap();
+    let (builder, mut log) = logging(Handlers::new(), LogLevel::Error);
+    let engine = builder.build().unwrap();
     let act = engine.create_activity("idle").unwrap();
     let def = format!(
         r#"{{"StartAt": "A", "States": {{"A": {{"Type": "Task", "Resource": "{}", "TimeoutSeconds": 30, "End": true}}}}}}"#,
@@ -671,13 +635,8 @@ async fn an_activity_task_times_out_when_no_worker_takes_it_and_leaves_no_trace(
 
 #[tokio::test(start_paused = true)]
 async fn running_executions_keep_the_version_they_started_on() {
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(Handlers::new())
-        .log_sink(sink)
-        .log_level(LogLevel::All)
-        .include_execution_data(true)
-        .build()
-        .unwrap();
+    let (builder, mut log) = logging(Handlers::new(), LogLevel::All);
+    let engine = builder.build().unwrap();
     let version = |v: &str| {
         format!(
             r#"{{"StartAt": "W", "States": {{"W": {{"Type": "Wait", "Seconds": 10, "Next": "P"}},
@@ -866,12 +825,8 @@ fn shutdown_stops_admitting_and_times_out_what_is_still_running() {
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_async_waits_for_in_flight_executions() {
-    let (sink, mut log) = log_channel();
-    let engine = on_test_runtime(Handlers::new())
-        .log_sink(sink)
-        .log_level(LogLevel::All)
-        .build()
-        .unwrap();
+    let (builder, mut log) = logging(Handlers::new(), LogLevel::All);
+    let engine = builder.build().unwrap();
     express(
         &engine,
         "short",

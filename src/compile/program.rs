@@ -194,6 +194,20 @@ pub(crate) enum Op {
     Fail(Box<Fail>),
 }
 
+impl Op {
+    /// The state's `Type`, as definitions and history event names spell it.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Op::Pass { .. } => "Pass",
+            Op::Task(_) => "Task",
+            Op::Choice(_) => "Choice",
+            Op::Wait(_) => "Wait",
+            Op::Succeed => "Succeed",
+            Op::Fail(_) => "Fail",
+        }
+    }
+}
+
 /// A number given literally or read from a path at run time.
 #[derive(Debug)]
 pub(crate) enum Num {

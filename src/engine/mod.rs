@@ -357,23 +357,13 @@ impl Engine {
     /// As [`Engine::create_machine`].
     pub fn create_machine_with(&self, spec: MachineSpec<'_>) -> Result<MachineInfo, EngineError> {
         check_name(spec.name)?;
-        let arn = self.machine_arn(spec.name);
         if let Some(existing) = read(&self.shared.machines).get(spec.name) {
-            let same = &*existing.info.definition == spec.definition
-                && existing.info.machine_type == spec.machine_type;
-            return if same {
-                Ok(existing.info.clone())
-            } else {
-                Err(EngineError::new(
-                    ErrorKind::StateMachineAlreadyExists,
-                    format!("State Machine Already Exists: '{arn}'"),
-                ))
-            };
+            return same_or_conflict(existing, &spec);
         }
         let machine = self.link(spec.name, spec.definition, spec.machine_type)?;
         let now = wall_clock_ms();
         let info = MachineInfo {
-            arn,
+            arn: self.machine_arn(spec.name),
             name: Str::from(spec.name),
             machine_type: spec.machine_type,
             definition: Str::from(spec.definition),
@@ -388,23 +378,9 @@ impl Engine {
         let mut machines = write(&self.shared.machines);
         // A concurrent create of the same name: the first one wins, as above.
         if let Some(existing) = machines.get(spec.name) {
-            return if &*existing.info.definition == spec.definition {
-                Ok(existing.info.clone())
-            } else {
-                Err(EngineError::new(
-                    ErrorKind::StateMachineAlreadyExists,
-                    format!("State Machine Already Exists: '{}'", info.arn),
-                ))
-            };
+            return same_or_conflict(existing, &spec);
         }
-        machines.insert(
-            info.name.clone(),
-            Arc::new(Registered {
-                machine,
-                info: info.clone(),
-            }),
-        );
-        Ok(info)
+        Ok(register(&mut machines, machine, info))
     }
 
     /// Replaces a machine's definition. Running executions finish on the version they started
@@ -464,14 +440,7 @@ impl Engine {
         if !machines.contains_key(&info.name) {
             return Err(EngineError::machine_missing(&info.arn));
         }
-        machines.insert(
-            info.name.clone(),
-            Arc::new(Registered {
-                machine,
-                info: info.clone(),
-            }),
-        );
-        Ok(info)
+        Ok(register(&mut machines, machine, info))
     }
 
     /// Deletes a machine; its running executions finish. Deleting a machine that does not
@@ -585,6 +554,37 @@ impl Drop for Engine {
         }
         // Records of executions dropped later are flushed when the last of them lets go.
         self.shared.log.flush();
+    }
+}
+
+/// Makes `machine` the current version of its name.
+fn register(
+    machines: &mut HashMap<Str, Arc<Registered>>,
+    machine: Machine,
+    info: MachineInfo,
+) -> MachineInfo {
+    let registered = Arc::new(Registered {
+        machine,
+        info: info.clone(),
+    });
+    machines.insert(info.name.clone(), registered);
+    info
+}
+
+/// CreateStateMachine's idempotency: the same definition and type give the existing machine,
+/// anything else `StateMachineAlreadyExists`.
+fn same_or_conflict(
+    existing: &Registered,
+    spec: &MachineSpec<'_>,
+) -> Result<MachineInfo, EngineError> {
+    let info = &existing.info;
+    if &*info.definition == spec.definition && info.machine_type == spec.machine_type {
+        Ok(info.clone())
+    } else {
+        Err(EngineError::new(
+            ErrorKind::StateMachineAlreadyExists,
+            format!("State Machine Already Exists: '{}'", info.arn),
+        ))
     }
 }
 

@@ -347,18 +347,22 @@ fn begin(job: &Job, attempt: u32) -> (Execution, Option<Box<ExecutionLog>>) {
         job.input.clone(),
     );
     let log = job.log.then(|| {
-        let l = ExecutionLog::new(
-            Arc::clone(&job.permit.0.log),
-            Arc::clone(&job.info),
-            job.reg.info.logging,
-            job.clock,
-            attempt,
-        );
+        let l = execution_log(job, attempt);
         exec.set_observer(l.observer());
         l.started(&job.input);
         Box::new(l)
     });
     (exec, log)
+}
+
+fn execution_log(job: &Job, attempt: u32) -> ExecutionLog {
+    ExecutionLog::new(
+        Arc::clone(&job.permit.0.log),
+        Arc::clone(&job.info),
+        job.reg.info.logging,
+        job.clock,
+        attempt,
+    )
 }
 
 fn end(exec: &Execution, log: Option<&ExecutionLog>, outcome: &Outcome) {
@@ -437,14 +441,7 @@ fn run_async(job: Job) -> impl std::future::Future<Output = ()> + Send {
         }
         // The last run panicked outside any handler (a log callback, an engine bug).
         if job.log {
-            let l = ExecutionLog::new(
-                Arc::clone(&job.permit.0.log),
-                Arc::clone(&job.info),
-                job.reg.info.logging,
-                job.clock,
-                max,
-            );
-            l.finished(2, &internal_failure());
+            execution_log(&job, max).finished(2, &internal_failure());
         }
     }
 }

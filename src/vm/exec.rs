@@ -8,7 +8,7 @@
 
 use super::context::{context_object, ExecutionInfo};
 use super::error::{ErrorClass, ExecError};
-use super::observe::{state_type, Event, Observer};
+use super::observe::{Event, Observer};
 use super::retry::{backoff_ms, catches, retries};
 use super::task::{invoke_envelope, CallTarget, TaskCall, TaskError, TaskOutcome};
 use crate::asl::timestamp::parse_timestamp;
@@ -426,7 +426,7 @@ impl Execution {
                 self.event_id,
                 Event::StateExited {
                     state: &state.name,
-                    state_type: state_type(&state.op),
+                    state_type: state.op.type_name(),
                     output,
                 },
             );
@@ -445,7 +445,7 @@ impl Execution {
                 self.event_id,
                 Event::StateEntered {
                     state: &state.name,
-                    state_type: state_type(&state.op),
+                    state_type: state.op.type_name(),
                     input: &self.input,
                 },
             );

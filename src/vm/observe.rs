@@ -11,7 +11,6 @@
 //! [`Execution::set_observer`]: super::Execution::set_observer
 //! [`Execution::event_count`]: super::Execution::event_count
 
-use crate::compile::program::Op;
 use crate::value::Value;
 
 /// A history event of one state or task, borrowed from the VM for the duration of the call.
@@ -81,16 +80,4 @@ pub enum Event<'a> {
 pub trait Observer: Send {
     /// Event number `id` happened.
     fn event(&mut self, id: u32, event: Event<'_>);
-}
-
-/// The `Type` of a compiled state, as history event names spell it.
-pub(crate) fn state_type(op: &Op) -> &'static str {
-    match op {
-        Op::Pass { .. } => "Pass",
-        Op::Task(_) => "Task",
-        Op::Choice(_) => "Choice",
-        Op::Wait(_) => "Wait",
-        Op::Succeed => "Succeed",
-        Op::Fail(_) => "Fail",
-    }
 }
