@@ -11,6 +11,9 @@
 //! | deadline | EXPRESS: min(`TimeoutSeconds`, 300 s, [`EngineBuilder::express_cap`]) then `TIMED_OUT` / `States.Timeout`, pending work dropped; STANDARD: `TimeoutSeconds` only |
 //! | admission | at most [`EngineBuilder::max_in_flight`] executions; past it a start is refused at once (`ThrottlingException`); nothing queues |
 //! | versions | machines can be updated and deleted while they run; an execution keeps the version it started on |
+//! | shutdown | [`Engine::shutdown`]: stop admitting, wait for in-flight executions up to a grace period, end the rest `TIMED_OUT`, flush the log |
+//! | logging | CloudWatch-shaped records ([`LogRecord`]) at `ALL`/`ERROR`/`FATAL`/`OFF`, with or without execution data, to a callback or JSON lines; `OFF` builds nothing |
+//! | callbacks | `.waitForTaskToken` and activities for STANDARD machines (EXPRESS with [`EngineBuilder::allow_callbacks_in_express`]); [`Engine::send_task_success`], [`Engine::get_activity_task`], ... |
 //!
 //! ```
 //! use aslx::engine::{Engine, StartRequest};

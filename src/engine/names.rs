@@ -12,7 +12,7 @@ pub const MAX_NAME_CHARS: usize = 80;
 ///
 /// # Errors
 ///
-/// `InvalidName` "Invalid Name: '<name>'".
+/// `InvalidName`: `Invalid Name: '<name>'`.
 pub fn check_name(name: &str) -> Result<(), EngineError> {
     let n = name.chars().count();
     if n == 0 || n > MAX_NAME_CHARS || name.chars().any(forbidden) {

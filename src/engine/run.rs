@@ -1,5 +1,6 @@
 //! Starting executions: sync (StartSyncExecution, at-most-once) and async (StartExecution,
-//! at-least-once), each under its deadline and the engine's shutdown signal.
+//! at-least-once), each under its deadline. A shutdown that stops waiting drops the async
+//! ones with the engine's runtime; their [`AttemptLog`] still records how they ended.
 //!
 //! Every start is checked (machine, name, input) and admitted before anything runs; an
 //! admitted execution becomes a [`Job`] that holds its place ([`Permit`]), the machine version
