@@ -25,7 +25,7 @@ use super::protocol::ApiError;
 use crate::asl::{parse_definition, MachineType};
 use crate::compile::resource::{classify, ResourceKind};
 use crate::compile::{compile, Integration};
-use crate::runtime::driver::{call_handler, Clock};
+use crate::runtime::driver::{Call, Driver};
 use crate::runtime::{Handlers, Machine, MachineError, RunOptions};
 use crate::value::{Str, Value};
 use crate::vm::{CallTarget, Execution, ExecutionInfo, Outcome, Step, TaskError, TaskOutcome};
@@ -247,7 +247,8 @@ async fn drive_mocked(
     start_ms: i64,
     case: &TestCase,
 ) -> Outcome {
-    let clock = Clock::new(start_ms);
+    let driver = Driver::standalone(machine, start_ms, None);
+    let clock = driver.clock;
     let mut calls: HashMap<Str, u32> = HashMap::new();
     loop {
         match exec.step(clock.now_ms()) {
@@ -280,7 +281,10 @@ async fn drive_mocked(
                             )),
                         }
                     }
-                    None => call_handler(machine.links(), call).await,
+                    None => match driver.start_call(call) {
+                        Call::Done(o) => o,
+                        Call::Pending(wait) => wait.await.unwrap_or(TaskOutcome::TimedOut),
+                    },
                 };
                 exec.resume_task(outcome, clock.now_ms());
             }

@@ -180,15 +180,17 @@ impl Service {
         start_ms: i64,
         sync: bool,
     ) -> ExecutionInfo {
-        ExecutionInfo {
-            id: Str::from(exec_arn),
-            name: Str::from(s.name.as_str()),
-            role_arn: Str::from(s.machine.role_arn.as_str()),
+        let mut info = ExecutionInfo::new(
+            Str::from(s.machine.arn.as_str()),
+            Str::from(s.machine.name.as_str()),
+            Str::from(s.machine.role_arn.as_str()),
+            Some(Str::from(s.name.as_str())),
             start_ms,
-            machine_id: Str::from(s.machine.arn.as_str()),
-            machine_name: Str::from(s.machine.name.as_str()),
-            redrive_count: if sync { None } else { Some(0) },
-        }
+            true,
+        );
+        info.set_id(Str::from(exec_arn));
+        info.redrive_count = if sync { None } else { Some(0) };
+        info
     }
 
     fn express_arn(&self, machine: &str, name: &str) -> String {

@@ -432,6 +432,8 @@ impl Execution {
             out_bound: bound,
             exec_input_bytes: self.exec_input_bytes,
             vars: Vars::child(fork.frame.clone()),
+            // History events of branches and iterations are not reported (yet).
+            observer: None,
         })
     }
 
