@@ -39,7 +39,7 @@ fn account() -> Value {
 /// `{"meta": {"id": ...}, "items": [n × {sku, qty, price, tags}]}`.
 fn document(n: usize) -> Value {
     let items: Vec<Value> = (0..n)
-        .map(|i| json!({"sku": format!("sku{i}"), "qty": i % 5, "price": i as f64 * 1.5, "tags": ["a", "b"]}))
+        .map(|i| json!({"sku": format!("sku{i}"), "qty": i % 5, "price": i as f64 * 1.5 + 0.25, "tags": ["a", "b"]}))
         .collect();
     json!({"meta": {"id": "order-1"}, "items": items})
 }

@@ -132,10 +132,10 @@ fn info(case: &serde_json::Value, id: &str) -> ExecutionInfo {
     let ctx = &case["context"];
     let s = |v: &serde_json::Value| v.as_str().map(Arc::from);
     if let Some(v) = s(&ctx["Execution"]["Id"]) {
-        info.id = v;
+        info.set_id(v);
     }
     if let Some(v) = s(&ctx["Execution"]["Name"]) {
-        info.name = v;
+        info.set_name(v);
     }
     if let Some(v) = s(&ctx["Execution"]["RoleArn"]) {
         info.role_arn = v;

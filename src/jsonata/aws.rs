@@ -30,7 +30,10 @@ fn num(arg: &Option<Json>) -> Option<f64> {
     arg.as_ref().and_then(Json::as_f64)
 }
 
-fn host(signature: &str, f: fn(&[Option<Json>]) -> Result<Option<Json>, Error>) -> HostFunction {
+/// A function's arguments (`None`: undefined) to its result.
+type Implementation = fn(&[Option<Json>]) -> Result<Option<Json>, Error>;
+
+fn host(signature: &str, f: Implementation) -> HostFunction {
     HostFunction::with_signature(signature, move |args, _| f(args))
         .unwrap_or_else(|e| panic!("signature {signature}: {e}"))
         .without_input()

@@ -447,6 +447,11 @@ fn cut_bindings_give_the_same_results_as_whole_ones() {
         "$states.input.items{k: $sum(v)}",
         "$spread($states.input.a.b)",
         "$states.input.a.b.d[$ = 2]",
+        "$partition($states.input.items, 1)",
+        "$partition($states.input.items.w, 1)",
+        "$hash($states.input.a, 'MD5')",
+        "$parse($string($states.input.a.b))",
+        "$states.input.items.$partition([k, v], 1)",
     ] {
         let cut = Compiled::new(src).unwrap().run(None, &b, &limits);
         let whole = Compiled::uncut(src).run(None, &b, &limits);
@@ -530,4 +535,71 @@ fn direct_path_equals_engine() {
     ] {
         assert!(Compiled::new(src).unwrap().direct.is_none(), "{src}");
     }
+}
+
+// ---- templates ----
+
+#[test]
+fn template_evaluates_nested_expressions_and_shares_literals() {
+    let field = json!({
+        "constant": {"x": [1, " {% states.input %} ", "$states.input"]},
+        "value": "{% $states.input.n * 2 %}",
+        "list": [1, "{% $number('2') %}", 3],
+        "deep": {"a": {"b": "{% $v %}"}}
+    });
+    let t = Template::compile("Arguments", &field).unwrap();
+    assert!(!t.is_literal());
+    let input = json!({"n": 21});
+    let vars: Map = [("v".into(), json!("var"))].into_iter().collect();
+    let b = StatesBindings {
+        input: Some(&input),
+        variables: Some(&vars),
+        ..Default::default()
+    };
+    assert_eq!(
+        t.evaluate(&b).unwrap().to_json(),
+        r#"{"constant":{"x":[1," {% states.input %} ","$states.input"]},"value":42,"list":[1,2,3],"deep":{"a":{"b":"var"}}}"#
+    );
+    let literal = json!({"a": [1, "x"]});
+    let t = Template::compile("Output", &literal).unwrap();
+    assert!(t.is_literal());
+    assert_eq!(t.evaluate(&NoBindings).unwrap(), literal);
+}
+
+#[test]
+fn template_errors_name_the_location_as_aws_does() {
+    // assign_reference_variables.undefined_reference[BASE_UNDEFINED_OUTPUT_MULTIPLE_STATES]
+    let t = Template::compile("Output", &json!({"result": "{% $doesNotExist %}"})).unwrap();
+    let e = t.evaluate(&NoBindings).unwrap_err();
+    assert_eq!(e.location, "Output/result");
+    assert_eq!(
+        e.aws_cause(),
+        "The JSONata expression '$doesNotExist' specified for the field 'Output/result' \
+         returned nothing (undefined)."
+    );
+    // A whole-field expression has the field alone as its location.
+    let t = Template::compile("Items", &json!("{% $fn := function($x){$x} %}")).unwrap();
+    assert_eq!(
+        t.evaluate(&NoBindings).unwrap_err().aws_cause(),
+        "The JSONata expression '$fn := function($x){$x}' specified for the field 'Items' \
+         returned an unsupported result type."
+    );
+    let t = Template::compile(
+        "Output",
+        &json!({"FunctionResult": "{% $randomSeeded(1) %}"}),
+    )
+    .unwrap();
+    let e = t.evaluate(&NoBindings).unwrap_err();
+    assert!(
+        e.aws_cause().ends_with(
+            "specified for the field 'Output/FunctionResult' threw an error during evaluation. \
+             T1006: Attempted to invoke a non-function"
+        ),
+        "{e}"
+    );
+    // Syntax errors are found at compile time, with their location.
+    let e = Template::compile("Assign", &json!({"x": [0, "{% $a ?? 1 %}"]})).unwrap_err();
+    assert_eq!(e.location, "Assign/x/1");
+    assert_eq!(e.expression, "$a ?? 1");
+    assert!(matches!(&e.failure, TemplateFailure::Syntax(j) if j.code() == "S0211"));
 }
