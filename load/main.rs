@@ -80,7 +80,9 @@ struct Args {
     /// Seconds run before measuring.
     #[arg(long, default_value_t = 2.0)]
     warmup: f64,
-    /// `inproc`, or `http://HOST:PORT` of `aslx serve` (or any Step Functions endpoint).
+    /// `inproc` (a bare Machine on this process's runtime), `engine` (the Engine in this
+    /// process; async counts accepted starts while holding the concurrency in flight), or
+    /// `http://HOST:PORT` of `aslx serve` (or any Step Functions endpoint).
     #[arg(long, default_value = "inproc")]
     target: String,
     /// Print one JSON line instead of the summary.
@@ -112,6 +114,9 @@ struct Plan {
     mode: Mode,
     target: String,
     concurrency: usize,
+    /// Caller tasks (sync, HTTP, engine): `concurrency`, except for the engine's async starts,
+    /// where one lane per thread starts executions and `concurrency` bounds those in flight.
+    lanes: usize,
     rate: Option<f64>,
     threads: usize,
     warmup: Duration,
@@ -170,18 +175,26 @@ fn run(args: Args) -> Result<ExitCode, String> {
         }
         r => r,
     };
-    let fire = args.target == "inproc" && args.mode == Mode::Async;
+    // In-process async: executions are fired, not waited for, so the concurrency bounds
+    // those in flight rather than counting callers.
+    let fire = (args.target == "inproc" || args.target == "engine") && args.mode == Mode::Async;
     let concurrency = match (args.concurrency, rate) {
         (Some(0), _) => return Err("--concurrency must be at least 1".into()),
         (Some(c), _) => c,
         (None, Some(_)) if fire => 100_000,
         (None, _) => 64,
     };
+    let engine_async = args.target == "engine" && args.mode == Mode::Async;
     let plan = Plan {
         machine: machine_name(&args.machine),
         mode: args.mode,
         target: args.target.clone(),
         concurrency,
+        lanes: if engine_async {
+            threads.min(concurrency)
+        } else {
+            concurrency
+        },
         rate,
         threads,
         warmup: seconds("warmup", args.warmup, 0.0)?,
@@ -210,6 +223,38 @@ fn run(args: Args) -> Result<ExitCode, String> {
             })?;
             let t: &'static target::InProc =
                 Box::leak(Box::new(target::InProc::new(machine, input, plan.mode)));
+            drive(t, &plan, args.quiet).await
+        } else if plan.target == "engine" {
+            let closed = plan.rate.is_none();
+            let engine = aslx::engine::Engine::builder()
+                .runtime(tokio::runtime::Handle::current())
+                .handlers(handlers::handlers())
+                // Closed loop: the lanes hold the count, the engine never refuses; open loop:
+                // the engine's admission refuses past the concurrency.
+                .max_in_flight(if closed {
+                    plan.concurrency + plan.lanes
+                } else {
+                    plan.concurrency
+                })
+                .build()
+                .map_err(|e| format!("engine: {e}"))?;
+            engine
+                .create_machine(&plan.machine, &definition, aslx::MachineType::Express)
+                .map_err(|e| {
+                    format!(
+                        "machine {} ({}): cannot create: {e}",
+                        plan.machine,
+                        args.machine.display()
+                    )
+                })?;
+            let limit = if closed { plan.concurrency } else { usize::MAX };
+            let t: &'static target::EngineTarget = Box::leak(Box::new(target::EngineTarget::new(
+                engine,
+                plan.machine.clone(),
+                input,
+                plan.mode,
+                limit,
+            )));
             drive(t, &plan, args.quiet).await
         } else {
             let name = args
@@ -275,7 +320,7 @@ async fn drive<T: Target>(target: &'static T, plan: &Plan, quiet: bool) -> Resul
     // Connect every lane before the clock starts, so a dead server fails fast.
     let mut clients = Vec::new();
     if spawner.is_none() {
-        for _ in 0..plan.concurrency {
+        for _ in 0..plan.lanes {
             clients.push(target.client().await?);
         }
     }

@@ -9,10 +9,14 @@
 //!   waiting for it — in-process async mode, where the completion is observable. This is "fire
 //!   and count": one spawned task per execution, no join.
 //!
-//! To drive the `Engine` instead of a bare [`Machine`], only [`InProc`] changes: `call` becomes
-//! the engine's sync start and `spawn` its async start with a completion callback.
+//! Two in-process targets: [`InProc`] runs a bare [`Machine`] on the generator's runtime (sync
+//! and async, each execution's end observed), [`EngineTarget`] goes through the
+//! [`Engine`](aslx::engine::Engine) — admission, execution identity, log checks — whose async
+//! start reports its end only to the execution log, so there the acceptance is counted while
+//! the number in flight is held at the concurrency.
 
 use crate::Mode;
+use aslx::engine::{Engine, StartRequest};
 use aslx::{Machine, Status, Value};
 use std::cell::OnceCell;
 use std::future::Future;
@@ -62,6 +66,20 @@ thread_local! {
     static INPUT: OnceCell<Value> = const { OnceCell::new() };
 }
 
+/// The input for one execution: a clone of this thread's own parsed copy of `text` (one run,
+/// one input, per process).
+///
+/// PERF: one shared `Value` would put its reference count on a cache line that every core
+/// writes twice per execution (clone, drop); a copy per thread keeps that traffic local, as a
+/// server parsing each request's own input would.
+#[inline]
+fn input(text: &str) -> Value {
+    INPUT.with(|c| {
+        c.get_or_init(|| aslx::parse_json(text).expect("input was checked at start-up"))
+            .clone()
+    })
+}
+
 impl InProc {
     /// `input_text` must be valid JSON (checked by the caller).
     pub fn new(machine: Machine, input_text: String, mode: Mode) -> InProc {
@@ -72,23 +90,8 @@ impl InProc {
         }
     }
 
-    /// The input for one execution: a clone of this thread's own parsed copy.
-    ///
-    /// PERF: one shared `Value` would put its reference count on a cache line that every core
-    /// writes twice per execution (clone, drop); a copy per thread keeps that traffic local,
-    /// as a server parsing each request's own input would.
-    #[inline]
-    fn input(&self) -> Value {
-        INPUT.with(|c| {
-            c.get_or_init(|| {
-                aslx::parse_json(&self.input_text).expect("input was checked at start-up")
-            })
-            .clone()
-        })
-    }
-
     async fn run(&self) -> bool {
-        self.machine.run(self.input()).await.status == Status::Succeeded
+        self.machine.run(input(&self.input_text)).await.status == Status::Succeeded
     }
 }
 
@@ -122,5 +125,69 @@ impl Spawner for InProc {
     #[inline]
     fn spawn<D: Done>(&'static self, done: D) {
         tokio::spawn(Box::pin(async move { done.done(self.run().await) }));
+    }
+}
+
+/// The [`Engine`] in this process, on the generator's runtime.
+pub struct EngineTarget {
+    engine: Engine,
+    machine: String,
+    input_text: String,
+    mode: Mode,
+    /// Async mode: starts wait while this many executions are in flight.
+    limit: usize,
+}
+
+impl EngineTarget {
+    /// `engine` has `machine` created; `input_text` is valid JSON (checked by the caller).
+    pub fn new(
+        engine: Engine,
+        machine: String,
+        input_text: String,
+        mode: Mode,
+        limit: usize,
+    ) -> EngineTarget {
+        EngineTarget {
+            engine,
+            machine,
+            input_text,
+            mode,
+            limit,
+        }
+    }
+}
+
+impl Target for EngineTarget {
+    type Client = EngineClient;
+
+    async fn client(&'static self) -> Result<EngineClient, String> {
+        Ok(EngineClient(self))
+    }
+}
+
+/// A lane of the engine target: `start_sync` to the end, or `start` once there is room.
+pub struct EngineClient(&'static EngineTarget);
+
+impl Client for EngineClient {
+    async fn call(&mut self) -> Result<bool, String> {
+        let t = self.0;
+        let req = || StartRequest::new(&t.machine).input(input(&t.input_text));
+        match t.mode {
+            Mode::Sync => match t.engine.start_sync(req()).await {
+                Ok(done) => Ok(done.outcome.status == Status::Succeeded),
+                Err(e) => Err(e.to_string()),
+            },
+            Mode::Async => {
+                // Closed loop over the engine's own count: wait for room, as a caller that
+                // keeps C executions in flight would.
+                while t.engine.in_flight() >= t.limit {
+                    tokio::task::yield_now().await;
+                }
+                t.engine
+                    .start(req())
+                    .map(|_| true)
+                    .map_err(|e| e.to_string())
+            }
+        }
     }
 }

@@ -143,6 +143,34 @@ fn open_loop_async_in_process_with_a_caught_failure() {
 }
 
 #[test]
+fn the_engine_target_sync_and_async() {
+    for mode in ["sync", "async"] {
+        let obj = clean_run(
+            "task3",
+            &[
+                "--target",
+                "engine",
+                "--mode",
+                mode,
+                "--concurrency",
+                "8",
+                "--json",
+            ],
+        );
+        assert_eq!(obj["target"], "engine");
+        assert_eq!(obj["mode"], mode);
+    }
+    // Open loop: the engine's admission bounds what is in flight.
+    let obj = clean_run(
+        "pass1",
+        &[
+            "--target", "engine", "--mode", "async", "--rate", "5000", "--json",
+        ],
+    );
+    assert_eq!(obj["rate"].as_f64(), Some(5000.0));
+}
+
+#[test]
 fn human_summary_and_progress() {
     let out = load("pass1", &["--concurrency", "2"]);
     assert!(out.status.success());
