@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates the aslx columns of BENCHMARKS.md: runs the release `aslx-load` in-process on each
-# shared bench machine and prints a markdown table.
+# Regenerates the aslx columns of BENCHMARKS.md: runs the release `aslx-load` on each shared
+# bench machine (in-process by default) and prints a markdown table.
 #
 #   load/bench.sh                 # all seven machines
 #   load/bench.sh pass1 task3     # some of them
@@ -14,7 +14,8 @@
 # A machine that cannot be created (e.g. Map or Parallel before they are supported) gets a row
 # saying why, and the script goes on. Every JSON line is kept in $RESULTS.
 #
-# Environment: DURATION (s, default 5), WARMUP (s, default 1), THREADS (default: nproc),
+# Environment: TARGET (inproc, engine or http://HOST:PORT; default inproc),
+# DURATION (s, default 5), WARMUP (s, default 1), THREADS (default: nproc),
 # CONCURRENCIES (default "16 64 256 1024"), SYNC_CONCURRENCY (default 2 x THREADS),
 # RESULTS (default target/bench-results.jsonl), ASLX_BENCH_MACHINES, CARGO_TARGET_DIR.
 set -uo pipefail
@@ -22,6 +23,7 @@ cd "$(dirname "$0")/.."
 
 dir=${ASLX_BENCH_MACHINES:-../shared/bench/machines}
 bin=${CARGO_TARGET_DIR:-target}/release/aslx-load
+target=${TARGET:-inproc}
 duration=${DURATION:-5}
 warmup=${WARMUP:-1}
 threads=${THREADS:-$(nproc)}
@@ -60,7 +62,8 @@ run() {
   local out err
   err=$(mktemp)
   out=$("$bin" --machine "$dir/$name.asl.json" --input "$dir/$name.input.json" \
-    --duration "$duration" --warmup "$warmup" --threads "$threads" --json -q "$@" 2>"$err")
+    --target "$target" --duration "$duration" --warmup "$warmup" --threads "$threads" \
+    --json -q "$@" 2>"$err")
   local rc=$?
   if [ $rc -ne 0 ] || [ -z "$out" ]; then
     sed 's/^aslx-load: //' "$err" >&2
@@ -114,5 +117,5 @@ for m in "${machines[@]}"; do
 done
 rm -f /tmp/aslx-bench-err
 echo
-echo "Measured $started, $threads threads, ${duration} s per run after ${warmup} s of warm-up;" \
+echo "Measured $started, target $target, $threads threads, ${duration} s per run after ${warmup} s of warm-up;" \
   "load average $load_before before and $(cut -d' ' -f1-3 /proc/loadavg) after (other processes share the machine)."
