@@ -206,6 +206,13 @@ fn run(args: Args) -> Result<ExitCode, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("tokio runtime: {e}"))?;
+    let cannot_create = |e: &dyn std::fmt::Display| {
+        format!(
+            "machine {} ({}): cannot create: {e}",
+            plan.machine,
+            args.machine.display()
+        )
+    };
     let report = rt.block_on(async {
         if plan.target == "inproc" {
             let machine = aslx::Machine::new(
@@ -214,13 +221,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 aslx::MachineType::Express,
                 &handlers::handlers(),
             )
-            .map_err(|e| {
-                format!(
-                    "machine {} ({}): cannot create: {e}",
-                    plan.machine,
-                    args.machine.display()
-                )
-            })?;
+            .map_err(|e| cannot_create(&e))?;
             let t: &'static target::InProc =
                 Box::leak(Box::new(target::InProc::new(machine, input, plan.mode)));
             drive(t, &plan, args.quiet).await
@@ -240,13 +241,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 .map_err(|e| format!("engine: {e}"))?;
             engine
                 .create_machine(&plan.machine, &definition, aslx::MachineType::Express)
-                .map_err(|e| {
-                    format!(
-                        "machine {} ({}): cannot create: {e}",
-                        plan.machine,
-                        args.machine.display()
-                    )
-                })?;
+                .map_err(|e| cannot_create(&e))?;
             let limit = if closed { plan.concurrency } else { usize::MAX };
             let t: &'static target::EngineTarget = Box::leak(Box::new(target::EngineTarget::new(
                 engine,
