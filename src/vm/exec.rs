@@ -22,6 +22,7 @@ use smallvec::SmallVec;
 use std::sync::Arc;
 
 mod fork;
+mod jsonata;
 use fork::Fork;
 pub use fork::{DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY};
 
@@ -387,6 +388,19 @@ impl Execution {
         ))
     }
 
+    /// CH-2: no rule matched and there is no `Default`.
+    #[cold]
+    fn no_choice_matched(&self) -> ExecError {
+        ExecError::new(
+            "States.NoChoiceMatched",
+            Some(format!(
+                "No Matches! An error occurred while executing the state '{}' (entered at the event id #{}).",
+                self.state().name, self.entered_event
+            )),
+            ErrorClass::Fatal,
+        )
+    }
+
     fn context(&self, state: &State, with_retry: bool) -> Value {
         if !state.io.uses_context {
             return Value::Null;
@@ -407,6 +421,9 @@ impl Execution {
         self.attempts.clear();
         self.retry_count = 0;
         let state = &program.states[self.at.index()];
+        if let Some(j) = state.io.jsonata.as_deref() {
+            return self.enter_jsonata(program, state, j, now_ms);
+        }
         match &state.op {
             Op::Task(_) => self.start_task(program),
             Op::Parallel(_) | Op::Map(_) => self.start_fork(program, state),
@@ -476,14 +493,7 @@ impl Execution {
                     }
                 }
                 let Some(next) = chosen else {
-                    return Flow::Error(ExecError::new(
-                        "States.NoChoiceMatched",
-                        Some(format!(
-                            "No Matches! An error occurred while executing the state '{}' (entered at the event id #{}).",
-                            state.name, self.entered_event
-                        )),
-                        ErrorClass::Fatal,
-                    ));
+                    return Flow::Error(self.no_choice_matched());
                 };
                 let output = self
                     .assign(assign, &effective, &ctx)
@@ -825,6 +835,14 @@ impl Execution {
         let Op::Task(task) = &state.op else {
             return Flow::Error(self.runtime("internal error: not a Task state"));
         };
+        if let Some(j) = state.io.jsonata.as_deref() {
+            return match self.task_input_jsonata(state, j, task) {
+                Ok((effective, timeout, heartbeat)) => {
+                    self.call_task(program, task, effective, timeout, heartbeat)
+                }
+                Err(e) => self.handle_error(program, e),
+            };
+        }
         let ctx = self.context(state, true);
         let effective = match self.effective_input(state, &ctx) {
             Ok(v) => v,
@@ -863,6 +881,18 @@ impl Execution {
             Ok(t) => t,
             Err(e) => return Flow::Error(e),
         };
+        self.call_task(program, task, effective, timeout_seconds, heartbeat_seconds)
+    }
+
+    /// Asks for the handler call of a Task whose effective input and timeouts are known.
+    fn call_task(
+        &mut self,
+        program: &Program,
+        task: &Task,
+        effective: Value,
+        timeout_seconds: Option<u64>,
+        heartbeat_seconds: Option<u64>,
+    ) -> Flow {
         let (target, input) = match &task.integration {
             Integration::LambdaInvoke => match lambda_invoke_request(&effective) {
                 Ok(r) => {
@@ -961,6 +991,9 @@ impl Execution {
         now_ms: i64,
     ) -> Flow {
         let state = &program.states[self.at.index()];
+        if let Some(j) = state.io.jsonata.as_deref() {
+            return self.result_jsonata(program, state, j, result, result_bound, now_ms);
+        }
         let ctx = self.context(state, true);
         let assigned = match self.assign(&state.io.assign, &result, &ctx) {
             Ok(a) => a,
@@ -1074,12 +1107,20 @@ impl Execution {
                 return Flow::Sleep(now_ms + delay as i64, Phase::Retrying);
             }
         }
-        if let Some(c) = state.io.catch.iter().find(|c| catches(&c.errors, &e)) {
+        if let Some((i, c)) =
+            (state.io.catch.iter().enumerate()).find(|(_, c)| catches(&c.errors, &e))
+        {
             let (error, cause) = e.into_parts();
             let mut m = Map::with_capacity(2);
             m.insert("Error".into(), Value::String(error));
             m.insert("Cause".into(), Value::from(cause.unwrap_or_default()));
             let error_output = Value::object(m);
+            if let Some(j) = state.io.jsonata.as_deref() {
+                return match j.catchers.get(i) {
+                    Some(jc) => self.catch_jsonata(state, jc, c.next, error_output),
+                    None => Flow::Error(self.runtime("internal error: catcher not compiled")),
+                };
+            }
             let eb = serialized_len_at_most(&error_output, usize::MAX);
             let bound = eb.and_then(|b| self.merge_bound(&c.result_path, b));
             let assigned = match &c.assign {
