@@ -25,12 +25,26 @@ pub(super) fn jsonpath_part(io: &m::Io) -> m::Io {
     io
 }
 
-/// Compiles the JSONata fields of state `s`. Returns them and whether any of them can read
-/// `$states.context` (only then does the VM build the Context object).
+/// Compiles the JSONata fields of state `s`, whose JSONPath-compiled `op` loses the fields the
+/// JSONata ones replace (timeouts, a Map's limits). Returns them, whether any of them can read
+/// `$states.context` (only then does the VM build the Context object), and the op.
 pub(super) fn compile_state(
     s: &m::State,
     target: &impl Fn(&str, &str) -> Result<StateId, CompileError>,
-) -> Result<(JsonataIo, bool), CompileError> {
+    mut op: Op,
+) -> Result<(JsonataIo, bool, Op), CompileError> {
+    match &mut op {
+        Op::Task(t) => {
+            t.timeout = None;
+            t.heartbeat = None;
+        }
+        Op::Map(m) => {
+            m.max_concurrency = None;
+            m.tolerated_count = None;
+            m.tolerated_percentage = None;
+        }
+        _ => {}
+    }
     let loc = s.location.as_str();
     let io = &s.io;
     let arguments = template(&io.arguments, loc, "Arguments")?;
@@ -46,7 +60,7 @@ pub(super) fn compile_state(
         ctx |= template_ctx(&catcher.output) || template_ctx(&catcher.assign);
         catchers.push(catcher);
     }
-    let op = match &s.kind {
+    let jop = match &s.kind {
         StateKind::Task(t) => {
             let timeout = typed(&t.timeout, loc, "TimeoutSeconds")?;
             let heartbeat = typed(&t.heartbeat, loc, "HeartbeatSeconds")?;
@@ -142,9 +156,10 @@ pub(super) fn compile_state(
             output,
             assign,
             catchers: catchers.into_boxed_slice(),
-            op,
+            op: jop,
         },
         ctx,
+        op,
     ))
 }
 

@@ -278,11 +278,14 @@ impl Compiler {
                 Op::Map(Box::new(op))
             }
         };
-        if is_jsonata {
-            let (j, reads_context) = jsonata::compile_state(s, target)?;
+        let op = if is_jsonata {
+            let (j, reads_context, op) = jsonata::compile_state(s, target, op)?;
             io.uses_context |= reads_context;
             io.jsonata = Some(Box::new(j));
-        }
+            op
+        } else {
+            op
+        };
         Ok((
             State {
                 name: s.name.clone(),

@@ -105,6 +105,26 @@ impl Template {
         }
     }
 
+    /// The field value as written, `{% %}` strings included (for dumps; rebuilt, so the
+    /// whitespace inside the delimiters is normalised to one space).
+    pub fn source(&self) -> Value {
+        fn part_source(p: &Part) -> Value {
+            match p {
+                Part::Literal(v) => v.clone(),
+                Part::Expression { expr, .. } => Value::from(format!("{{% {} %}}", expr.source())),
+                Part::Array(parts) => Value::array(parts.iter().map(part_source).collect()),
+                Part::Object(parts) => {
+                    let mut m = Map::with_capacity(parts.len());
+                    for (k, p) in parts {
+                        m.push_unique(k.clone(), part_source(p));
+                    }
+                    Value::object(m)
+                }
+            }
+        }
+        jlens_core::stack::grow(|| part_source(&self.root))
+    }
+
     /// Whether an expression of the template can read the member `field` of `$states` (see
     /// [`Expression::reads_state`]).
     pub fn reads_state(&self, field: &str) -> bool {

@@ -836,7 +836,7 @@ impl Execution {
             return Flow::Error(self.runtime("internal error: not a Task state"));
         };
         if let Some(j) = state.io.jsonata.as_deref() {
-            return match self.task_input_jsonata(state, j, task) {
+            return match self.task_input_jsonata(state, j) {
                 Ok((effective, timeout, heartbeat)) => {
                     self.call_task(program, task, effective, timeout, heartbeat)
                 }

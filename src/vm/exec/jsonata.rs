@@ -352,7 +352,6 @@ impl Execution {
         &self,
         state: &State,
         j: &JsonataIo,
-        task: &Task,
     ) -> Result<(Value, Option<u64>, Option<u64>), ExecError> {
         let ctx = self.context(state, true);
         let scope = self.scope(state, &self.input, &ctx);
@@ -364,13 +363,12 @@ impl Execution {
             JsonataOp::Task { timeout, heartbeat } => (timeout, heartbeat),
             _ => (&None, &None),
         };
-        let seconds = |t: &Option<Typed<u64>>, lit: &Option<Num>, field: &str| match (t, lit) {
-            (Some(t), _) => self.jsonata_integer(t, field, Least::One, &scope).map(Some),
-            (None, Some(Num::Const(s))) => Ok(Some(*s)),
-            (None, _) => Ok(None),
+        let seconds = |t: &Option<Typed<u64>>, field: &str| match t {
+            Some(t) => self.jsonata_integer(t, field, Least::One, &scope).map(Some),
+            None => Ok(None),
         };
-        let timeout = seconds(timeout, &task.timeout, "TimeoutSeconds")?;
-        let heartbeat = seconds(heartbeat, &task.heartbeat, "HeartbeatSeconds")?;
+        let timeout = seconds(timeout, "TimeoutSeconds")?;
+        let heartbeat = seconds(heartbeat, "HeartbeatSeconds")?;
         Ok((effective, timeout, heartbeat))
     }
 
