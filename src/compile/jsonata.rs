@@ -89,7 +89,7 @@ pub(super) fn compile_state(
                     assign: template(&r.assign, rloc, "Assign")?,
                     condition,
                 };
-                ctx |= matches!(&rule.condition, Typed::Expr(e) if e.reads_state("context"))
+                ctx |= reads_ctx(&rule.condition)
                     || template_ctx(&rule.output)
                     || template_ctx(&rule.assign);
                 rules.push(rule);
@@ -111,10 +111,8 @@ pub(super) fn compile_state(
                 return Err(CompileError::new(loc, "a Wait state without a duration"));
             };
             ctx |= match &w {
-                JsonataWait::Seconds(t) => matches!(t, Typed::Expr(e) if e.reads_state("context")),
-                JsonataWait::Timestamp(t) => {
-                    matches!(t, Typed::Expr(e) if e.reads_state("context"))
-                }
+                JsonataWait::Seconds(t) => reads_ctx(t),
+                JsonataWait::Timestamp(t) => reads_ctx(t),
             };
             JsonataOp::Wait(w)
         }
@@ -208,5 +206,9 @@ fn template_ctx(t: &Option<Template>) -> bool {
 }
 
 fn typed_ctx<T>(t: &Option<Typed<T>>) -> bool {
-    matches!(t, Some(Typed::Expr(e)) if e.reads_state("context"))
+    t.as_ref().is_some_and(reads_ctx)
+}
+
+fn reads_ctx<T>(t: &Typed<T>) -> bool {
+    matches!(t, Typed::Expr(e) if e.reads_state("context"))
 }

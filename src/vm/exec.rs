@@ -520,15 +520,10 @@ impl Execution {
                     .assign(&state.io.assign, &effective, &ctx)
                     .and_then(|a| Ok((self.select_within_input(state, &effective, &ctx)?, a)))
                     .and_then(|(o, a)| self.commit(a).map(|()| o));
-                let output = match output {
-                    Ok(o) => o,
-                    Err(e) => return Flow::Error(e),
-                };
-                if until <= now_ms {
-                    self.event_id += 1; // WaitStateExited
-                    return self.leave(output);
+                match output {
+                    Ok(output) => self.wait_for(until, output, now_ms),
+                    Err(e) => Flow::Error(e),
                 }
-                Flow::Sleep(until, Phase::Waiting(output))
             }
             Op::Succeed => {
                 let ctx = self.context(state, false);
@@ -575,6 +570,15 @@ impl Execution {
                 Flow::Failed(error, cause.map(|c| c.to_string()))
             }
         }
+    }
+
+    /// A Wait state whose output is ready: sleeps until `until` (epoch ms), or leaves now.
+    fn wait_for(&mut self, until: i64, output: Value, now_ms: i64) -> Flow {
+        if until <= now_ms {
+            self.event_id += 1; // WaitStateExited
+            return self.leave(output);
+        }
+        Flow::Sleep(until, Phase::Waiting(output))
     }
 
     /// Follows `Next` or ends the execution.

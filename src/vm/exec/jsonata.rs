@@ -223,6 +223,19 @@ impl Execution {
         }
     }
 
+    /// `Assign` (prepared, not stored), then `Output` (`None` when absent), both against
+    /// `scope`: both see the variables as they were when the state was entered (VAR-4).
+    fn assign_and_output(
+        &self,
+        assign: &Option<JTemplate>,
+        output: &Option<JTemplate>,
+        scope: &Scope<'_>,
+    ) -> Result<(Assigned, Option<Value>), ExecError> {
+        let assigned = self.assign_jsonata(assign, scope)?;
+        let output = output.as_ref().map(|t| self.eval(t, scope)).transpose()?;
+        Ok((assigned, output))
+    }
+
     /// Assign, then Output (default: the raw input), checked and committed: Pass, Succeed and
     /// the Default of a Choice.
     fn output_and_assign(
@@ -241,14 +254,22 @@ impl Execution {
         assign: &Option<JTemplate>,
         ctx: &Value,
     ) -> Result<Value, ExecError> {
-        let (assigned, output, bound) = {
-            let scope = self.scope(state, &self.input, ctx);
-            let assigned = self.assign_jsonata(assign, &scope)?;
-            match output {
-                Some(t) => (assigned, self.eval(t, &scope)?, None),
-                None => (assigned, self.input.clone(), Some(self.input_bound)),
-            }
-        };
+        let (assigned, output) =
+            self.assign_and_output(assign, output, &self.scope(state, &self.input, ctx))?;
+        match output {
+            Some(o) => self.store(assigned, o, None),
+            None => self.store(assigned, self.input.clone(), Some(self.input_bound)),
+        }
+    }
+
+    /// The state's output, checked against the payload limit (QUO-2, `bound` as in
+    /// `check_size`), then its prepared variables stored (the second phase of VAR-4).
+    fn store(
+        &mut self,
+        assigned: Assigned,
+        output: Value,
+        bound: Option<usize>,
+    ) -> Result<Value, ExecError> {
         let output = self.check_size(output, bound)?;
         self.commit(assigned)?;
         Ok(output)
@@ -336,15 +357,10 @@ impl Execution {
             Ok(t) => t,
             Err(e) => return Flow::Error(e),
         };
-        let output = match self.output_and_assign(state, j, &ctx) {
-            Ok(o) => o,
-            Err(e) => return Flow::Error(e),
-        };
-        if until <= now_ms {
-            self.event_id += 1; // WaitStateExited
-            return self.leave(output);
+        match self.output_and_assign(state, j, &ctx) {
+            Ok(output) => self.wait_for(until, output, now_ms),
+            Err(e) => Flow::Error(e),
         }
-        Flow::Sleep(until, Phase::Waiting(output))
     }
 
     /// A JSONata Task's input (`Arguments`, JA-6) and timeouts (JA-8).
@@ -401,20 +417,11 @@ impl Execution {
         let evaluated = {
             let mut scope = self.scope(state, &self.input, &ctx);
             scope.result = Some(&result);
-            self.assign_jsonata(&j.assign, &scope).and_then(|a| {
-                Ok(match &j.output {
-                    Some(t) => (a, Some(self.eval(t, &scope)?)),
-                    None => (a, None),
-                })
-            })
+            self.assign_and_output(&j.assign, &j.output, &scope)
         };
-        let out = evaluated.and_then(|(assigned, output)| {
-            let out = match output {
-                Some(o) => self.check_size(o, None)?,
-                None => self.check_size(result, result_bound)?,
-            };
-            self.commit(assigned)?;
-            Ok(out)
+        let out = evaluated.and_then(|(assigned, output)| match output {
+            Some(o) => self.store(assigned, o, None),
+            None => self.store(assigned, result, result_bound),
         });
         match out {
             Ok(out) => {
@@ -438,17 +445,10 @@ impl Execution {
         let evaluated = {
             let mut scope = self.scope(state, &self.input, &ctx);
             scope.error_output = Some(&error_output);
-            self.assign_jsonata(&catcher.assign, &scope).and_then(|a| {
-                Ok(match &catcher.output {
-                    Some(t) => (a, Some(self.eval(t, &scope)?)),
-                    None => (a, None),
-                })
-            })
+            self.assign_and_output(&catcher.assign, &catcher.output, &scope)
         };
         let out = evaluated.and_then(|(assigned, output)| {
-            let out = self.check_size(output.unwrap_or(error_output), None)?;
-            self.commit(assigned)?;
-            Ok(out)
+            self.store(assigned, output.unwrap_or(error_output), None)
         });
         match out {
             Ok(v) => {
