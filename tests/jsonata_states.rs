@@ -792,3 +792,15 @@ fn ja9_output_evaluates_once_per_state_visit() {
     assert_eq!(output(&o), json!(5));
     assert_eq!(calls.load(SeqCst), 5);
 }
+
+#[test]
+fn quo2_parallel_arguments_over_256_kib_fail_the_branch_input_check() {
+    // The branch input is built by Arguments: its size is checked, not assumed from the state
+    // input's.
+    let def = single(
+        r#"{"Type":"Parallel","Arguments":{"big":"{% $join($map([1..300000], function($i){'x'}), '') %}"},"End":true,
+        "Branches":[{"StartAt":"B","States":{"B":{"Type":"Pass","Output":"small","End":true}}}]}"#,
+    );
+    let (error, _) = failed(&run(&def, json!({})));
+    assert_eq!(error, "States.DataLimitExceeded");
+}

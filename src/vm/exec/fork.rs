@@ -95,7 +95,11 @@ impl Execution {
                     .branches
                     .iter()
                     .any(|b| program.scopes[b.index()].can_wait);
-                let bound = self.effective_bound(state);
+                // JSONata `Arguments` build the input anew: its size is not known.
+                let bound = match &state.io.jsonata {
+                    Some(j) if j.arguments.is_some() => None,
+                    _ => self.effective_bound(state),
+                };
                 (
                     Source::Parallel { input: effective },
                     p.branches.len(),
