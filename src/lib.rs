@@ -19,6 +19,9 @@
 //! - [`compile`]: model → [`compile::Program`]: states by index, paths and templates parsed once.
 //! - [`vm`]: one execution, stepped synchronously; says when it needs a handler or a timer.
 //! - [`runtime`]: handlers, linking and the tokio driver.
+//! - [`serve`]: the AWS Step Functions HTTP API (`aslx serve`).
+//! - [`engine`]: the [`Engine`]: many executions at once, sync and async starts, the five-minute
+//!   cap, admission, execution logs, callbacks and activities.
 //! - [`value`]: the JSON value type, cheap to clone and copy-on-write.
 //!
 //! ## Example
@@ -53,13 +56,16 @@
 
 pub mod asl;
 pub mod compile;
+pub mod engine;
 pub mod jsonata;
 pub mod path;
 pub mod runtime;
+pub mod serve;
 pub mod value;
 pub mod vm;
 
 pub use asl::{DefinitionError, Diagnostic, DiagnosticCode, MachineType};
+pub use engine::{Engine, EngineError, StartRequest};
 pub use runtime::{Handler, HandlerResult, Handlers, Machine, MachineError, RunOptions};
 pub use value::{parse_json, parse_json_bytes, JsonError, Map, Value};
 pub use vm::{ExecutionInfo, Outcome, Status, TaskError};

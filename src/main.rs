@@ -2,9 +2,13 @@
 
 use aslx::asl::parse_definition;
 use aslx::compile::{compile, dump::dump};
-use aslx::{Handlers, Machine, MachineError, MachineType, TaskError, Value};
+use aslx::runtime::HandlerSpec;
+use aslx::{Handlers, Machine, MachineError, MachineType};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
+
+#[path = "serve_cli.rs"]
+mod aslx_serve;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -59,10 +63,15 @@ enum Command {
         /// The definition file.
         file: String,
     },
+    /// Serve the AWS Step Functions API (AWS JSON 1.0) over HTTP/1.1 and HTTP/2.
+    Serve(aslx_serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Serve(args) = cli.command {
+        return aslx_serve::main(args);
+    }
     match run(cli) {
         Ok(code) => code,
         Err(msg) => {
@@ -84,6 +93,7 @@ fn read_text(path: &str) -> Result<String, String> {
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Serve(_) => unreachable!("handled in main"),
         Command::Validate {
             machine_type,
             json,
@@ -180,30 +190,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-/// `RESOURCE=identity | return:JSON | raise:TYPE:MESSAGE`.
+/// `RESOURCE=identity | return:JSON | raise:TYPE:MESSAGE`, parsed by the library's shared parser.
 fn add_handler(h: &mut Handlers, spec: &str) -> Result<(), String> {
-    let (resource, behaviour) = spec
-        .split_once('=')
-        .ok_or_else(|| format!("--handler {spec:?}: expected RESOURCE=BEHAVIOUR"))?;
-    let f: Box<dyn Fn(Value) -> Result<Value, TaskError> + Send + Sync> = if behaviour == "identity"
-    {
-        Box::new(Ok)
-    } else if let Some(json) = behaviour.strip_prefix("return:") {
-        let v = aslx::parse_json(json)
-            .map_err(|e| format!("--handler {resource}: return:{json}: {e}"))?;
-        Box::new(move |_| Ok(v.clone()))
-    } else if let Some(rest) = behaviour.strip_prefix("raise:") {
-        let (ty, msg) = rest.split_once(':').unwrap_or((rest, ""));
-        let (ty, msg) = (ty.to_string(), msg.to_string());
-        Box::new(move |_| Err(TaskError::new(ty.as_str(), msg.as_str())))
-    } else {
-        return Err(format!(
-            "--handler {resource}: unknown behaviour {behaviour:?}; expected identity, return:JSON or raise:TYPE:MESSAGE"
-        ));
-    };
-    let f = std::sync::Arc::new(f);
-    let g = std::sync::Arc::clone(&f);
-    h.resource(resource, move |v| f(v));
-    h.function(resource, move |v| g(v));
+    HandlerSpec::parse(spec)
+        .map_err(|e| format!("--{e}"))?
+        .register(h);
     Ok(())
 }

@@ -155,7 +155,8 @@ fn par4_retry_reruns_every_branch_and_catch_sees_the_branch_error() {
         "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"Caught"}],
         "ResultSelector":{"first.$":"$[0]"},"ResultPath":"$.r",
         "Branches":[
-        {"StartAt":"F","States":{"F":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:flaky","End":true}}},
+        {"StartAt":"FW","States":{"FW":{"Type":"Wait","Seconds":1,"Next":"F"},
+            "F":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:flaky","End":true}}},
         {"StartAt":"C","States":{"C":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:count","End":true}}}]},
         "Caught":{"Type":"Pass","End":true},"Done":{"Type":"Pass","End":true}}}"#;
     let m = machine(def, &h);
@@ -168,6 +169,7 @@ fn par4_retry_reruns_every_branch_and_catch_sees_the_branch_error() {
         "a retry re-runs every branch (PAR-4)"
     );
 
+    // (The flaky branch waits first, so the other branch has run when it fails.)
     // Without the retrier the catcher gets the branch's own error, not States.BranchFailed.
     let def = def.replace(
         r#""Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":1,"MaxAttempts":1}],"#,

@@ -18,16 +18,7 @@ pub fn dump(p: &Program) -> String {
         p.tasks.len()
     );
     for (i, s) in p.states.iter().enumerate() {
-        let kind = match &s.op {
-            Op::Pass { .. } => "Pass",
-            Op::Task(_) => "Task",
-            Op::Choice(_) => "Choice",
-            Op::Wait(_) => "Wait",
-            Op::Succeed => "Succeed",
-            Op::Fail(_) => "Fail",
-            Op::Parallel(_) => "Parallel",
-            Op::Map(_) => "Map",
-        };
+        let kind = s.op.type_name();
         let next = match s.next {
             Next::State(id) => format!("next=#{}", id.0),
             Next::End => "end".to_string(),

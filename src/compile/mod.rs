@@ -14,7 +14,7 @@ pub mod program;
 pub mod resource;
 pub mod template;
 
-pub use program::{Integration, Program, StateId, TaskId, TaskSite};
+pub use program::{Integration, Program, StateId, TaskId, TaskSite, TaskWait};
 
 use crate::asl::model::{self as m, Dynamic, PathField, StateKind, StateMachine};
 use crate::asl::{is_jsonata_expr, QueryLanguage};
@@ -165,7 +165,16 @@ impl Compiler {
             },
             StateKind::Task(t) => {
                 can_wait = true;
-                let integration = match classify(&t.resource) {
+                let kind = classify(&t.resource);
+                let wait = match &kind {
+                    ResourceKind::Service {
+                        pattern: resource::Pattern::WaitForTaskToken,
+                        ..
+                    } => TaskWait::Callback,
+                    ResourceKind::Activity => TaskWait::Activity,
+                    _ => TaskWait::Response,
+                };
+                let integration = match kind {
                     ResourceKind::LambdaFunction { name } => Integration::LambdaArn {
                         function: Str::from(name),
                     },
@@ -179,6 +188,7 @@ impl Compiler {
                     resource: t.resource.clone(),
                     state: s.name.clone(),
                     integration: integration.clone(),
+                    wait,
                 });
                 Op::Task(Box::new(Task {
                     site,

@@ -117,6 +117,27 @@ pub struct TaskSite {
     pub state: Str,
     /// How results and errors are shaped.
     pub integration: Integration,
+    /// What the Task waits for: the handler's answer, or a task token's completion.
+    pub wait: TaskWait,
+}
+
+/// What a Task waits for before it completes (RES-3, RES-5, RES-6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TaskWait {
+    /// The handler's answer (request-response, and `.sync` run in-process).
+    Response,
+    /// `.waitForTaskToken`: the handler is called with `$$.Task.Token` available, then the Task
+    /// waits for SendTaskSuccess/Failure on that token.
+    Callback,
+    /// An activity ARN: the input is handed to a GetActivityTask poller with a token.
+    Activity,
+}
+
+impl TaskWait {
+    /// `true` when the Task is completed through a task token.
+    pub fn uses_token(self) -> bool {
+        self != TaskWait::Response
+    }
 }
 
 /// How a Task's handler is found and its result shaped.
@@ -327,6 +348,22 @@ pub(crate) struct Batcher {
     pub max_items: Option<Num>,
     pub max_bytes: Option<Num>,
     pub batch_input: Option<Template>,
+}
+
+impl Op {
+    /// The state's `Type`, as definitions and history event names spell it.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Op::Pass { .. } => "Pass",
+            Op::Task(_) => "Task",
+            Op::Choice(_) => "Choice",
+            Op::Wait(_) => "Wait",
+            Op::Succeed => "Succeed",
+            Op::Fail(_) => "Fail",
+            Op::Parallel(_) => "Parallel",
+            Op::Map(_) => "Map",
+        }
+    }
 }
 
 /// A number given literally or read from a path at run time.

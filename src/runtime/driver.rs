@@ -1,19 +1,27 @@
-//! Drives one [`Execution`] on tokio: calls handlers, sleeps, yields.
+//! Drives one [`Execution`] on tokio: calls handlers, sleeps, yields, waits on task tokens.
+//!
+//! Every execution — [`Machine::run`](super::Machine::run), the engine's sync and async starts
+//! — goes through [`Driver::drive`]. A [`Driver`] bundles what one execution is driven with:
+//! the machine version it started on, its clock, the engine's task tokens and activities (absent
+//! outside an engine) and what a panicking handler means for it ([`OnPanic`]).
 //!
 //! Time comes from tokio's clock (`tokio::time::Instant`), offset to the wall clock at start,
 //! so that under a paused test clock Wait states, retry delays and task timeouts all run on
 //! virtual time with the same outcome as on the wall clock.
 
-use super::handler::{Handler, HandlerResult, Handlers};
+use super::activity::{Activities, Activity};
+use super::handler::{Handler, HandlerFuture, HandlerResult};
+use super::machine::Machine;
+use super::tokens::{TokenTable, TokenWaiter};
+use crate::compile::TaskWait;
 use crate::value::Value;
-use crate::vm::{CallTarget, Execution, Outcome, Step, TaskCall, TaskError, TaskOutcome};
+use crate::vm::{CallTarget, Execution, Outcome, Step, TaskCall, TaskError, TaskOutcome, TokenId};
 use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 /// Maps tokio's clock onto epoch milliseconds.
@@ -38,122 +46,321 @@ impl Clock {
     pub(crate) fn instant_at(&self, ms: i64) -> Instant {
         self.start + Duration::from_millis(ms.saturating_sub(self.start_ms).max(0) as u64)
     }
-}
 
-/// What a running execution needs from its machine: the handlers its Task sites are linked
-/// to, and the registry for `lambda:invoke` calls by function name. Shared (`Arc`) by the
-/// tasks that run Parallel branches and Map iterations.
-pub(crate) struct Links {
-    /// One entry per Task site; `None` for `lambda:invoke` sites.
-    pub(crate) linked: Box<[Option<Arc<dyn Handler>>]>,
-    pub(crate) handlers: Handlers,
-}
-
-impl Links {
-    /// The handler a [`TaskCall`] goes to.
-    pub(crate) fn handler(&self, target: &CallTarget) -> Option<&Arc<dyn Handler>> {
-        match target {
-            CallTarget::Site(site) => self.linked.get(site.index()).and_then(Option::as_ref),
-            CallTarget::Function(name) => self.handlers.for_function(name),
-        }
+    /// The instant `d` after the start.
+    pub(crate) fn after_start(&self, d: Duration) -> Instant {
+        self.start + d
     }
 }
 
-/// Runs `exec` to its end.
-///
-/// Dropping the future cancels the execution and everything it started: pending handler
-/// futures, timers, and the tasks running its Parallel branches and Map iterations.
-pub(crate) async fn drive(links: &Arc<Links>, exec: &mut Execution, clock: Clock) -> Outcome {
-    loop {
-        match exec.step(clock.now_ms()) {
-            Step::Done(o) => return o,
-            Step::Yield => tokio::task::yield_now().await,
-            Step::Sleep { until_ms } => tokio::time::sleep_until(clock.instant_at(until_ms)).await,
-            Step::Call(call) => {
-                let outcome = call_handler(links, call).await;
-                exec.resume_task(outcome, clock.now_ms());
+/// What a panicking handler does to its execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnPanic {
+    /// The Task fails with `States.TaskFailed` (Retry and Catch apply): `Machine::run` and
+    /// sync starts, which are at-most-once.
+    FailTask,
+    /// The panic unwinds out of [`Driver::drive`], so that the caller re-runs the execution
+    /// from its input: async starts, which are at-least-once.
+    Unwind,
+}
+
+/// A handler call once started: its outcome, or a boxed wait for it (`None` when the
+/// execution's deadline came first).
+pub(crate) enum Call<'a> {
+    Done(TaskOutcome),
+    Pending(Pin<Box<dyn Future<Output = Option<TaskOutcome>> + Send + 'a>>),
+}
+
+/// What [`Driver::drive`] waits for next.
+enum Wake<'a> {
+    Yield,
+    At(Instant),
+    /// The deadline comes before the VM's wake-up time.
+    Deadline(Instant),
+    Call(Pin<Box<dyn Future<Output = Option<TaskOutcome>> + Send + 'a>>),
+    /// A Parallel or Map state's children are to be run (its fork is served).
+    Fork,
+}
+
+/// The engine's services for callback and activity Tasks.
+#[derive(Debug, Default)]
+pub(crate) struct Callbacks {
+    pub(crate) tokens: TokenTable,
+    pub(crate) activities: Activities,
+}
+
+/// What one execution is driven with.
+#[derive(Clone, Copy)]
+pub(crate) struct Driver<'a> {
+    /// The machine version the execution started on.
+    pub(crate) machine: &'a Machine,
+    pub(crate) clock: Clock,
+    /// When the execution ends `TIMED_OUT` (`TimeoutSeconds`, the EXPRESS cap), if ever.
+    pub(crate) deadline: Option<Instant>,
+    /// Task tokens and activities; without them (outside an engine) callback and activity
+    /// Tasks call their handler as a request-response Task.
+    pub(crate) callbacks: Option<&'a Callbacks>,
+    pub(crate) on_panic: OnPanic,
+}
+
+impl<'a> Driver<'a> {
+    /// A driver for `machine` outside an engine: no task tokens, handler panics fail the Task.
+    pub(crate) fn standalone(
+        machine: &'a Machine,
+        start_ms: i64,
+        max_duration: Option<Duration>,
+    ) -> Driver<'a> {
+        let clock = Clock::new(start_ms);
+        Driver {
+            machine,
+            clock,
+            deadline: max_duration.map(|d| clock.after_start(d)),
+            callbacks: None,
+            on_panic: OnPanic::FailTask,
+        }
+    }
+
+    /// Runs `exec` to its end, or to the deadline (then `TIMED_OUT` with `States.Timeout`).
+    /// Dropping the future cancels everything pending: timers, handler futures, open tokens.
+    ///
+    /// PERF: this future is most of what a parked execution costs (DESIGN.md: at most 1 KiB
+    /// each), so it holds one timer, and a pending handler call only as a box.
+    pub(crate) async fn drive(&self, exec: &mut Execution) -> Outcome {
+        loop {
+            let now = self.clock.now_ms();
+            // Decided before any await, so that the step's temporaries are not part of this
+            // future's state.
+            let wake = match exec.step(now) {
+                Step::Done(o) => return o,
+                Step::Yield if self.deadline.is_some_and(|d| Instant::now() >= d) => {
+                    return exec.abort(Outcome::timed_out())
+                }
+                Step::Yield => Wake::Yield,
+                Step::Sleep { until_ms } => {
+                    let at = self.clock.instant_at(until_ms);
+                    match self.deadline {
+                        Some(d) if d <= at => Wake::Deadline(d),
+                        _ => Wake::At(at),
+                    }
+                }
+                Step::Fork => Wake::Fork,
+                Step::Call(call) => match self.start_call(call) {
+                    Call::Done(o) => {
+                        exec.resume_task(o, self.clock.now_ms());
+                        continue;
+                    }
+                    Call::Pending(wait) => Wake::Call(wait),
+                },
+            };
+            match wake {
+                Wake::Yield => tokio::task::yield_now().await,
+                Wake::At(at) => tokio::time::sleep_until(at).await,
+                Wake::Deadline(d) => {
+                    tokio::time::sleep_until(d).await;
+                    return exec.abort(Outcome::timed_out());
+                }
+                Wake::Call(wait) => match wait.await {
+                    Some(o) => exec.resume_task(o, self.clock.now_ms()),
+                    None => return exec.abort(Outcome::timed_out()),
+                },
+                Wake::Fork => {
+                    if !self.serve_fork(exec).await {
+                        return exec.abort(Outcome::timed_out());
+                    }
+                }
             }
-            Step::Fork => run_fork(links, exec, clock).await,
         }
     }
-}
 
-/// Serves a fork: children run as tasks on the runtime, at most the fork's concurrency limit
-/// at once; when the fork settles (all done, or one failed), the ones still running are
-/// aborted with the [`JoinSet`].
-async fn run_fork(links: &Arc<Links>, exec: &mut Execution, clock: Clock) {
-    let Some(host) = exec.fork_host() else {
-        return;
-    };
-    let mut running = JoinSet::new();
-    loop {
-        while let Some((index, child)) = host.fork_next() {
-            running.spawn(drive_child(Arc::clone(links), index, child, clock));
+    /// Starts a handler call. Most handlers answer at once; a pending answer, or a token
+    /// wait, is boxed, so its state costs nothing to executions that are not waiting for one.
+    pub(crate) fn start_call(&self, call: TaskCall) -> Call<'a> {
+        if let (Some(cb), true) = (self.callbacks, call.task_token.is_some()) {
+            return self.start_token_call(cb, call);
         }
-        if host.fork_settled() {
-            break;
-        }
-        match running.join_next().await {
-            Some(Ok((index, child, outcome))) => host.fork_complete(index, &child, outcome),
-            // drive_child catches panics, and nothing else aborts these tasks.
-            Some(Err(_)) => {}
-            None => break,
-        }
-    }
-}
-
-/// Drives one branch or iteration to its end on its own task.
-fn drive_child(
-    links: Arc<Links>,
-    index: usize,
-    mut child: Execution,
-    clock: Clock,
-) -> Pin<Box<dyn Future<Output = (usize, Execution, Outcome)> + Send>> {
-    Box::pin(async move {
-        let run = AssertUnwindSafe(drive(&links, &mut child, clock)).catch_unwind();
-        let outcome = match run.await {
-            Ok(o) => o,
-            Err(p) => {
-                let TaskOutcome::Err(e) = panicked(p) else {
-                    unreachable!("panicked() always returns an error")
-                };
-                Outcome::failed(
-                    Some("States.Runtime".into()),
-                    Some(format!("internal error: {}", e.cause().unwrap_or_default())),
-                )
+        let handler: Arc<dyn Handler> = match (self.machine.handler(&call.target), &call.target) {
+            (Some(h), _) => Arc::clone(h),
+            (None, CallTarget::Function(name)) => {
+                return Call::Done(TaskOutcome::FunctionNotFound(name.clone()))
+            }
+            (None, CallTarget::Site(_)) => {
+                return Call::Done(TaskOutcome::Err(TaskError::new(
+                    "States.TaskFailed",
+                    "no handler linked",
+                )))
             }
         };
-        (index, child, outcome)
-    })
+        let input = call.input;
+        match std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(input))) {
+            Err(p) => Call::Done(self.panicked(p)),
+            Ok(HandlerResult::Ready(r)) => Call::Done(outcome(r)),
+            Ok(HandlerResult::Pending(f)) => {
+                let (this, timeout) = (*self, call.timeout_seconds);
+                self.pending(async move { this.finish_handler(f, timeout).await })
+            }
+        }
+    }
+
+    /// Boxes a pending call, bounded by the execution's deadline.
+    fn pending(&self, f: impl Future<Output = TaskOutcome> + Send + 'a) -> Call<'a> {
+        let deadline = self.deadline;
+        Call::Pending(Box::pin(async move {
+            match deadline {
+                None => Some(f.await),
+                Some(d) => tokio::time::timeout_at(d, f).await.ok(),
+            }
+        }))
+    }
+
+    /// Awaits a handler's future under the Task's `TimeoutSeconds`, catching panics.
+    async fn finish_handler(self, f: HandlerFuture, timeout_seconds: Option<u64>) -> TaskOutcome {
+        let fut = AssertUnwindSafe(f).catch_unwind();
+        let result = match timeout_seconds {
+            None => fut.await,
+            Some(s) => match tokio::time::timeout(Duration::from_secs(s), fut).await {
+                Ok(r) => r,
+                Err(_) => return TaskOutcome::TimedOut,
+            },
+        };
+        match result {
+            Ok(r) => outcome(r),
+            Err(p) => self.panicked(p),
+        }
+    }
+
+    /// Opens the token of a callback or activity Task, then calls the callback's handler or
+    /// queues the activity task; what remains, the wait for the token, is boxed.
+    /// `TimeoutSeconds` covers both parts.
+    fn start_token_call(&self, cb: &'a Callbacks, mut call: TaskCall) -> Call<'a> {
+        let Some((id, token)) = call.task_token.take() else {
+            return self.start_call(call);
+        };
+        let wait = match &call.target {
+            CallTarget::Site(site) => self.machine.program().tasks()[site.index()].wait,
+            CallTarget::Function(_) => TaskWait::Callback,
+        };
+        let limits = Limits {
+            task: call
+                .timeout_seconds
+                .map(|s| Instant::now() + Duration::from_secs(s)),
+            heartbeat: call.heartbeat_seconds.map(Duration::from_secs),
+            execution: self.deadline,
+        };
+        // Rule 1 of the token lifecycle: open before anyone can learn the token.
+        let waiter = cb.tokens.open(id, wait != TaskWait::Activity);
+        if wait == TaskWait::Activity {
+            let Some(activity) = cb.activities.get(&call.resource) else {
+                return Call::Done(TaskOutcome::Err(activity_missing(&call.resource)));
+            };
+            if !activity.schedule(&cb.tokens, id, token, call.input) {
+                return Call::Done(TaskOutcome::Err(activity_missing(&call.resource)));
+            }
+            let queued = Queued { activity, id };
+            return Call::Pending(Box::pin(wait_token(waiter, Some(queued), limits)));
+        }
+        // The handler's own answer is not the Task's result: the token's completion is.
+        call.timeout_seconds = None;
+        match self.start_call(call) {
+            Call::Done(TaskOutcome::Ok(_)) => {
+                Call::Pending(Box::pin(wait_token(waiter, None, limits)))
+            }
+            Call::Done(failed) => Call::Done(failed),
+            Call::Pending(handler) => Call::Pending(Box::pin(async move {
+                let answered = match limits.task {
+                    None => handler.await,
+                    Some(d) => tokio::time::timeout_at(d, handler)
+                        .await
+                        .unwrap_or(Some(TaskOutcome::TimedOut)),
+                };
+                match answered {
+                    Some(TaskOutcome::Ok(_)) => wait_token(waiter, None, limits).await,
+                    other => other,
+                }
+            })),
+        }
+    }
+
+    #[cold]
+    fn panicked(&self, p: Box<dyn std::any::Any + Send>) -> TaskOutcome {
+        if self.on_panic == OnPanic::Unwind {
+            std::panic::resume_unwind(p);
+        }
+        let msg = p
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_string());
+        TaskOutcome::Err(TaskError::new(
+            "States.TaskFailed",
+            format!("the task handler panicked: {msg}"),
+        ))
+    }
 }
 
-/// Calls the handler a Task asked for, under its `TimeoutSeconds`, catching panics.
-pub(crate) async fn call_handler(links: &Links, call: TaskCall) -> TaskOutcome {
-    let handler: Arc<dyn Handler> = match (links.handler(&call.target), &call.target) {
-        (Some(h), _) => Arc::clone(h),
-        (None, CallTarget::Function(name)) => return TaskOutcome::FunctionNotFound(name.clone()),
-        (None, CallTarget::Site(_)) => {
-            return TaskOutcome::Err(TaskError::new("States.TaskFailed", "no handler linked"))
-        }
-    };
-    let input = call.input;
-    let started = std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(input)));
-    let fut = match started {
-        Err(p) => return panicked(p),
-        Ok(HandlerResult::Ready(r)) => return outcome(r),
-        Ok(HandlerResult::Pending(f)) => AssertUnwindSafe(f).catch_unwind(),
-    };
-    let result = match call.timeout_seconds {
-        None => fut.await,
-        Some(s) => match tokio::time::timeout(Duration::from_secs(s), fut).await {
-            Ok(r) => r,
-            Err(_) => return TaskOutcome::TimedOut,
-        },
-    };
-    match result {
-        Ok(r) => outcome(r),
-        Err(p) => panicked(p),
+impl std::fmt::Debug for Driver<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("machine", &self.machine.name())
+            .field("on_panic", &self.on_panic)
+            .finish_non_exhaustive()
     }
+}
+
+/// The time limits of a token wait.
+#[derive(Clone, Copy)]
+struct Limits {
+    /// `TimeoutSeconds` from the Task's start.
+    task: Option<Instant>,
+    /// `HeartbeatSeconds`.
+    heartbeat: Option<Duration>,
+    /// The execution's deadline.
+    execution: Option<Instant>,
+}
+
+/// Waits for a worker's answer on an open token; `None` when the execution's deadline comes
+/// first. (A plain fn returning a block: an `async fn` would store its arguments twice.)
+fn wait_token<'t>(
+    mut waiter: TokenWaiter<'t>,
+    queued: Option<Queued>,
+    limits: Limits,
+) -> impl Future<Output = Option<TaskOutcome>> + Send + 't {
+    let execution_first = match (limits.execution, limits.task) {
+        (Some(e), Some(t)) => e < t,
+        (e, _) => e.is_some(),
+    };
+    let deadline = if execution_first {
+        limits.execution
+    } else {
+        limits.task
+    };
+    async move {
+        let _queued = queued;
+        match waiter.wait(deadline, limits.heartbeat).await {
+            TaskOutcome::TimedOut if execution_first => None,
+            outcome => Some(outcome),
+        }
+    }
+}
+
+/// An activity task that may still wait for a worker: taken back when its Task stops waiting.
+struct Queued {
+    activity: Arc<Activity>,
+    id: TokenId,
+}
+
+impl Drop for Queued {
+    fn drop(&mut self) {
+        self.activity.unschedule(self.id);
+    }
+}
+
+/// The error of an activity Task whose activity does not exist.
+#[cold]
+pub(crate) fn activity_missing(arn: &str) -> TaskError {
+    TaskError::new(
+        "States.TaskFailed",
+        format!("Activity Does Not Exist: '{arn}'"),
+    )
 }
 
 fn outcome(r: Result<Value, TaskError>) -> TaskOutcome {
@@ -161,17 +368,4 @@ fn outcome(r: Result<Value, TaskError>) -> TaskOutcome {
         Ok(v) => TaskOutcome::Ok(v),
         Err(e) => TaskOutcome::Err(e),
     }
-}
-
-#[cold]
-fn panicked(p: Box<dyn std::any::Any + Send>) -> TaskOutcome {
-    let msg = p
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "unknown panic".to_string());
-    TaskOutcome::Err(TaskError::new(
-        "States.TaskFailed",
-        format!("the task handler panicked: {msg}"),
-    ))
 }

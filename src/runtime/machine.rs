@@ -5,10 +5,11 @@
 //! run-time surprise. Only `lambda:invoke` Tasks, whose function is chosen by
 //! `Parameters.FunctionName`, look their handler up per call.
 
-use super::driver::{drive, Clock, Links};
+use super::driver::Driver;
 use super::handler::{Handler, Handlers};
+use crate::asl::StateMachine;
 use crate::asl::{parse_definition, DefinitionError, MachineType};
-use crate::compile::{compile, CompileError, Integration, Program};
+use crate::compile::{compile, CompileError, Integration, Program, TaskWait};
 use crate::value::{parse_json, Value};
 use crate::vm::{CallTarget, Execution, ExecutionInfo, Outcome};
 use std::sync::Arc;
@@ -60,7 +61,9 @@ pub struct Machine {
     name: Arc<str>,
     machine_type: MachineType,
     program: Arc<Program>,
-    links: Arc<Links>,
+    /// One entry per Task site; `None` for `lambda:invoke` sites.
+    linked: Box<[Option<Arc<dyn Handler>>]>,
+    handlers: Handlers,
 }
 
 impl std::fmt::Debug for Machine {
@@ -88,14 +91,32 @@ impl Machine {
         handlers: &Handlers,
     ) -> Result<Machine, MachineError> {
         let model = parse_definition(definition, machine_type)?;
-        let program = compile(&model)?;
+        Machine::link(name, &model, machine_type, handlers, false)
+    }
+
+    /// Compiles a validated model and links its Tasks to `handlers`. Inside an engine
+    /// (`activities_served`), activity Tasks need no handler: workers poll for them.
+    pub(crate) fn link(
+        name: &str,
+        model: &StateMachine,
+        machine_type: MachineType,
+        handlers: &Handlers,
+        activities_served: bool,
+    ) -> Result<Machine, MachineError> {
+        let program = compile(model)?;
         let mut linked = Vec::with_capacity(program.tasks().len());
         for site in program.tasks() {
-            let h = match site.integration {
-                Integration::LambdaInvoke => None,
+            let h = match (&site.integration, site.wait) {
+                (Integration::LambdaInvoke, _) => None,
+                (_, TaskWait::Activity) if activities_served => None,
                 _ => Some(
                     handlers
                         .for_resource(&site.resource)
+                        .or_else(|| {
+                            // A callback may use the handler of its request-response twin.
+                            let base = site.resource.strip_suffix(".waitForTaskToken")?;
+                            handlers.for_resource(base)
+                        })
                         .cloned()
                         .ok_or_else(|| MachineError::UnknownResource {
                             state: site.state.to_string(),
@@ -109,10 +130,8 @@ impl Machine {
             name: Arc::from(name),
             machine_type,
             program: Arc::new(program),
-            links: Arc::new(Links {
-                linked: linked.into_boxed_slice(),
-                handlers: handlers.clone(),
-            }),
+            linked: linked.into_boxed_slice(),
+            handlers: handlers.clone(),
         })
     }
 
@@ -134,7 +153,10 @@ impl Machine {
     /// The handler a [`TaskCall`](crate::vm::TaskCall) goes to: the one linked to its Task, or
     /// for `lambda:invoke` the function its `FunctionName` names.
     pub fn handler(&self, target: &CallTarget) -> Option<&Arc<dyn Handler>> {
-        self.links.handler(target)
+        match target {
+            CallTarget::Site(site) => self.linked.get(site.index()).and_then(Option::as_ref),
+            CallTarget::Function(name) => self.handlers.for_function(name),
+        }
     }
 
     /// The deadline of an execution: `TimeoutSeconds`, and for EXPRESS at most five minutes.
@@ -166,14 +188,9 @@ impl Machine {
             .unwrap_or_else(|| ExecutionInfo::anonymous(&self.name, start_ms));
         let deadline = opts.max_duration.or_else(|| self.max_duration());
         let mut exec = self.execution(input, info);
-        let run = drive(&self.links, &mut exec, Clock::new(start_ms));
-        match deadline {
-            None => run.await,
-            Some(d) => match tokio::time::timeout(d, run).await {
-                Ok(o) => o,
-                Err(_) => exec.abort(Outcome::timed_out()),
-            },
-        }
+        Driver::standalone(self, start_ms, deadline)
+            .drive(&mut exec)
+            .await
     }
 
     /// Runs one execution on a private single-threaded runtime; for tools and tests.

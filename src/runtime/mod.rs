@@ -1,8 +1,15 @@
 //! tokio: handlers, linking, and driving executions.
 
+pub(crate) mod activity;
 pub(crate) mod driver;
+mod fork;
 mod handler;
-mod machine;
+pub(crate) mod machine;
+mod spec;
+pub(crate) mod sync;
+pub(crate) mod tokens;
 
+pub use activity::{ActivityTask, MAX_POLLERS};
 pub use handler::{Handler, HandlerFuture, HandlerResult, Handlers};
 pub use machine::{Machine, MachineError, RunOptions, EXPRESS_MAX_DURATION};
+pub use spec::{Behaviour, HandlerSpec};

@@ -8,6 +8,7 @@
 
 use super::context::{context_object, ExecutionInfo};
 use super::error::{ErrorClass, ExecError};
+use super::observe::{Event, Observer};
 use super::retry::{backoff_ms, catches, retries};
 use super::task::{invoke_envelope, CallTarget, TaskCall, TaskError, TaskOutcome};
 use super::vars::{Assigned, Vars};
@@ -181,6 +182,8 @@ pub struct Execution {
     exec_input_bytes: usize,
     /// Workflow variables of this scope, and read access to the outer ones.
     vars: Vars,
+    /// Receives history events; `None` (the common case) costs one branch per event.
+    observer: Option<Box<dyn Observer>>,
 }
 
 impl std::fmt::Debug for Execution {
@@ -226,7 +229,18 @@ impl Execution {
             out_bound: input_bytes,
             exec_input_bytes: input_bytes,
             vars: Vars::default(),
+            observer: None,
         }
+    }
+
+    /// Reports this execution's state and task events to `observer` from now on.
+    pub fn set_observer(&mut self, observer: Box<dyn Observer>) {
+        self.observer = Some(observer);
+    }
+
+    /// Ids of history events so far (`ExecutionStarted` is #1): the next event is this + 1.
+    pub fn event_count(&self) -> u32 {
+        self.event_id
     }
 
     /// State transitions so far.
@@ -274,6 +288,7 @@ impl Execution {
                 }
                 Phase::Waiting(output) => {
                     self.event_id += 1; // WaitStateExited
+                    self.exited(&program.states[self.at.index()], &output);
                     self.leave(output)
                 }
                 Phase::TaskPending => {
@@ -349,6 +364,9 @@ impl Execution {
         }
         self.event_id += 1; // TaskSucceeded / TaskFailed / TaskTimedOut
         let program = Arc::clone(&self.program);
+        if self.observer.is_some() {
+            self.report_task(&program, &outcome);
+        }
         let flow = self.task_done(&program, outcome, now_ms);
         self.phase = match flow {
             Flow::Goto(id, v) => {
@@ -377,6 +395,44 @@ impl Execution {
 
     fn state(&self) -> &State {
         &self.program.states[self.at.index()]
+    }
+
+    /// Reports how the pending Task call ended.
+    #[cold]
+    fn report_task(&mut self, program: &Program, outcome: &TaskOutcome) {
+        let Op::Task(task) = &program.states[self.at.index()].op else {
+            return;
+        };
+        let resource = &program.tasks[task.site.index()].resource;
+        let compact = task.integration == Integration::LambdaInvoke;
+        let cause;
+        let event = match outcome {
+            TaskOutcome::Ok(output) => Event::TaskSucceeded { resource, output },
+            TaskOutcome::Err(e) => {
+                cause = e.rendered_cause(compact);
+                Event::TaskFailed {
+                    resource,
+                    error: e.error(),
+                    cause: cause.as_deref(),
+                }
+            }
+            TaskOutcome::TimedOut => Event::TaskTimedOut {
+                resource,
+                error: "States.Timeout",
+            },
+            TaskOutcome::HeartbeatTimedOut => Event::TaskTimedOut {
+                resource,
+                error: "States.HeartbeatTimeout",
+            },
+            TaskOutcome::FunctionNotFound(_) => Event::TaskFailed {
+                resource,
+                error: "Lambda.ResourceNotFoundException",
+                cause: None,
+            },
+        };
+        if let Some(o) = &mut self.observer {
+            o.event(self.event_id, event);
+        }
     }
 
     /// `An error occurred while executing the state 'X' (entered at the event id #N). `
@@ -411,7 +467,23 @@ impl Execution {
             &state.name,
             self.entered_ms,
             with_retry.then_some(self.retry_count),
+            None,
         )
+    }
+
+    /// Reports `<Type>StateExited` (the caller has counted the event).
+    #[inline]
+    fn exited(&mut self, state: &State, output: &Value) {
+        if let Some(o) = &mut self.observer {
+            o.event(
+                self.event_id,
+                Event::StateExited {
+                    state: &state.name,
+                    state_type: state.op.type_name(),
+                    output,
+                },
+            );
+        }
     }
 
     fn enter(&mut self, program: &Program, now_ms: i64) -> Flow {
@@ -421,6 +493,16 @@ impl Execution {
         self.attempts.clear();
         self.retry_count = 0;
         let state = &program.states[self.at.index()];
+        if let Some(o) = &mut self.observer {
+            o.event(
+                self.event_id,
+                Event::StateEntered {
+                    state: &state.name,
+                    state_type: state.op.type_name(),
+                    input: &self.input,
+                },
+            );
+        }
         if let Some(j) = state.io.jsonata.as_deref() {
             return self.enter_jsonata(program, state, j, now_ms);
         }
@@ -459,6 +541,7 @@ impl Execution {
                 match flow {
                     Ok(output) => {
                         self.event_id += 1; // PassStateExited
+                        self.exited(state, &output);
                         self.leave(output)
                     }
                     Err(e) => Flow::Error(e),
@@ -504,6 +587,7 @@ impl Execution {
                     Err(e) => return Flow::Error(e),
                 };
                 self.event_id += 1; // ChoiceStateExited
+                self.exited(state, &output);
                 Flow::Goto(next, output)
             }
             Op::Wait(w) => {
@@ -521,7 +605,7 @@ impl Execution {
                     .and_then(|a| Ok((self.select_within_input(state, &effective, &ctx)?, a)))
                     .and_then(|(o, a)| self.commit(a).map(|()| o));
                 match output {
-                    Ok(output) => self.wait_for(until, output, now_ms),
+                    Ok(output) => self.wait_for(state, until, output, now_ms),
                     Err(e) => Flow::Error(e),
                 }
             }
@@ -533,6 +617,7 @@ impl Execution {
                 match out {
                     Ok(o) => {
                         self.event_id += 1; // SucceedStateExited
+                        self.exited(state, &o);
                         Flow::End(o)
                     }
                     Err(e) => Flow::Error(e),
@@ -573,9 +658,10 @@ impl Execution {
     }
 
     /// A Wait state whose output is ready: sleeps until `until` (epoch ms), or leaves now.
-    fn wait_for(&mut self, until: i64, output: Value, now_ms: i64) -> Flow {
+    fn wait_for(&mut self, state: &State, until: i64, output: Value, now_ms: i64) -> Flow {
         if until <= now_ms {
             self.event_id += 1; // WaitStateExited
+            self.exited(state, &output);
             return self.leave(output);
         }
         Flow::Sleep(until, Phase::Waiting(output))
@@ -839,15 +925,29 @@ impl Execution {
         let Op::Task(task) = &state.op else {
             return Flow::Error(self.runtime("internal error: not a Task state"));
         };
+        // CTX-6: a callback or activity Task gets a fresh token per attempt, visible to its
+        // Parameters as `$$.Task.Token`.
+        let site = &program.tasks[task.site.index()];
+        let task_token = site.wait.uses_token().then(super::token::mint);
+        let ctx = match &task_token {
+            Some((_, text)) if state.io.uses_context => context_object(
+                &self.info,
+                &self.exec_input,
+                &state.name,
+                self.entered_ms,
+                Some(self.retry_count),
+                Some(text),
+            ),
+            _ => self.context(state, true),
+        };
         if let Some(j) = state.io.jsonata.as_deref() {
-            return match self.task_input_jsonata(state, j) {
+            return match self.task_input_jsonata(state, j, &ctx) {
                 Ok((effective, timeout, heartbeat)) => {
-                    self.call_task(program, task, effective, timeout, heartbeat)
+                    self.call_task(program, task, effective, timeout, heartbeat, task_token)
                 }
                 Err(e) => self.handle_error(program, e),
             };
         }
-        let ctx = self.context(state, true);
         let effective = match self.effective_input(state, &ctx) {
             Ok(v) => v,
             Err(e) => return self.handle_error(program, e),
@@ -885,7 +985,14 @@ impl Execution {
             Ok(t) => t,
             Err(e) => return Flow::Error(e),
         };
-        self.call_task(program, task, effective, timeout_seconds, heartbeat_seconds)
+        self.call_task(
+            program,
+            task,
+            effective,
+            timeout_seconds,
+            heartbeat_seconds,
+            task_token,
+        )
     }
 
     /// Asks for the handler call of a Task whose effective input and timeouts are known.
@@ -896,7 +1003,9 @@ impl Execution {
         effective: Value,
         timeout_seconds: Option<u64>,
         heartbeat_seconds: Option<u64>,
+        task_token: Option<(super::token::TokenId, Str)>,
     ) -> Flow {
+        let site = &program.tasks[task.site.index()];
         let (target, input) = match &task.integration {
             Integration::LambdaInvoke => match lambda_invoke_request(&effective) {
                 Ok(r) => {
@@ -914,12 +1023,26 @@ impl Execution {
             _ => (CallTarget::Site(task.site), effective),
         };
         self.event_id += 2; // TaskScheduled, TaskStarted
+        if let Some(o) = &mut self.observer {
+            let resource = &site.resource;
+            o.event(
+                self.event_id - 1,
+                Event::TaskScheduled {
+                    resource,
+                    parameters: &input,
+                    timeout_seconds,
+                    heartbeat_seconds,
+                },
+            );
+            o.event(self.event_id, Event::TaskStarted { resource });
+        }
         Flow::Call(TaskCall {
             target,
-            resource: program.tasks[task.site.index()].resource.clone(),
+            resource: site.resource.clone(),
             input,
             timeout_seconds,
             heartbeat_seconds,
+            task_token,
         })
     }
 
@@ -929,6 +1052,8 @@ impl Execution {
             return Flow::Error(self.runtime("internal error: not a Task state"));
         };
         let compact = task.integration == Integration::LambdaInvoke;
+        // A callback's result is what SendTaskSuccess sent, not an invoke response.
+        let envelope = compact && program.tasks[task.site.index()].wait == TaskWait::Response;
         let result = match outcome {
             TaskOutcome::Ok(v) => v,
             TaskOutcome::Err(e) => return self.task_failed(program, &e, compact, now_ms),
@@ -976,8 +1101,8 @@ impl Execution {
             return self.handle_error_at(program, e, now_ms);
         }
         // The invoke envelope adds headers and metadata: well under 2 KiB.
-        let result_bound = result_bytes.map(|b| if compact { 2 * b + 2048 } else { b });
-        let result = if compact {
+        let result_bound = result_bytes.map(|b| if envelope { 2 * b + 2048 } else { b });
+        let result = if envelope {
             invoke_envelope(result, std::mem::take(&mut self.log_tail))
         } else {
             result
@@ -1024,6 +1149,7 @@ impl Execution {
         match out {
             Ok(out) => {
                 self.event_id += 1; // TaskStateExited / ParallelStateExited / MapStateExited
+                self.exited(state, &out);
                 self.leave(out)
             }
             Err(e) => self.handle_error_at(program, e, now_ms),

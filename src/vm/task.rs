@@ -4,6 +4,7 @@
 //! [`TaskOutcome`]. Shaping of the integration (the Lambda invoke envelope, error payloads as
 //! causes) happens here, on the VM's side, so every driver gets AWS's shapes for free.
 
+use super::token::TokenId;
 use crate::compile::TaskId;
 use crate::value::{write_json, write_json_python, Map, Str, Value};
 use std::sync::Arc;
@@ -137,6 +138,9 @@ pub struct TaskCall {
     pub timeout_seconds: Option<u64>,
     /// `HeartbeatSeconds` of the Task, if any.
     pub heartbeat_seconds: Option<u64>,
+    /// For callback and activity Tasks, the token `$$.Task.Token` held and its id: the Task
+    /// completes when the token does.
+    pub task_token: Option<(TokenId, Str)>,
 }
 
 /// How a handler call ended.

@@ -28,10 +28,15 @@ pub(crate) struct Frame {
 }
 
 /// The variables an execution (or a branch / iteration) sees.
+///
+/// PERF: one pointer, null until the first `Assign` or an outer scope: most executions have
+/// no variables, and every parked execution carries this field (engine memory test).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Vars {
-    /// This scope's variables with their serialized sizes; empty (no allocation) until the
-    /// first `Assign`.
+pub(crate) struct Vars(Option<Box<Scope>>);
+
+#[derive(Clone, Debug, Default)]
+struct Scope {
+    /// This scope's variables with their serialized sizes.
     own: Vec<(Str, Value, usize)>,
     outer: Option<Arc<Frame>>,
     /// Serialized bytes of `own`.
@@ -40,10 +45,11 @@ pub(crate) struct Vars {
 
 impl VarLookup for Vars {
     fn var(&self, name: &str) -> Option<&Value> {
-        if let Some((_, v, _)) = self.own.iter().find(|(n, _, _)| &**n == name) {
+        let s = self.0.as_deref()?;
+        if let Some((_, v, _)) = s.own.iter().find(|(n, _, _)| &**n == name) {
             return Some(v);
         }
-        let mut frame = self.outer.as_deref();
+        let mut frame = s.outer.as_deref();
         while let Some(f) = frame {
             if let Some((_, v, _)) = f.vars.iter().find(|(n, _, _)| &**n == name) {
                 return Some(v);
@@ -57,22 +63,25 @@ impl VarLookup for Vars {
 impl Vars {
     /// The variables of a branch or iteration started under `frame`.
     pub(crate) fn child(frame: Option<Arc<Frame>>) -> Vars {
-        Vars {
-            own: Vec::new(),
-            outer: frame,
-            bytes: 0,
-        }
+        Vars(frame.map(|outer| {
+            Box::new(Scope {
+                own: Vec::new(),
+                outer: Some(outer),
+                bytes: 0,
+            })
+        }))
     }
 
     /// Freezes what a child scope may read: this scope's variables and the outer ones.
     /// `None` when there are none at all.
     pub(crate) fn frame(&self) -> Option<Arc<Frame>> {
-        if self.own.is_empty() {
-            return self.outer.clone();
+        let s = self.0.as_deref()?;
+        if s.own.is_empty() {
+            return s.outer.clone();
         }
         Some(Arc::new(Frame {
-            vars: self.own.clone(),
-            outer: self.outer.clone(),
+            vars: s.own.clone(),
+            outer: s.outer.clone(),
         }))
     }
 
@@ -103,17 +112,18 @@ impl Vars {
 
     /// Stores prepared values (the second phase of VAR-4).
     pub(crate) fn commit(&mut self, assigned: Assigned, state: &str) -> Result<(), ExecError> {
+        let s = self.0.get_or_insert_with(Box::default);
         for (name, value, size) in assigned {
-            if let Some(slot) = self.own.iter_mut().find(|(n, _, _)| *n == name) {
-                self.bytes = self.bytes - slot.2 + size;
+            if let Some(slot) = s.own.iter_mut().find(|(n, _, _)| *n == name) {
+                s.bytes = s.bytes - slot.2 + size;
                 slot.1 = value;
                 slot.2 = size;
             } else {
-                self.bytes += size;
-                self.own.push((name, value, size));
+                s.bytes += size;
+                s.own.push((name, value, size));
             }
         }
-        if self.bytes > MAX_VARIABLE_BYTES {
+        if s.bytes > MAX_VARIABLE_BYTES {
             return Err(too_large(format!(
                 "The variables stored by the execution exceed the maximum total size of {MAX_VARIABLE_BYTES} bytes after the state '{state}'."
             )));
@@ -156,8 +166,9 @@ mod tests {
             let a = v.prepare(json!({"n": i}), "S").unwrap();
             v.commit(a, "S").unwrap();
         }
-        assert_eq!(v.own.len(), 1);
-        assert_eq!(v.bytes, 2);
+        let s = v.0.as_deref().unwrap();
+        assert_eq!(s.own.len(), 1);
+        assert_eq!(s.bytes, 2);
     }
 
     #[test]

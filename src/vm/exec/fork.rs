@@ -473,6 +473,8 @@ impl Execution {
             out_bound: bound,
             exec_input_bytes: self.exec_input_bytes,
             vars: Vars::child(fork.frame.clone()),
+            // History events of branches and iterations are not reported (yet).
+            observer: None,
         })
     }
 
@@ -590,6 +592,18 @@ impl Execution {
             }
         } else {
             Some(self)
+        }
+    }
+
+    /// Name of the state running now: the current state, or for a Parallel or Map whose
+    /// children run inline, the state of the child running now.
+    pub fn active_state(&self) -> &str {
+        match &self.phase {
+            Phase::Forked(f) => match &f.current {
+                Some((_, child)) => child.active_state(),
+                None => self.current_state(),
+            },
+            _ => self.current_state(),
         }
     }
 

@@ -103,6 +103,7 @@ impl Execution {
                 match output {
                     Ok(output) => {
                         self.event_id += 1; // PassStateExited / SucceedStateExited
+                        self.exited(state, &output);
                         match state.op {
                             Op::Succeed => Flow::End(output),
                             _ => self.leave(output),
@@ -319,6 +320,7 @@ impl Execution {
         match self.rule_output(state, output, assign, &ctx) {
             Ok(output) => {
                 self.event_id += 1; // ChoiceStateExited
+                self.exited(state, &output);
                 Flow::Goto(next, output)
             }
             Err(e) => Flow::Error(e),
@@ -358,7 +360,7 @@ impl Execution {
             Err(e) => return Flow::Error(e),
         };
         match self.output_and_assign(state, j, &ctx) {
-            Ok(output) => self.wait_for(until, output, now_ms),
+            Ok(output) => self.wait_for(state, until, output, now_ms),
             Err(e) => Flow::Error(e),
         }
     }
@@ -368,9 +370,9 @@ impl Execution {
         &self,
         state: &State,
         j: &JsonataIo,
+        ctx: &Value,
     ) -> Result<(Value, Option<u64>, Option<u64>), ExecError> {
-        let ctx = self.context(state, true);
-        let scope = self.scope(state, &self.input, &ctx);
+        let scope = self.scope(state, &self.input, ctx);
         let effective = match &j.arguments {
             Some(t) => self.eval(t, &scope)?,
             None => self.input.clone(),
@@ -426,6 +428,7 @@ impl Execution {
         match out {
             Ok(out) => {
                 self.event_id += 1; // TaskStateExited / ParallelStateExited / MapStateExited
+                self.exited(state, &out);
                 self.leave(out)
             }
             Err(e) => self.handle_error_at(program, e, now_ms),

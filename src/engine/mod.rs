@@ -1,0 +1,665 @@
+//! The [`Engine`]: many executions at once on tokio's work-stealing pool, with the guarantees
+//! of AWS Express workflows.
+//!
+//! An engine owns the runtime (or borrows one through [`EngineBuilder::runtime`]), the handler
+//! registry, the state machines, the activities and the open task tokens.
+//!
+//! | promise | here |
+//! |---|---|
+//! | sync start ([`Engine::start_sync`]) | at-most-once: nothing runs an accepted execution twice; a handler panic fails its Task; when the caller drops the future, the execution is cancelled |
+//! | async start ([`Engine::start`]) | at-least-once: returns the ARN at once; if a handler panics, the execution is re-run from its input (the attempt number is in its log records) |
+//! | deadline | EXPRESS: min(`TimeoutSeconds`, 300 s, [`EngineBuilder::express_cap`]) then `TIMED_OUT` / `States.Timeout`, pending work dropped; STANDARD: `TimeoutSeconds` only |
+//! | admission | at most [`EngineBuilder::max_in_flight`] executions; past it a start is refused at once (`ThrottlingException`); nothing queues |
+//! | versions | machines can be updated and deleted while they run; an execution keeps the version it started on |
+//! | shutdown | [`Engine::shutdown`]: stop admitting, wait for in-flight executions up to a grace period, end the rest `TIMED_OUT`, flush the log |
+//! | logging | CloudWatch-shaped records ([`LogRecord`]) at `ALL`/`ERROR`/`FATAL`/`OFF`, with or without execution data, to a callback or JSON lines; `OFF` builds nothing |
+//! | callbacks | `.waitForTaskToken` and activities for STANDARD machines (EXPRESS with [`EngineBuilder::allow_callbacks_in_express`]); [`Engine::send_task_success`], [`Engine::get_activity_task`], ... |
+//!
+//! ```
+//! use aslx::engine::{Engine, StartRequest};
+//! use aslx::{json, Handlers, MachineType, Status};
+//!
+//! let mut handlers = Handlers::new();
+//! handlers.function("double", |v| Ok(json!({"n": v.get("n").and_then(|n| n.as_i64()).unwrap_or(0) * 2})));
+//! let engine = Engine::builder().handlers(handlers).worker_threads(1).build().unwrap();
+//! engine.create_machine("doubler", r#"{"StartAt": "D", "States": {"D": {
+//!     "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:1:function:double", "End": true}}}"#,
+//!     MachineType::Express).unwrap();
+//! let done = engine
+//!     .start_sync_blocking(StartRequest::new("doubler").input(json!({"n": 21})))
+//!     .unwrap();
+//! assert_eq!(done.outcome.status, Status::Succeeded);
+//! assert_eq!(done.outcome.output.unwrap().to_json(), r#"{"n":42}"#);
+//! ```
+
+mod activities;
+mod error;
+mod log;
+mod names;
+mod run;
+
+pub use crate::runtime::{ActivityTask, MAX_POLLERS};
+pub use activities::ActivityInfo;
+pub use error::{EngineError, ErrorKind};
+pub use log::{LogConfig, LogLevel, LogRecord, LogSink};
+pub use names::{check_name, Input, MAX_NAME_CHARS};
+pub use run::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
+
+use crate::asl::{parse_definition, DefinitionError, Diagnostic, MachineType};
+use crate::runtime::driver::Callbacks;
+use crate::runtime::machine::wall_clock_ms;
+use crate::runtime::sync::{read, write, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
+use crate::runtime::{Handlers, Machine, MachineError, EXPRESS_MAX_DURATION};
+use crate::value::Str;
+use log::Logger;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Settings of an [`Engine`]; start from [`Engine::builder`].
+#[derive(Debug)]
+pub struct EngineBuilder {
+    worker_threads: Option<usize>,
+    handle: Option<tokio::runtime::Handle>,
+    max_in_flight: usize,
+    express_cap: Duration,
+    allow_callbacks_in_express: bool,
+    async_attempts: u32,
+    log: LogConfig,
+    sink: Option<LogSink>,
+    handlers: Handlers,
+    region: String,
+    account: String,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            worker_threads: None,
+            handle: None,
+            max_in_flight: 100_000,
+            express_cap: EXPRESS_MAX_DURATION,
+            allow_callbacks_in_express: false,
+            async_attempts: 3,
+            log: LogConfig::default(),
+            sink: None,
+            handlers: Handlers::new(),
+            region: "us-east-1".into(),
+            account: "111111111111".into(),
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// Worker threads of the engine's own multi-thread runtime (default: one per core).
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = Some(n.max(1));
+        self
+    }
+
+    /// Runs executions on an existing runtime instead of owning one (a server's runtime, or a
+    /// test's paused-clock runtime).
+    pub fn runtime(mut self, handle: tokio::runtime::Handle) -> Self {
+        self.handle = Some(handle);
+        self
+    }
+
+    /// Most executions in flight at once (default 100,000); past it starts are refused.
+    pub fn max_in_flight(mut self, n: usize) -> Self {
+        self.max_in_flight = n;
+        self
+    }
+
+    /// The EXPRESS deadline (default and maximum: five minutes).
+    pub fn express_cap(mut self, cap: Duration) -> Self {
+        self.express_cap = cap.min(EXPRESS_MAX_DURATION);
+        self
+    }
+
+    /// Lets EXPRESS machines use `.waitForTaskToken` and activities, which AWS refuses
+    /// (RES-5, RES-6). Off by default: such a definition gets AWS's `InvalidDefinition`.
+    pub fn allow_callbacks_in_express(mut self, allow: bool) -> Self {
+        self.allow_callbacks_in_express = allow;
+        self
+    }
+
+    /// Runs of an async execution whose handler panics, the last one included (default 3):
+    /// the first runs are abandoned and re-run from the input; in the last, the panic fails
+    /// the Task like any handler error.
+    pub fn async_attempts(mut self, n: u32) -> Self {
+        self.async_attempts = n.max(1);
+        self
+    }
+
+    /// The handlers machines' Tasks link to.
+    pub fn handlers(mut self, handlers: Handlers) -> Self {
+        self.handlers = handlers;
+        self
+    }
+
+    /// Default log level of machines (default `OFF`).
+    pub fn log_level(mut self, level: LogLevel) -> Self {
+        self.log.level = level;
+        self
+    }
+
+    /// Whether log records carry inputs and outputs by default (default `false`).
+    pub fn include_execution_data(mut self, include: bool) -> Self {
+        self.log.include_execution_data = include;
+        self
+    }
+
+    /// Where log records go (without one, nothing is logged).
+    pub fn log_sink(mut self, sink: LogSink) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// Region and account of the ARNs (default `us-east-1`, `111111111111`).
+    pub fn identity(mut self, region: &str, account: &str) -> Self {
+        self.region = region.into();
+        self.account = account.into();
+        self
+    }
+
+    /// Builds the engine and its runtime.
+    ///
+    /// # Errors
+    ///
+    /// When the runtime cannot be started (threads cannot be spawned).
+    pub fn build(self) -> std::io::Result<Engine> {
+        let (runtime, handle) = match self.handle {
+            Some(h) => (None, h),
+            None => {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                b.enable_time().thread_name("aslx-worker");
+                if let Some(n) = self.worker_threads {
+                    b.worker_threads(n);
+                }
+                let rt = b.build()?;
+                let h = rt.handle().clone();
+                (Some(rt), h)
+            }
+        };
+        let region = Str::from(self.region);
+        let account = Str::from(self.account);
+        let shared = Arc::new(Shared {
+            config: Config {
+                role_arn: Str::from(format!("arn:aws:iam::{account}:role/aslx")),
+                region: region.clone(),
+                account,
+                max_in_flight: self.max_in_flight,
+                express_cap: self.express_cap,
+                allow_callbacks_in_express: self.allow_callbacks_in_express,
+                async_attempts: self.async_attempts,
+            },
+            machines: RwLock::new(HashMap::new()),
+            callbacks: Callbacks::default(),
+            in_flight: AtomicUsize::new(0),
+            closing: AtomicBool::new(false),
+            log: Arc::new(Logger::new(self.sink, self.log, region)),
+            handlers: self.handlers,
+        });
+        Ok(Engine {
+            shared,
+            handle,
+            runtime: Mutex::new(runtime),
+        })
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub(crate) region: Str,
+    pub(crate) account: Str,
+    pub(crate) role_arn: Str,
+    pub(crate) max_in_flight: usize,
+    pub(crate) express_cap: Duration,
+    pub(crate) allow_callbacks_in_express: bool,
+    pub(crate) async_attempts: u32,
+}
+
+/// What executions share with the engine.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    machines: RwLock<HashMap<Str, Arc<Registered>>>,
+    pub(crate) callbacks: Callbacks,
+    in_flight: AtomicUsize,
+    closing: AtomicBool,
+    pub(crate) log: Arc<Logger>,
+    handlers: Handlers,
+}
+
+/// One version of a machine: what an execution holds on to while it runs.
+#[derive(Debug)]
+pub(crate) struct Registered {
+    pub(crate) machine: Machine,
+    pub(crate) info: MachineInfo,
+}
+
+/// A state machine as the engine knows it (DescribeStateMachine's data).
+#[derive(Clone, Debug)]
+pub struct MachineInfo {
+    /// `arn:aws:states:<region>:<account>:stateMachine:<name>`.
+    pub arn: Str,
+    /// Name.
+    pub name: Str,
+    /// `EXPRESS` or `STANDARD`; never changes.
+    pub machine_type: MachineType,
+    /// The definition, exactly as given.
+    pub definition: Str,
+    /// Role ARN (`$$.Execution.RoleArn`).
+    pub role_arn: Str,
+    /// Creation time, epoch milliseconds.
+    pub created_ms: i64,
+    /// Time of the last update (the creation time before any), epoch milliseconds.
+    pub updated_ms: i64,
+    /// 1 at creation, one more per update.
+    pub revision: u64,
+    /// Logging settings.
+    pub logging: LogConfig,
+}
+
+/// A machine to create: [`Engine::create_machine_with`].
+#[derive(Clone, Copy, Debug)]
+pub struct MachineSpec<'a> {
+    /// Name (ID-1 rules).
+    pub name: &'a str,
+    /// ASL definition text.
+    pub definition: &'a str,
+    /// `EXPRESS` or `STANDARD`.
+    pub machine_type: MachineType,
+    /// Role ARN; the engine's default role when `None`.
+    pub role_arn: Option<&'a str>,
+    /// Logging; the engine's default when `None`.
+    pub logging: Option<LogConfig>,
+}
+
+/// Changes to a machine: [`Engine::update_machine_with`]; `None` keeps the current value.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MachineUpdate<'a> {
+    /// New definition.
+    pub definition: Option<&'a str>,
+    /// New role ARN.
+    pub role_arn: Option<&'a str>,
+    /// New logging settings.
+    pub logging: Option<LogConfig>,
+}
+
+/// The engine. See the [module docs](self).
+pub struct Engine {
+    shared: Arc<Shared>,
+    handle: tokio::runtime::Handle,
+    runtime: Mutex<Option<tokio::runtime::Runtime>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("in_flight", &self.in_flight())
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}
+
+const _: () = {
+    const fn is_send_sync<T: Send + Sync>() {}
+    is_send_sync::<Engine>();
+};
+
+impl Engine {
+    /// Settings with defaults: one worker per core, 100,000 in flight, five-minute cap.
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// The runtime executions run on.
+    pub fn handle(&self) -> &tokio::runtime::Handle {
+        &self.handle
+    }
+
+    /// Executions in flight now.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Task tokens open now (callback and activity Tasks waiting).
+    pub fn open_tokens(&self) -> usize {
+        self.shared.callbacks.tokens.len()
+    }
+
+    /// Creates a machine: parses, validates, compiles and links it once.
+    ///
+    /// Creating a machine that exists with the same definition and type returns it unchanged
+    /// (AWS's idempotency).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidName`, `InvalidDefinition` (with every finding, see
+    /// [`EngineError::definition_error`]), `StateMachineAlreadyExists`.
+    pub fn create_machine(
+        &self,
+        name: &str,
+        definition: &str,
+        machine_type: MachineType,
+    ) -> Result<MachineInfo, EngineError> {
+        self.create_machine_with(MachineSpec {
+            name,
+            definition,
+            machine_type,
+            role_arn: None,
+            logging: None,
+        })
+    }
+
+    /// [`Engine::create_machine`] with a role and logging settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::create_machine`].
+    pub fn create_machine_with(&self, spec: MachineSpec<'_>) -> Result<MachineInfo, EngineError> {
+        check_name(spec.name)?;
+        if let Some(existing) = read(&self.shared.machines).get(spec.name) {
+            return same_or_conflict(existing, &spec);
+        }
+        let machine = self.link(spec.name, spec.definition, spec.machine_type)?;
+        let now = wall_clock_ms();
+        let info = MachineInfo {
+            arn: self.machine_arn(spec.name),
+            name: Str::from(spec.name),
+            machine_type: spec.machine_type,
+            definition: Str::from(spec.definition),
+            role_arn: spec
+                .role_arn
+                .map_or_else(|| self.shared.config.role_arn.clone(), Str::from),
+            created_ms: now,
+            updated_ms: now,
+            revision: 1,
+            logging: spec.logging.unwrap_or(self.shared.log.default),
+        };
+        let mut machines = write(&self.shared.machines);
+        // A concurrent create of the same name: the first one wins, as above.
+        if let Some(existing) = machines.get(spec.name) {
+            return same_or_conflict(existing, &spec);
+        }
+        Ok(register(&mut machines, machine, info))
+    }
+
+    /// Replaces a machine's definition. Running executions finish on the version they started
+    /// with; new ones use this one.
+    ///
+    /// # Errors
+    ///
+    /// `StateMachineDoesNotExist`, `InvalidArn`, `InvalidDefinition`.
+    pub fn update_machine(
+        &self,
+        machine: &str,
+        definition: &str,
+    ) -> Result<MachineInfo, EngineError> {
+        self.update_machine_with(
+            machine,
+            MachineUpdate {
+                definition: Some(definition),
+                ..MachineUpdate::default()
+            },
+        )
+    }
+
+    /// Changes a machine's definition, role or logging settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::update_machine`].
+    pub fn update_machine_with(
+        &self,
+        machine: &str,
+        update: MachineUpdate<'_>,
+    ) -> Result<MachineInfo, EngineError> {
+        let current = self.shared.lookup(machine)?;
+        let mut info = current.info.clone();
+        let linked = match update.definition {
+            Some(d) => {
+                let m = self.link(&info.name, d, info.machine_type)?;
+                info.definition = Str::from(d);
+                Some(m)
+            }
+            None => None,
+        };
+        if let Some(r) = update.role_arn {
+            info.role_arn = Str::from(r);
+        }
+        if let Some(l) = update.logging {
+            info.logging = l;
+        }
+        info.updated_ms = wall_clock_ms();
+        info.revision += 1;
+        let machine = match linked {
+            Some(m) => m,
+            // Same program, new settings: relink (cheap next to the execution it serves).
+            None => self.link(&info.name, &info.definition, info.machine_type)?,
+        };
+        let mut machines = write(&self.shared.machines);
+        if !machines.contains_key(&info.name) {
+            return Err(EngineError::machine_missing(&info.arn));
+        }
+        Ok(register(&mut machines, machine, info))
+    }
+
+    /// Deletes a machine; its running executions finish. Deleting a machine that does not
+    /// exist succeeds, as on AWS.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidArn` for an ARN that names no state machine.
+    pub fn delete_machine(&self, machine: &str) -> Result<(), EngineError> {
+        let name = self.shared.machine_name(machine)?;
+        write(&self.shared.machines).remove(name);
+        Ok(())
+    }
+
+    /// A machine's description.
+    ///
+    /// # Errors
+    ///
+    /// `StateMachineDoesNotExist`, `InvalidArn`.
+    pub fn describe_machine(&self, machine: &str) -> Result<MachineInfo, EngineError> {
+        Ok(self.shared.lookup(machine)?.info.clone())
+    }
+
+    /// Every machine, by name.
+    pub fn list_machines(&self) -> Vec<MachineInfo> {
+        let mut v: Vec<MachineInfo> = read(&self.shared.machines)
+            .values()
+            .map(|r| r.info.clone())
+            .collect();
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        v
+    }
+
+    fn machine_arn(&self, name: &str) -> Str {
+        let c = &self.shared.config;
+        Str::from(format!(
+            "arn:aws:states:{}:{}:stateMachine:{name}",
+            c.region, c.account
+        ))
+    }
+
+    /// Parses, validates (EXPRESS restrictions waived for callbacks when allowed), compiles
+    /// and links.
+    fn link(&self, name: &str, definition: &str, t: MachineType) -> Result<Machine, EngineError> {
+        let model = match parse_definition(definition, t) {
+            Ok(m) => m,
+            Err(e)
+                if t == MachineType::Express && self.shared.config.allow_callbacks_in_express =>
+            {
+                let rest: Vec<Diagnostic> = e
+                    .diagnostics()
+                    .iter()
+                    .filter(|d| !is_callback_refusal(d))
+                    .cloned()
+                    .collect();
+                if !rest.is_empty() {
+                    return Err(EngineError::machine(DefinitionError::new(rest).into()));
+                }
+                // RES-5 and RES-6 are the only checks that depend on the type.
+                parse_definition(definition, MachineType::Standard)
+                    .map_err(|e| EngineError::machine(e.into()))?
+            }
+            Err(e) => return Err(EngineError::machine(MachineError::Definition(e))),
+        };
+        Machine::link(name, &model, t, &self.shared.handlers, true).map_err(EngineError::machine)
+    }
+
+    /// Stops admitting, lets in-flight executions finish for up to `grace`, then stops the
+    /// engine's runtime: executions still running are dropped with it, each logged as ended
+    /// `TIMED_OUT` ("The engine shut down before the execution ended"). Flushes the log.
+    ///
+    /// # Panics
+    ///
+    /// When called from inside an async runtime (use [`Engine::shutdown_async`] there).
+    pub fn shutdown(&self, grace: Duration) {
+        self.shared.closing.store(true, Ordering::SeqCst);
+        let until = std::time::Instant::now() + grace;
+        while self.in_flight() > 0 && std::time::Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if let Some(rt) = crate::runtime::sync::lock(&self.runtime).take() {
+            rt.shutdown_timeout(Duration::from_secs(1));
+        }
+        self.shared.log.flush();
+    }
+
+    /// [`Engine::shutdown`] for async callers: stops admitting, waits up to `grace` for
+    /// in-flight executions and flushes the log. The engine's own runtime stops when the
+    /// engine is dropped; on a borrowed runtime ([`EngineBuilder::runtime`]), executions still
+    /// running end at their deadline or when that runtime drops them.
+    pub async fn shutdown_async(&self, grace: Duration) {
+        self.shared.closing.store(true, Ordering::SeqCst);
+        let until = tokio::time::Instant::now() + grace;
+        while self.in_flight() > 0 && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        self.shared.log.flush();
+    }
+
+    /// Writes buffered log records out.
+    pub fn flush_log(&self) {
+        self.shared.log.flush();
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.shared.closing.store(true, Ordering::SeqCst);
+        if let Some(rt) = crate::runtime::sync::lock(&self.runtime).take() {
+            rt.shutdown_background();
+        }
+        // Records of executions dropped later are flushed when the last of them lets go.
+        self.shared.log.flush();
+    }
+}
+
+/// Makes `machine` the current version of its name.
+fn register(
+    machines: &mut HashMap<Str, Arc<Registered>>,
+    machine: Machine,
+    info: MachineInfo,
+) -> MachineInfo {
+    let registered = Arc::new(Registered {
+        machine,
+        info: info.clone(),
+    });
+    machines.insert(info.name.clone(), registered);
+    info
+}
+
+/// CreateStateMachine's idempotency: the same definition and type give the existing machine,
+/// anything else `StateMachineAlreadyExists`.
+fn same_or_conflict(
+    existing: &Registered,
+    spec: &MachineSpec<'_>,
+) -> Result<MachineInfo, EngineError> {
+    let info = &existing.info;
+    if &*info.definition == spec.definition && info.machine_type == spec.machine_type {
+        Ok(info.clone())
+    } else {
+        Err(EngineError::new(
+            ErrorKind::StateMachineAlreadyExists,
+            format!("State Machine Already Exists: '{}'", info.arn),
+        ))
+    }
+}
+
+/// RES-5 / RES-6 findings, waived by [`EngineBuilder::allow_callbacks_in_express`].
+fn is_callback_refusal(d: &Diagnostic) -> bool {
+    let m = d.message();
+    m.starts_with("Express state machine does not support '.waitForTaskToken'")
+        || m == "Express state machine does not support Activity ARN"
+}
+
+impl Shared {
+    /// The name in a machine name or ARN.
+    fn machine_name<'a>(&self, machine: &'a str) -> Result<&'a str, EngineError> {
+        if !machine.starts_with("arn:") {
+            return Ok(machine);
+        }
+        let arn = names::parse_arn(machine)?;
+        if arn.kind != "stateMachine" {
+            return Err(EngineError::invalid_arn(&format!(
+                "Resource type not valid in this context: {}",
+                arn.kind
+            )));
+        }
+        Ok(arn.rest)
+    }
+
+    /// The current version of a machine, by name or ARN.
+    pub(crate) fn lookup(&self, machine: &str) -> Result<Arc<Registered>, EngineError> {
+        let name = self.machine_name(machine)?;
+        let found = read(&self.machines).get(name).cloned();
+        match found {
+            Some(r) if !machine.starts_with("arn:") || *r.info.arn == *machine => Ok(r),
+            _ => Err(EngineError::machine_missing(&self.arn_of(machine))),
+        }
+    }
+
+    fn arn_of(&self, machine: &str) -> String {
+        if machine.starts_with("arn:") {
+            machine.to_string()
+        } else {
+            format!(
+                "arn:aws:states:{}:{}:stateMachine:{machine}",
+                self.config.region, self.config.account
+            )
+        }
+    }
+
+    /// `true` once a shutdown began.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::Relaxed)
+    }
+
+    /// Admits one more execution, or refuses at once.
+    pub(crate) fn admit(self: &Arc<Self>) -> Result<Permit, EngineError> {
+        if self.closing.load(Ordering::Relaxed) {
+            return Err(EngineError::shutting_down());
+        }
+        let before = self.in_flight.fetch_add(1, Ordering::AcqRel);
+        if before >= self.config.max_in_flight {
+            self.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Err(EngineError::throttled());
+        }
+        Ok(Permit(Arc::clone(self)))
+    }
+}
+
+/// One admitted execution; dropping it frees its place.
+#[derive(Debug)]
+pub(crate) struct Permit(pub(crate) Arc<Shared>);
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}

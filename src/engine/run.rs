@@ -1,0 +1,563 @@
+//! Starting executions: sync (StartSyncExecution, at-most-once) and async (StartExecution,
+//! at-least-once), each under its deadline. A shutdown that stops waiting drops the async
+//! ones with the engine's runtime; their [`AttemptLog`] still records how they ended.
+//!
+//! Every start is checked (machine, name, input) and admitted before anything runs; an
+//! admitted execution becomes a [`Job`] that holds its place ([`Permit`]), the machine version
+//! it started on, and its identity. All executions go through the one driver of
+//! `runtime::driver`, except sync executions of machines that can never wait (no Task, no
+//! Wait): those run inline on the caller's thread, with the same VM and the same log.
+
+use super::error::EngineError;
+use super::log::ExecutionLog;
+use super::names::{parse_input, Input};
+use super::{Engine, Permit, Registered, Shared};
+use crate::asl::MachineType;
+use crate::runtime::driver::{Clock, Driver, OnPanic};
+use crate::runtime::machine::wall_clock_ms;
+use crate::value::{Map, Str, Value};
+use crate::vm::{Execution, ExecutionInfo, Outcome, Status, Step};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use tokio::time::Instant;
+
+/// What to start: a machine (name or ARN), and optionally a name, an input and a trace header.
+///
+/// ```
+/// use aslx::engine::StartRequest;
+/// let req = StartRequest::new("orders").input_json(r#"{"id": 7}"#).name("order-7");
+/// # let _ = req;
+/// ```
+#[derive(Clone, Debug)]
+pub struct StartRequest<'a> {
+    machine: &'a str,
+    name: Option<&'a str>,
+    input: Input<'a>,
+    trace_header: Option<&'a str>,
+}
+
+impl<'a> StartRequest<'a> {
+    /// Starts `machine` (its name or ARN) on `{}`, with a generated name.
+    pub fn new(machine: &'a str) -> StartRequest<'a> {
+        StartRequest {
+            machine,
+            name: None,
+            input: Input::default(),
+            trace_header: None,
+        }
+    }
+
+    /// The input, as a value.
+    pub fn input(mut self, input: Value) -> Self {
+        self.input = Input::Value(input);
+        self
+    }
+
+    /// The input, as JSON text (checked and parsed by the engine).
+    pub fn input_json(mut self, text: &'a str) -> Self {
+        self.input = Input::Json(text);
+        self
+    }
+
+    /// The execution's name (default: a UUID).
+    pub fn name(mut self, name: &'a str) -> Self {
+        self.name = Some(name);
+        self
+    }
+
+    /// The X-Ray trace header, stored and echoed.
+    pub fn trace_header(mut self, header: &'a str) -> Self {
+        self.trace_header = Some(header);
+        self
+    }
+}
+
+/// StartSyncExecution's `billingDetails`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BillingDetails {
+    /// Duration rounded up to the next 100 ms (at least 100).
+    pub billed_duration_ms: u64,
+    /// Memory billed: 64 MB for the payloads this engine accepts.
+    pub billed_memory_mb: u64,
+}
+
+/// The result of a sync execution (StartSyncExecution's response).
+#[derive(Clone, Debug)]
+pub struct SyncExecution {
+    info: Arc<ExecutionInfo>,
+    /// `SUCCEEDED` with an output, or `FAILED` / `TIMED_OUT` with an error and cause.
+    pub outcome: Outcome,
+    /// Start, epoch milliseconds.
+    pub start_ms: i64,
+    /// End, epoch milliseconds.
+    pub stop_ms: i64,
+    /// The execution's input.
+    pub input: Value,
+    /// The trace header given at start.
+    pub trace_header: Option<Str>,
+}
+
+impl SyncExecution {
+    /// The express execution ARN.
+    pub fn execution_arn(&self) -> &str {
+        self.info.id()
+    }
+
+    /// The execution's name.
+    pub fn name(&self) -> &str {
+        self.info.name()
+    }
+
+    /// The machine's ARN.
+    pub fn state_machine_arn(&self) -> &str {
+        &self.info.machine_id
+    }
+
+    /// What AWS would bill.
+    pub fn billing(&self) -> BillingDetails {
+        let ms = (self.stop_ms - self.start_ms).max(1) as u64;
+        BillingDetails {
+            billed_duration_ms: ms.div_ceil(100) * 100,
+            billed_memory_mb: 64,
+        }
+    }
+
+    /// StartSyncExecution's response body (`output`, `input` as JSON text; dates in seconds).
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::with_capacity(14);
+        let o = &self.outcome;
+        m.insert("executionArn".into(), Value::String(self.info.id().clone()));
+        m.insert(
+            "stateMachineArn".into(),
+            Value::String(self.info.machine_id.clone()),
+        );
+        m.insert("name".into(), Value::String(self.info.name().clone()));
+        m.insert("startDate".into(), seconds(self.start_ms));
+        m.insert("stopDate".into(), seconds(self.stop_ms));
+        m.insert("status".into(), Value::string(o.status.as_str()));
+        if let Some(e) = &o.error {
+            m.insert("error".into(), Value::String(e.clone()));
+        }
+        if let Some(c) = &o.cause {
+            m.insert("cause".into(), Value::from(c.as_str()));
+        }
+        m.insert("input".into(), Value::from(self.input.to_json()));
+        m.insert("inputDetails".into(), included());
+        if let Some(out) = &o.output {
+            m.insert("output".into(), Value::from(out.to_json()));
+            m.insert("outputDetails".into(), included());
+        }
+        if let Some(t) = &self.trace_header {
+            m.insert("traceHeader".into(), Value::String(t.clone()));
+        }
+        let b = self.billing();
+        let mut bm = Map::with_capacity(2);
+        bm.insert(
+            "billedMemoryUsedInMB".into(),
+            Value::Int(b.billed_memory_mb as i64),
+        );
+        bm.insert(
+            "billedDurationInMilliseconds".into(),
+            Value::Int(b.billed_duration_ms as i64),
+        );
+        m.insert("billingDetails".into(), Value::object(bm));
+        Value::object(m)
+    }
+}
+
+/// An async execution, accepted (StartExecution's response).
+#[derive(Clone, Debug)]
+pub struct StartedExecution {
+    info: Arc<ExecutionInfo>,
+    /// Start, epoch milliseconds.
+    pub start_ms: i64,
+}
+
+impl StartedExecution {
+    /// The execution ARN (express form for EXPRESS machines).
+    pub fn execution_arn(&self) -> &str {
+        self.info.id()
+    }
+
+    /// The execution's name.
+    pub fn name(&self) -> &str {
+        self.info.name()
+    }
+
+    /// StartExecution's response body.
+    pub fn to_json(&self) -> Value {
+        let mut m = Map::with_capacity(2);
+        m.insert("executionArn".into(), Value::String(self.info.id().clone()));
+        m.insert("startDate".into(), seconds(self.start_ms));
+        Value::object(m)
+    }
+}
+
+fn seconds(ms: i64) -> Value {
+    Value::Float(ms as f64 / 1000.0)
+}
+
+fn included() -> Value {
+    let mut m = Map::with_capacity(1);
+    m.insert("included".into(), Value::Bool(true));
+    Value::object(m)
+}
+
+/// An admitted execution.
+struct Job {
+    permit: Permit,
+    reg: Arc<Registered>,
+    input: Value,
+    info: Arc<ExecutionInfo>,
+    clock: Clock,
+    deadline: Option<Instant>,
+    log: bool,
+}
+
+impl Engine {
+    /// StartExecution: checks and admits the execution, starts it in the background and
+    /// returns its ARN at once. At-least-once: if a handler panics, the execution is re-run
+    /// from its input (see [`EngineBuilder::async_attempts`](super::EngineBuilder::async_attempts));
+    /// its outcome goes to the execution log.
+    ///
+    /// # Errors
+    ///
+    /// `StateMachineDoesNotExist`, `InvalidArn`, `InvalidName`, `InvalidExecutionInput`,
+    /// `ValidationException`, `ThrottlingException` (in-flight bound), `ServiceUnavailable`
+    /// (shutting down).
+    pub fn start(&self, req: StartRequest<'_>) -> Result<StartedExecution, EngineError> {
+        let job = self.admit(req, false)?;
+        let started = StartedExecution {
+            info: Arc::clone(&job.info),
+            start_ms: job.info.start_ms,
+        };
+        self.handle.spawn(run_async(job));
+        Ok(started)
+    }
+
+    /// StartSyncExecution: runs the execution to its end and returns how it ended.
+    /// At-most-once: nothing runs it a second time; a panicking handler fails its Task; if the
+    /// returned future is dropped, the execution is cancelled (pending handler calls, timers
+    /// and tokens with it).
+    ///
+    /// A machine that can never wait runs inline in this future; others run in it too when it
+    /// is polled inside a tokio runtime, or as a task of the engine's runtime otherwise.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::start`], and `StateMachineTypeNotSupported` for a STANDARD machine.
+    pub async fn start_sync(&self, req: StartRequest<'_>) -> Result<SyncExecution, EngineError> {
+        let trace = req.trace_header.map(Str::from);
+        let job = self.admit(req, true)?;
+        if !job.reg.machine.program().can_wait() {
+            let outcome = run_inline_async(&job).await;
+            return Ok(finish(job, outcome, trace));
+        }
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Ok(run_sync(job, trace).await);
+        }
+        let info = Arc::clone(&job.info);
+        let task = AbortOnDrop(self.handle.spawn(run_sync(job, trace)));
+        Ok(task.await.unwrap_or_else(|_| SyncExecution {
+            start_ms: info.start_ms,
+            stop_ms: wall_clock_ms(),
+            info,
+            outcome: internal_failure(),
+            input: Value::Null,
+            trace_header: None,
+        }))
+    }
+
+    /// [`Engine::start_sync`] for callers outside any async runtime. A machine that can never
+    /// wait runs on this thread without touching the runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::start_sync`].
+    ///
+    /// # Panics
+    ///
+    /// When called from inside an async runtime for a machine that can wait.
+    pub fn start_sync_blocking(&self, req: StartRequest<'_>) -> Result<SyncExecution, EngineError> {
+        let trace = req.trace_header.map(Str::from);
+        let job = self.admit(req, true)?;
+        if !job.reg.machine.program().can_wait() {
+            let outcome = run_inline(&job);
+            return Ok(finish(job, outcome, trace));
+        }
+        Ok(self.handle.block_on(run_sync(job, trace)))
+    }
+
+    /// Checks a start request and admits it.
+    fn admit(&self, req: StartRequest<'_>, sync: bool) -> Result<Job, EngineError> {
+        let shared = &self.shared;
+        let reg = shared.lookup(req.machine)?;
+        let express = reg.info.machine_type == MachineType::Express;
+        if sync && !express {
+            return Err(EngineError::type_not_supported());
+        }
+        if let Some(n) = req.name {
+            super::check_name(n)?;
+        }
+        if let Some(t) = req.trace_header {
+            if t.len() > 256 || !t.is_ascii() {
+                return Err(EngineError::too_long("traceHeader", 256));
+            }
+        }
+        let input = parse_input(req.input)?;
+        let permit = shared.admit()?;
+        let start_ms = wall_clock_ms();
+        let mut info = ExecutionInfo::new(
+            reg.info.arn.clone(),
+            reg.info.name.clone(),
+            reg.info.role_arn.clone(),
+            req.name.map(Str::from),
+            start_ms,
+            express,
+        );
+        // CTX-2: sync express executions have no RedriveCount.
+        info.redrive_count = (!sync).then_some(0);
+        let clock = Clock::new(start_ms);
+        let own = reg.machine.program().timeout_seconds();
+        let limit = own.map(std::time::Duration::from_secs);
+        let limit = if express {
+            Some(limit.map_or(shared.config.express_cap, |d| {
+                d.min(shared.config.express_cap)
+            }))
+        } else {
+            limit
+        };
+        Ok(Job {
+            log: shared.log.enabled(reg.info.logging),
+            permit,
+            deadline: limit.map(|d| clock.after_start(d)),
+            reg,
+            input,
+            info: Arc::new(info),
+            clock,
+        })
+    }
+}
+
+/// A new execution of the job's machine version, with its log when logging is on.
+fn begin(job: &Job, attempt: u32) -> (Execution, Option<Box<ExecutionLog>>) {
+    let mut exec = Execution::new(
+        Arc::clone(job.reg.machine.program()),
+        Arc::clone(&job.info),
+        job.input.clone(),
+    );
+    let log = job.log.then(|| {
+        let l = execution_log(job, attempt);
+        exec.set_observer(l.observer());
+        l.started(&job.input);
+        Box::new(l)
+    });
+    (exec, log)
+}
+
+fn execution_log(job: &Job, attempt: u32) -> ExecutionLog {
+    ExecutionLog::new(
+        Arc::clone(&job.permit.0.log),
+        Arc::clone(&job.info),
+        job.reg.info.logging,
+        job.clock,
+        attempt,
+    )
+}
+
+fn end(exec: &Execution, log: Option<&ExecutionLog>, outcome: &Outcome) {
+    if let Some(l) = log {
+        l.finished(exec.event_count() + 1, outcome);
+    }
+}
+
+/// An attempt's log. Dropped before the attempt ended, it logs how: `ExecutionAborted` when
+/// its sync caller went away, `ExecutionTimedOut` when a shutdown gave up waiting for it.
+/// Nothing when the attempt unwinds from a panic: it is re-run.
+struct AttemptLog<'a> {
+    log: Option<Box<ExecutionLog>>,
+    shared: &'a Shared,
+    ended: bool,
+}
+
+impl Drop for AttemptLog<'_> {
+    fn drop(&mut self) {
+        if let (Some(l), false) = (&self.log, self.ended) {
+            if !std::thread::panicking() {
+                if self.shared.is_closing() {
+                    l.cut_off(&shutdown_outcome());
+                } else {
+                    l.aborted();
+                }
+            }
+        }
+    }
+}
+
+/// One run of an execution on the driver, until it ends (its deadline included).
+async fn attempt(job: &Job, attempt: u32, on_panic: OnPanic) -> Outcome {
+    let shared = &job.permit.0;
+    let (mut exec, log) = begin(job, attempt);
+    let mut log = AttemptLog {
+        log,
+        shared,
+        ended: false,
+    };
+    let driver = Driver {
+        machine: &job.reg.machine,
+        clock: job.clock,
+        deadline: job.deadline,
+        callbacks: Some(&shared.callbacks),
+        on_panic,
+    };
+    let outcome = driver.drive(&mut exec).await;
+    log.ended = true;
+    end(&exec, log.log.as_deref(), &outcome);
+    outcome
+}
+
+/// An async execution: re-run from its input while a handler panics, the last run with
+/// panics as Task failures, so it always reaches a terminal status.
+///
+/// PERF: a plain fn returning an `async move` block, because an `async fn` stores its
+/// arguments twice (rust-lang/rust#62958); this future is most of a parked execution's memory.
+#[allow(clippy::manual_async_fn)]
+fn run_async(job: Job) -> impl std::future::Future<Output = ()> + Send {
+    async move {
+        let max = job.permit.0.config.async_attempts;
+        for n in 1..=max {
+            let on_panic = if n < max {
+                OnPanic::Unwind
+            } else {
+                OnPanic::FailTask
+            };
+            if AssertUnwindSafe(attempt(&job, n, on_panic))
+                .catch_unwind()
+                .await
+                .is_ok()
+            {
+                return;
+            }
+        }
+        // The last run panicked outside any handler (a log callback, an engine bug).
+        if job.log {
+            execution_log(&job, max).finished(2, &internal_failure());
+        }
+    }
+}
+
+/// A sync execution on the driver: one run, panics as Task failures.
+async fn run_sync(job: Job, trace_header: Option<Str>) -> SyncExecution {
+    let run = AssertUnwindSafe(attempt(&job, 1, OnPanic::FailTask)).catch_unwind();
+    let outcome = run.await.unwrap_or_else(|_| internal_failure());
+    finish(job, outcome, trace_header)
+}
+
+/// A sync execution of a machine that never waits, on the caller's thread.
+fn run_inline(job: &Job) -> Outcome {
+    let (mut exec, log) = begin(job, 1);
+    let outcome = loop {
+        match exec.step(job.clock.now_ms()) {
+            Step::Done(o) => break o,
+            Step::Yield if past(job) => break exec.abort(Outcome::timed_out()),
+            Step::Yield => {}
+            // Unreachable for programs that cannot wait (their forks run inline); harmless.
+            Step::Fork => exec.run_fork_inline(),
+            _ => break exec.abort(internal_failure()),
+        }
+    };
+    end(&exec, log.as_deref(), &outcome);
+    outcome
+}
+
+/// [`run_inline`] inside a future: yields to the runtime between slices of a long loop.
+async fn run_inline_async(job: &Job) -> Outcome {
+    let (mut exec, log) = begin(job, 1);
+    let outcome = loop {
+        match exec.step(job.clock.now_ms()) {
+            Step::Done(o) => break o,
+            Step::Yield if past(job) => break exec.abort(Outcome::timed_out()),
+            Step::Yield => tokio::task::yield_now().await,
+            Step::Fork => exec.run_fork_inline(),
+            _ => break exec.abort(internal_failure()),
+        }
+    };
+    end(&exec, log.as_deref(), &outcome);
+    outcome
+}
+
+fn past(job: &Job) -> bool {
+    job.deadline.is_some_and(|d| Instant::now() >= d)
+}
+
+fn finish(job: Job, outcome: Outcome, trace_header: Option<Str>) -> SyncExecution {
+    SyncExecution {
+        start_ms: job.info.start_ms,
+        stop_ms: job.clock.now_ms(),
+        info: job.info,
+        outcome,
+        input: job.input,
+        trace_header,
+    }
+}
+
+/// How an execution ends when the engine shuts down before it does.
+fn shutdown_outcome() -> Outcome {
+    Outcome {
+        cause: Some("The engine shut down before the execution ended".into()),
+        ..Outcome::timed_out()
+    }
+}
+
+#[cold]
+fn internal_failure() -> Outcome {
+    Outcome {
+        status: Status::Failed,
+        output: None,
+        error: Some(Str::from("States.Runtime")),
+        cause: Some("internal error: the execution's task failed".into()),
+    }
+}
+
+/// A task that is aborted when its awaiting future is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> std::future::Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PERF: a parked async execution is one tokio task (header and trailer ~96 bytes, cells
+    /// 128-byte aligned) plus its `ExecutionInfo` (160 bytes). With this future at most 664
+    /// bytes the task fits a 768-byte cell: 928 bytes requested per parked execution
+    /// (engine_memory test; DESIGN.md target 1 KiB).
+    #[test]
+    fn a_parked_execution_fits_a_768_byte_task_cell() {
+        let engine = Engine::builder().worker_threads(1).build().unwrap();
+        let wait =
+            r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 9, "End": true}}}"#;
+        engine
+            .create_machine("w", wait, MachineType::Express)
+            .unwrap();
+        let job = engine.admit(StartRequest::new("w"), false).unwrap();
+        let task = run_async(job);
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 664, "run_async future: {size} bytes");
+    }
+}

@@ -1,0 +1,393 @@
+//! The HTTP side: HTTP/1.1 with keep-alive and HTTP/2 (prior knowledge, h2c) on one port,
+//! limits against hostile clients, AWS JSON 1.0 framing, graceful shutdown.
+
+use super::ops::Service;
+use super::protocol::ApiError;
+use super::sigv4::{self, Credentials};
+use bytes::Bytes;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use std::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+
+/// Limits that keep one client from starving the others.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// Largest request body accepted; larger ones get HTTP 413 and the connection is closed.
+    pub max_body_bytes: usize,
+    /// A client must send a request's headers within this time (also closes idle
+    /// keep-alive connections).
+    pub header_read_timeout: Duration,
+    /// Open connections at most; connections past it are closed at once.
+    pub max_connections: usize,
+    /// A connection with no request in flight and no bytes moving for this long is closed.
+    pub idle_timeout: Duration,
+    /// How long shutdown waits for in-flight requests.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            // A 1 MiB-character definition can be 4 MiB of UTF-8, then JSON-escaped.
+            max_body_bytes: 8 << 20,
+            header_read_timeout: Duration::from_secs(30),
+            max_connections: 4096,
+            idle_timeout: Duration::from_secs(60),
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+struct Shared {
+    service: Service,
+    limits: Limits,
+    auth: Option<Credentials>,
+}
+
+const TARGET_PREFIX: &str = "AWSStepFunctions.";
+const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+/// A bound, not yet running server.
+pub struct Server {
+    listener: TcpListener,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("addr", &self.listener.local_addr().ok())
+            .field("limits", &self.shared.limits)
+            .finish()
+    }
+}
+
+impl Server {
+    /// Binds `addr` (port 0 picks a free port; see [`Server::local_addr`]).
+    ///
+    /// # Errors
+    ///
+    /// When the address cannot be bound.
+    pub async fn bind(
+        addr: SocketAddr,
+        service: Service,
+        limits: Limits,
+        auth: Option<Credentials>,
+    ) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Server {
+            listener,
+            shared: Arc::new(Shared {
+                service,
+                limits,
+                auth,
+            }),
+        })
+    }
+
+    /// The address the server listens on.
+    ///
+    /// # Errors
+    ///
+    /// As the OS reports it.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting, wakes long polls, and waits up
+    /// to the drain timeout for in-flight requests.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.shared.limits.header_read_timeout)
+            .keep_alive(true)
+            .max_buf_size(64 << 10);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .max_concurrent_streams(256)
+            .max_header_list_size(64 << 10);
+        let graceful = GracefulShutdown::new();
+        let slots = Arc::new(Semaphore::new(self.shared.limits.max_connections));
+        tokio::pin!(shutdown);
+        loop {
+            let (stream, _peer) = tokio::select! {
+                r = self.listener.accept() => match r {
+                    Ok(x) => x,
+                    Err(_) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        continue;
+                    }
+                },
+                _ = &mut shutdown => break,
+            };
+            let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+                drop(stream); // over the connection cap
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let shared = Arc::clone(&self.shared);
+            let activity = Arc::new(Activity::default());
+            let in_service = Arc::clone(&activity);
+            let svc = hyper::service::service_fn(move |req| {
+                let shared = Arc::clone(&shared);
+                let guard = InFlight::new(&in_service);
+                async move {
+                    let r = handle(&shared, req).await;
+                    drop(guard);
+                    Ok::<_, Infallible>(r)
+                }
+            });
+            let io = Tracked {
+                inner: stream,
+                activity: Arc::clone(&activity),
+            };
+            let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
+            let conn = graceful.watch(conn);
+            let idle = self.shared.limits.idle_timeout;
+            tokio::spawn(async move {
+                tokio::pin!(conn);
+                let tick = (idle / 2).max(Duration::from_millis(50));
+                loop {
+                    tokio::select! {
+                        _ = &mut conn => break,
+                        _ = tokio::time::sleep(tick) => {
+                            if activity.idle_for() >= idle {
+                                break; // dropping the connection closes the socket
+                            }
+                        }
+                    }
+                }
+                drop(permit);
+            });
+        }
+        drop(self.listener);
+        self.shared.service.backend().shutdown();
+        let _ = tokio::time::timeout(self.shared.limits.drain_timeout, graceful.shutdown()).await;
+    }
+}
+
+/// When a connection last moved bytes, and how many of its requests are in flight.
+#[derive(Debug)]
+struct Activity {
+    since: Instant,
+    last_ms: AtomicU64,
+    in_flight: AtomicUsize,
+}
+
+impl Default for Activity {
+    fn default() -> Activity {
+        Activity {
+            since: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            in_flight: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Activity {
+    fn touch(&self) {
+        self.last_ms
+            .store(self.since.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// How long nothing has happened; zero while a request is in flight.
+    fn idle_for(&self) -> Duration {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return Duration::ZERO;
+        }
+        let now = self.since.elapsed().as_millis() as u64;
+        Duration::from_millis(now.saturating_sub(self.last_ms.load(Ordering::Relaxed)))
+    }
+}
+
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn new(a: &Arc<Activity>) -> InFlight {
+        a.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(Arc::clone(a))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A socket that records when bytes last moved.
+struct Tracked {
+    inner: TcpStream,
+    activity: Arc<Activity>,
+}
+
+impl AsyncRead for Tracked {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if buf.filled().len() > before {
+            self.activity.touch();
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Tracked {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+fn respond(status: u16, body: Vec<u8>, error: Option<&'static str>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = r.headers_mut();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static(CONTENT_TYPE),
+    );
+    if let Ok(v) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        h.insert("x-amzn-RequestId", v);
+    }
+    if let Some(e) = error {
+        h.insert("X-Amzn-ErrorType", HeaderValue::from_static(e));
+    }
+    r
+}
+
+fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
+    respond(e.status, e.body(), Some(e.code))
+}
+
+async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let limit = shared.limits.max_body_bytes;
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large(limit);
+    }
+    let body = match Limited::new(body, limit).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                return too_large(limit);
+            }
+            return error_response(&ApiError::serialization(format!(
+                "The request body could not be read: {e}"
+            )));
+        }
+    };
+    if let Some(creds) = &shared.auth {
+        let host = parts.uri.authority().map(|a| a.as_str());
+        if let Err(e) = sigv4::verify(
+            creds,
+            parts.method.as_str(),
+            parts.uri.path(),
+            parts.uri.query().unwrap_or(""),
+            &parts.headers,
+            host,
+            &body,
+        ) {
+            let status = if e.code == "MissingAuthenticationTokenException" {
+                403
+            } else {
+                400
+            };
+            return error_response(&ApiError { status, ..e });
+        }
+    }
+    let target = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let op = match target.strip_prefix(TARGET_PREFIX) {
+        Some(op) if parts.method == http::Method::POST => op,
+        _ => return error_response(&ApiError::unknown_operation(target)),
+    };
+    let trace = parts
+        .headers
+        .get("x-amzn-trace-id")
+        .and_then(|v| v.to_str().ok());
+    match shared.service.call(op, &body, trace).await {
+        Ok(b) => respond(200, b, None),
+        Err(e) => error_response(&e),
+    }
+}
+
+fn too_large(limit: usize) -> Response<Full<Bytes>> {
+    let e = ApiError {
+        status: 413,
+        ..ApiError::new(
+            "RequestEntityTooLargeException",
+            format!("Request body is larger than {limit} bytes"),
+        )
+    };
+    let mut r = error_response(&e);
+    // The rest of the body is not read: the connection cannot be reused.
+    r.headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}

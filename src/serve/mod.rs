@@ -1,0 +1,29 @@
+//! `aslx serve`: the AWS Step Functions HTTP API (AWS JSON 1.0), so the AWS CLI, boto3 and the
+//! AWS SDKs work against aslx by changing only their endpoint.
+//!
+//! - [`http`]: HTTP/1.1 keep-alive and HTTP/2 (h2c) on one port, body/header/connection
+//!   limits, graceful shutdown.
+//! - [`ops`]: the operations over in-memory records (machines, activities, tags, STANDARD
+//!   executions).
+//! - [`backend`]: the seam to the execution engine (compile, run, spawn, activity tasks).
+//! - [`mock`]: Step Functions Local's mock configuration file.
+//! - [`protocol`]: errors, member checks, timestamps, ARNs, pagination tokens.
+//! - [`sigv4`]: the optional signature check.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use aslx::serve::{backend::Backend, http::{Limits, Server}, ops::{Identity, Service}};
+//! let id = Identity { partition: "aws".into(), region: "us-east-1".into(), account: "111111111111".into() };
+//! let service = Service::new(id, Backend::new(aslx::Handlers::new()), None);
+//! let server = Server::bind("127.0.0.1:8083".parse().unwrap(), service, Limits::default(), None).await?;
+//! println!("listening on http://{}", server.local_addr()?);
+//! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await;
+//! # Ok(()) }
+//! ```
+
+pub mod backend;
+pub mod http;
+pub mod mock;
+pub mod ops;
+pub mod protocol;
+pub mod sigv4;

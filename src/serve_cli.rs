@@ -1,0 +1,176 @@
+//! `aslx serve`: command-line options and process concerns (signals, printing the address).
+
+use aslx::runtime::HandlerSpec;
+use aslx::serve::backend::Backend;
+use aslx::serve::http::{Limits, Server};
+use aslx::serve::mock::MockConfig;
+use aslx::serve::ops::{Identity, Service};
+use aslx::serve::sigv4::Credentials;
+use aslx::Handlers;
+use clap::Args;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Options of `aslx serve`.
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on (loopback by default; port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8083")]
+    bind: SocketAddr,
+    /// Region in ARNs.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Account in ARNs.
+    #[arg(long, default_value = "111111111111")]
+    account: String,
+    /// RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:ERROR:CAUSE; RESOURCE is a
+    /// Task's Resource string or a Lambda function name. Repeatable.
+    #[arg(long = "handler")]
+    handlers: Vec<String>,
+    /// A file of --handler specs, one a line (`#` comments).
+    #[arg(long = "handlers-file")]
+    handlers_file: Option<String>,
+    /// Step Functions Local mock configuration file (default: $SFN_MOCK_CONFIG).
+    #[arg(long = "mock-config")]
+    mock_config: Option<String>,
+    /// Require SigV4-signed requests with this key pair: ACCESS_KEY_ID:SECRET_ACCESS_KEY.
+    #[arg(long)]
+    auth: Option<String>,
+    /// Largest request body, in bytes.
+    #[arg(long, default_value_t = 8 << 20)]
+    max_body_bytes: usize,
+    /// Seconds a client has to send a request's headers (also closes idle connections).
+    #[arg(long, default_value_t = 30.0)]
+    header_timeout: f64,
+    /// Seconds a connection may sit with no request in flight before it is closed.
+    #[arg(long, default_value_t = 60.0)]
+    idle_timeout: f64,
+    /// Open connections at most; more are closed at once.
+    #[arg(long, default_value_t = 4096)]
+    max_connections: usize,
+    /// Seconds shutdown waits for in-flight requests.
+    #[arg(long, default_value_t = 30.0)]
+    drain_timeout: f64,
+    /// Worker threads (default: one per CPU).
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+fn seconds(name: &str, s: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| format!("--{name}: {s} is not a duration in seconds"))
+}
+
+fn setup(args: &ServeArgs) -> Result<(Service, Limits, Option<Credentials>), String> {
+    let mut handlers = Handlers::new();
+    let mut specs = Vec::new();
+    if let Some(f) = &args.handlers_file {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("--handlers-file {f}: {e}"))?;
+        specs.extend(
+            HandlerSpec::parse_file(&text).map_err(|e| format!("--handlers-file {f}: {e}"))?,
+        );
+    }
+    for s in &args.handlers {
+        specs.push(HandlerSpec::parse(s).map_err(|e| format!("--{e}"))?);
+    }
+    for s in &specs {
+        s.register(&mut handlers);
+    }
+    let mock_path = args.mock_config.clone().or_else(|| {
+        std::env::var("SFN_MOCK_CONFIG")
+            .ok()
+            .filter(|s| !s.is_empty())
+    });
+    let mocks = match &mock_path {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("mock config {p}: {e}"))?;
+            Some(MockConfig::parse(&text).map_err(|e| format!("mock config {p}: {e}"))?)
+        }
+    };
+    let auth = args.auth.as_deref().map(Credentials::parse).transpose()?;
+    let limits = Limits {
+        max_body_bytes: args.max_body_bytes,
+        header_read_timeout: seconds("header-timeout", args.header_timeout)?,
+        max_connections: args.max_connections.max(1),
+        idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
+        drain_timeout: seconds("drain-timeout", args.drain_timeout)?,
+    };
+    let id = Identity {
+        partition: "aws".into(),
+        region: args.region.clone(),
+        account: args.account.clone(),
+    };
+    Ok((
+        Service::new(id, Backend::new(handlers), mocks),
+        limits,
+        auth,
+    ))
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn main(args: ServeArgs) -> ExitCode {
+    let (service, limits, auth) = match setup(&args) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("aslx serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = args.threads {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = match rt.enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("aslx serve: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    rt.block_on(async move {
+        let server = match Server::bind(args.bind, service, limits, auth).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("aslx serve: cannot listen on {}: {e}", args.bind);
+                return ExitCode::from(2);
+            }
+        };
+        let addr = server.local_addr().unwrap_or(args.bind);
+        // Written without println!: stdout may be a closed pipe by the time we stop.
+        let mut out = std::io::stdout();
+        let _ = writeln!(
+            out,
+            "aslx serve: listening on http://{addr} (region {}, account {})",
+            args.region, args.account
+        );
+        let _ = out.flush();
+        server.run(shutdown_signal()).await;
+        let _ = writeln!(std::io::stdout(), "aslx serve: stopped");
+        ExitCode::SUCCESS
+    })
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

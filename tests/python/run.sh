@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs tests/python/test_serve.py (boto3 and the AWS CLI against `aslx serve`):
+# creates a venv under the cargo target dir with the pinned clients, builds aslx, starts the
+# server on a free port, runs pytest, stops the server. Exit code: pytest's.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
+venv="$target/pyvenv"
+python="${PYTHON:-python3}"
+
+if [ ! -x "$venv/bin/pytest" ] || ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
+  rm -rf "$venv"
+  "$python" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
+  cp "$here/requirements.txt" "$venv/requirements.txt"
+fi
+
+if [ -z "${ASLX_BIN:-}" ]; then
+  (cd "$root" && cargo build --quiet --bin aslx)
+  ASLX_BIN="$target/debug/aslx"
+fi
+export ASLX_BIN
+
+log="$(mktemp)"
+"$ASLX_BIN" serve --bind 127.0.0.1:0 \
+  --mock-config "$here/mock_config.json" \
+  --handler 'greet=return:{"greeting":"hello"}' \
+  --handler 'fail=raise:Greeting.Failed:no greeting today' \
+  >"$log" 2>&1 &
+server=$!
+stop() { kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"; }
+trap stop EXIT
+
+for _ in $(seq 1 100); do
+  grep -q 'listening on' "$log" && break
+  sleep 0.05
+done
+endpoint="$(grep -o 'http://[0-9.]*:[0-9]*' "$log" | head -1)"
+if [ -z "$endpoint" ]; then
+  echo "aslx serve did not start:" >&2
+  cat "$log" >&2
+  exit 1
+fi
+export ASLX_ENDPOINT="$endpoint"
+cd "$here"
+"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py "$@"

@@ -1,0 +1,1106 @@
+//! `aslx serve` end to end: the binary on an ephemeral port, driven with raw HTTP/1.1.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ACCOUNT: &str = "111111111111";
+const ROLE: &str = "arn:aws:iam::111111111111:role/aslx";
+
+fn sm_arn(name: &str) -> String {
+    format!("arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{name}")
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+    _stdout: BufReader<std::process::ChildStdout>,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        Server::start_env(args, &[])
+    }
+
+    fn start_env(args: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aslx"));
+        cmd.args(["serve", "--bind", "127.0.0.1:0", "--threads", "2"])
+            .args(args)
+            .env_remove("SFN_MOCK_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start aslx serve");
+        let mut line = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).unwrap();
+        // "aslx serve: listening on http://127.0.0.1:PORT (region ..., account ...)"
+        let port = line
+            .split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"));
+        Server {
+            child,
+            port,
+            _stdout: stdout,
+        }
+    }
+
+    fn conn(&self) -> Conn {
+        Conn::new(self.port)
+    }
+
+    fn call(&self, op: &str, body: Value) -> (u16, Value) {
+        self.conn().call(op, &body)
+    }
+
+    fn ok(&self, op: &str, body: Value) -> Value {
+        let (status, v) = self.call(op, body);
+        assert_eq!(status, 200, "{op}: {v}");
+        v
+    }
+
+    fn err(&self, op: &str, body: Value) -> (u16, String, String) {
+        let (status, v) = self.call(op, body);
+        assert_ne!(status, 200, "{op} should fail: {v}");
+        (
+            status,
+            v["__type"].as_str().unwrap_or_default().to_string(),
+            v["message"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+
+    fn create(&self, name: &str, def: &Value, ty: &str) -> Value {
+        self.ok(
+            "CreateStateMachine",
+            json!({"name": name, "definition": def.to_string(), "roleArn": ROLE, "type": ty}),
+        )
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    r: BufReader<TcpStream>,
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Conn {
+    fn new(port: u16) -> Conn {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        Conn {
+            r: BufReader::new(s),
+        }
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.r.get_mut().write_all(bytes).unwrap();
+    }
+
+    fn request(&mut self, target: &str, body: &[u8], extra: &str) -> Resp {
+        let head = format!(
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: {target}\r\nContent-Length: {}\r\n{extra}\r\n",
+            body.len()
+        );
+        self.send_raw(head.as_bytes());
+        self.send_raw(body);
+        self.read_response().expect("a response")
+    }
+
+    fn read_response(&mut self) -> Option<Resp> {
+        let mut line = String::new();
+        if self.r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let status: u16 = line.split(' ').nth(1)?.parse().ok()?;
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            self.r.read_line(&mut h).ok()?;
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let (k, v) = h.split_once(':')?;
+            headers.push((k.to_ascii_lowercase(), v.trim().to_string()));
+        }
+        let len: usize = headers
+            .iter()
+            .find(|(k, _)| k == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = vec![0; len];
+        self.r.read_exact(&mut body).ok()?;
+        Some(Resp {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn call(&mut self, op: &str, body: &Value) -> (u16, Value) {
+        let r = self.request(
+            &format!("AWSStepFunctions.{op}"),
+            body.to_string().as_bytes(),
+            "",
+        );
+        let v = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+        (r.status, v)
+    }
+
+    /// True when the server closed the connection.
+    fn closed(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(self.r.read(&mut b), Ok(0) | Err(_))
+    }
+}
+
+fn pass(result: Value) -> Value {
+    json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": result, "End": true}}})
+}
+
+fn wait_for(mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !f() {
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "condition never held"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn machines_create_describe_update_list_delete() {
+    let s = Server::start(&[]);
+    let def = pass(json!({"v": 1}));
+    let created = s.create("m1", &def, "EXPRESS");
+    assert_eq!(created["stateMachineArn"], sm_arn("m1"));
+    assert!(created["creationDate"].is_f64() || created["creationDate"].is_u64());
+    // Idempotent: the same request gives the same answer; a different definition is refused.
+    assert_eq!(s.create("m1", &def, "EXPRESS"), created);
+    let (_, code, msg) = s.err(
+        "CreateStateMachine",
+        json!({"name": "m1", "definition": pass(json!(2)).to_string(), "roleArn": ROLE, "type": "EXPRESS"}),
+    );
+    assert_eq!(code, "StateMachineAlreadyExists");
+    assert_eq!(
+        msg,
+        format!("State Machine Already Exists: '{}'", sm_arn("m1"))
+    );
+
+    let d = s.ok(
+        "DescribeStateMachine",
+        json!({"stateMachineArn": sm_arn("m1")}),
+    );
+    assert_eq!(d["definition"], def.to_string());
+    assert_eq!(d["type"], "EXPRESS");
+    assert_eq!(d["status"], "ACTIVE");
+    assert_eq!(d["roleArn"], ROLE);
+    assert_eq!(
+        d["loggingConfiguration"],
+        json!({"level": "OFF", "includeExecutionData": false})
+    );
+    assert_eq!(d["tracingConfiguration"], json!({"enabled": false}));
+
+    let new_def = pass(json!({"v": 2}));
+    let u = s.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": sm_arn("m1"), "definition": new_def.to_string()}),
+    );
+    assert!(u["updateDate"].is_number());
+    assert_ne!(u["revisionId"], d["revisionId"]);
+    let out = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("m1")}),
+    );
+    assert_eq!(out["output"], r#"{"v":2}"#);
+    let (_, code, msg) = s.err(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": sm_arn("m1")}),
+    );
+    assert_eq!(code, "MissingRequiredParameter");
+    assert!(
+        msg.starts_with("Either the definition, the role ARN"),
+        "{msg}"
+    );
+
+    let l = s.ok("ListStateMachines", json!({}));
+    assert_eq!(l["stateMachines"][0]["stateMachineArn"], sm_arn("m1"));
+    assert_eq!(l["stateMachines"][0]["type"], "EXPRESS");
+    assert!(l.get("nextToken").is_none());
+
+    s.ok(
+        "DeleteStateMachine",
+        json!({"stateMachineArn": sm_arn("m1")}),
+    );
+    let (status, code, msg) = s.err(
+        "DescribeStateMachine",
+        json!({"stateMachineArn": sm_arn("m1")}),
+    );
+    assert_eq!((status, code.as_str()), (400, "StateMachineDoesNotExist"));
+    assert_eq!(
+        msg,
+        format!("State Machine Does Not Exist: '{}'", sm_arn("m1"))
+    );
+    // Deleting what does not exist succeeds; a malformed ARN does not.
+    s.ok(
+        "DeleteStateMachine",
+        json!({"stateMachineArn": sm_arn("m1")}),
+    );
+    assert_eq!(
+        s.err("DeleteStateMachine", json!({"stateMachineArn": "m1"}))
+            .1,
+        "InvalidArn"
+    );
+}
+
+#[test]
+fn create_errors_are_aws_errors() {
+    let s = Server::start(&[]);
+    let (_, code, msg) = s.err(
+        "CreateStateMachine",
+        json!({"name": "bad name", "definition": pass(json!(1)).to_string(), "roleArn": ROLE}),
+    );
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        ("InvalidName", "Invalid Name: 'bad name'")
+    );
+    let (_, code, msg) = s.err(
+        "CreateStateMachine",
+        json!({"name": "x", "definition": r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}"#, "roleArn": ROLE}),
+    );
+    assert_eq!(code, "InvalidDefinition");
+    assert!(
+        msg.starts_with("Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: "),
+        "{msg}"
+    );
+    // EXPRESS restrictions: an activity is refused on EXPRESS, accepted on STANDARD.
+    let act = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:111111111111:activity:a", "End": true}}});
+    let (_, code, _) = s.err(
+        "CreateStateMachine",
+        json!({"name": "x", "definition": act.to_string(), "roleArn": ROLE, "type": "EXPRESS"}),
+    );
+    assert_eq!(code, "InvalidDefinition");
+    s.create("x", &act, "STANDARD");
+    let (_, code, _) = s.err(
+        "CreateStateMachine",
+        json!({"name": "y", "definition": pass(json!(1)).to_string(), "roleArn": "not-a-role"}),
+    );
+    assert_eq!(code, "InvalidArn");
+    let (_, code, msg) = s.err(
+        "CreateStateMachine",
+        json!({"name": "y", "definition": pass(json!(1)).to_string(), "roleArn": ROLE, "type": "BOTH"}),
+    );
+    assert_eq!(code, "ValidationException");
+    assert_eq!(
+        msg,
+        "1 validation error detected: Value 'BOTH' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"
+    );
+    let (_, code, msg) = s.err("CreateStateMachine", json!({}));
+    assert_eq!(code, "ValidationException");
+    assert!(msg.starts_with("3 validation errors detected: Value null at 'name' failed to satisfy constraint: Member must not be null; "), "{msg}");
+}
+
+#[test]
+fn validate_definition_returns_diagnostics() {
+    let s = Server::start(&[]);
+    let v = s.ok(
+        "ValidateStateMachineDefinition",
+        json!({"definition": "{}"}),
+    );
+    assert_eq!(v["result"], "FAIL");
+    assert_eq!(
+        v["diagnostics"],
+        json!([{"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": "These fields are required: [States, StartAt]", "location": "/"}])
+    );
+    let v = s.ok(
+        "ValidateStateMachineDefinition",
+        json!({"definition": pass(json!(1)).to_string()}),
+    );
+    assert_eq!(v["result"], "OK");
+    assert_eq!(v["diagnostics"], json!([]));
+    let wft = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": true}}});
+    let std = s.ok(
+        "ValidateStateMachineDefinition",
+        json!({"definition": wft.to_string(), "type": "STANDARD"}),
+    );
+    assert_eq!(std["result"], "OK");
+    let exp = s.ok(
+        "ValidateStateMachineDefinition",
+        json!({"definition": wft.to_string(), "type": "EXPRESS"}),
+    );
+    assert_eq!(exp["result"], "FAIL");
+    assert_eq!(exp["diagnostics"][0]["code"], "SCHEMA_VALIDATION_FAILED");
+    let (_, code, _) = s.err(
+        "ValidateStateMachineDefinition",
+        json!({"definition": "{}", "maxResults": 101}),
+    );
+    assert_eq!(code, "ValidationException");
+}
+
+#[test]
+fn sync_executions_report_every_outcome_with_http_200() {
+    let s = Server::start(&[]);
+    s.create("ok", &pass(json!({"hello": "world"})), "EXPRESS");
+    let r = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("ok"), "name": "run-1", "input": "{\"a\": 1}", "traceHeader": "Root=1-abc"}),
+    );
+    assert_eq!(r["status"], "SUCCEEDED");
+    assert_eq!(r["output"], r#"{"hello":"world"}"#);
+    assert_eq!(r["input"], "{\"a\": 1}", "input is echoed byte for byte");
+    assert_eq!(r["name"], "run-1");
+    assert_eq!(r["stateMachineArn"], sm_arn("ok"));
+    let arn = r["executionArn"].as_str().unwrap();
+    assert!(
+        arn.starts_with("arn:aws:states:us-east-1:111111111111:express:ok:run-1:"),
+        "{arn}"
+    );
+    assert_eq!(r["inputDetails"], json!({"included": true}));
+    assert_eq!(r["outputDetails"], json!({"included": true}));
+    assert_eq!(r["traceHeader"], "Root=1-abc");
+    assert_eq!(r["billingDetails"]["billedMemoryUsedInMB"], 64);
+    assert_eq!(r["billingDetails"]["billedDurationInMilliseconds"], 100);
+    assert!(r["stopDate"].as_f64() >= r["startDate"].as_f64());
+
+    let fail = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Oops", "Cause": "it broke"}}});
+    s.create("fail", &fail, "EXPRESS");
+    let r = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("fail")}),
+    );
+    assert_eq!(r["status"], "FAILED");
+    assert_eq!(r["error"], "Oops");
+    assert_eq!(r["cause"], "it broke");
+    assert!(r.get("output").is_none());
+
+    let meta = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("ok"), "includedData": "METADATA_ONLY"}),
+    );
+    assert!(meta.get("input").is_none() && meta.get("output").is_none());
+    assert_eq!(meta["inputDetails"], json!({"included": false}));
+
+    // Input errors are HTTP 400.
+    let (_, code, msg) = s.err(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("ok"), "input": "{not json"}),
+    );
+    assert_eq!(code, "InvalidExecutionInput");
+    assert!(
+        msg.starts_with("Invalid State Machine Execution Input: '"),
+        "{msg}"
+    );
+    let (_, code, _) = s.err(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("ok"), "name": "a:b"}),
+    );
+    assert_eq!(code, "InvalidName");
+    let (_, code, _) = s.err(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("missing")}),
+    );
+    assert_eq!(code, "StateMachineDoesNotExist");
+    let (_, code, _) = s.err(
+        "StartSyncExecution",
+        json!({"stateMachineArn": "arn:aws:states:us-east-1:111111111111:activity:a"}),
+    );
+    assert_eq!(code, "InvalidArn");
+    s.create("std", &pass(json!(1)), "STANDARD");
+    let (_, code, msg) = s.err(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("std")}),
+    );
+    assert_eq!(code, "StateMachineTypeNotSupported");
+    assert_eq!(
+        msg,
+        "This operation is not supported by this type of state machine"
+    );
+}
+
+#[test]
+fn express_executions_cannot_be_inspected_as_in_aws() {
+    let s = Server::start(&[]);
+    s.create("e", &pass(json!(1)), "EXPRESS");
+    let r = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": sm_arn("e"), "name": "same"}),
+    );
+    let arn = r["executionArn"].as_str().unwrap().to_string();
+    assert!(arn.contains(":express:e:same:"), "{arn}");
+    // Not idempotent: the same name starts another execution.
+    let again = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": sm_arn("e"), "name": "same"}),
+    );
+    assert_ne!(again["executionArn"], r["executionArn"]);
+    for op in ["DescribeExecution", "StopExecution", "GetExecutionHistory"] {
+        let (status, code, msg) = s.err(op, json!({"executionArn": arn}));
+        assert_eq!(status, 400);
+        assert_eq!(code, "InvalidArn", "{op}");
+        assert_eq!(
+            msg,
+            "Invalid Arn: 'Resource type not valid in this context: express'"
+        );
+    }
+    let (_, code, msg) = s.err("ListExecutions", json!({"stateMachineArn": sm_arn("e")}));
+    assert_eq!(code, "StateMachineTypeNotSupported");
+    assert_eq!(
+        msg,
+        "This operation is not supported by this type of state machine"
+    );
+}
+
+#[test]
+fn standard_executions_run_in_process_and_can_be_inspected() {
+    let s = Server::start(&[]);
+    s.create("s", &pass(json!({"done": true})), "STANDARD");
+    let r = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": sm_arn("s"), "name": "e1", "input": "{}"}),
+    );
+    let arn = r["executionArn"].as_str().unwrap().to_string();
+    assert_eq!(
+        arn,
+        format!("arn:aws:states:us-east-1:{ACCOUNT}:execution:s:e1")
+    );
+    wait_for(|| s.ok("DescribeExecution", json!({"executionArn": arn}))["status"] == "SUCCEEDED");
+    let d = s.ok("DescribeExecution", json!({"executionArn": arn}));
+    assert_eq!(d["output"], r#"{"done":true}"#);
+    assert_eq!(d["input"], "{}");
+    assert!(d["stopDate"].is_number());
+    let (_, code, msg) = s.err(
+        "StartExecution",
+        json!({"stateMachineArn": sm_arn("s"), "name": "e1"}),
+    );
+    assert_eq!(code, "ExecutionAlreadyExists");
+    assert_eq!(msg, format!("Execution Already Exists: '{arn}'"));
+    let h = s.ok("GetExecutionHistory", json!({"executionArn": arn}));
+    let types: Vec<&str> = h["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["ExecutionStarted", "ExecutionSucceeded"]);
+    assert_eq!(h["events"][0]["id"], 1);
+    assert_eq!(h["events"][1]["previousEventId"], 1);
+
+    // A long Wait, then StopExecution.
+    let wait =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}});
+    s.create("w", &wait, "STANDARD");
+    let r = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": sm_arn("w"), "name": "long"}),
+    );
+    let long = r["executionArn"].as_str().unwrap().to_string();
+    assert_eq!(
+        s.ok("DescribeExecution", json!({"executionArn": long}))["status"],
+        "RUNNING"
+    );
+    let l = s.ok(
+        "ListExecutions",
+        json!({"stateMachineArn": sm_arn("w"), "statusFilter": "RUNNING"}),
+    );
+    assert_eq!(l["executions"][0]["executionArn"], long);
+    s.ok(
+        "StopExecution",
+        json!({"executionArn": long, "error": "Stopped", "cause": "by test"}),
+    );
+    let d = s.ok("DescribeExecution", json!({"executionArn": long}));
+    assert_eq!(d["status"], "ABORTED");
+    assert_eq!(d["error"], "Stopped");
+    let (_, code, _) = s.err(
+        "DescribeExecution",
+        json!({"executionArn": format!("arn:aws:states:us-east-1:{ACCOUNT}:execution:w:nope")}),
+    );
+    assert_eq!(code, "ExecutionDoesNotExist");
+    let (_, code, msg) = s.err(
+        "ListExecutions",
+        json!({"stateMachineArn": sm_arn("w"), "statusFilter": "succeeded"}),
+    );
+    assert_eq!(code, "ValidationException");
+    assert_eq!(msg, "1 validation error detected: Value 'succeeded' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [SUCCEEDED, TIMED_OUT, PENDING_REDRIVE, ABORTED, FAILED, RUNNING]");
+}
+
+#[test]
+fn pagination_with_max_results_and_next_token() {
+    let s = Server::start(&[]);
+    for i in 0..5 {
+        s.create(&format!("p{i}"), &pass(json!(i)), "EXPRESS");
+    }
+    let mut names = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut req = json!({"maxResults": 2});
+        if let Some(t) = &token {
+            req["nextToken"] = json!(t);
+        }
+        let page = s.ok("ListStateMachines", req);
+        pages += 1;
+        for m in page["stateMachines"].as_array().unwrap() {
+            names.push(m["name"].as_str().unwrap().to_string());
+        }
+        match page.get("nextToken") {
+            Some(t) => token = Some(t.as_str().unwrap().to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(names, ["p0", "p1", "p2", "p3", "p4"]);
+    let (_, code, _) = s.err("ListStateMachines", json!({"nextToken": "bogus"}));
+    assert_eq!(code, "InvalidToken");
+    let (_, code, msg) = s.err("ListStateMachines", json!({"maxResults": 1001}));
+    assert_eq!(code, "ValidationException");
+    assert_eq!(msg, "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000");
+    let (_, code, _) = s.err("ListStateMachines", json!({"nextToken": "x".repeat(1025)}));
+    assert_eq!(code, "ValidationException");
+}
+
+#[test]
+fn protocol_errors() {
+    let s = Server::start(&[]);
+    let mut c = s.conn();
+    let r = c.request("AWSStepFunctions.FlyToTheMoon", b"not even json", "");
+    assert_eq!(r.status, 400);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["__type"], "UnknownOperationException");
+    assert!(r
+        .headers
+        .iter()
+        .any(|(k, v)| k == "x-amzn-errortype" && v == "UnknownOperationException"));
+    assert!(r.headers.iter().any(|(k, _)| k == "x-amzn-requestid"));
+    assert!(r
+        .headers
+        .iter()
+        .any(|(k, v)| k == "content-type" && v == "application/x-amz-json-1.0"));
+    // Same connection (keep-alive): a body that is not JSON, then a wrong member type.
+    let r = c.request("AWSStepFunctions.ListStateMachines", b"{nope", "");
+    assert_eq!(r.status, 400);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["__type"], "SerializationException");
+    let (status, v) = c.call("ListStateMachines", &json!({"maxResults": "ten"}));
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
+    let (status, v) = c.call("ListStateMachines", &json!([1, 2]));
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
+    // An empty body is the empty input; unknown members are ignored.
+    let r = c.request("AWSStepFunctions.ListStateMachines", b"", "");
+    assert_eq!(r.status, 200);
+    let (status, _) = c.call("ListStateMachines", &json!({"someday": 1}));
+    assert_eq!(status, 200);
+    // No X-Amz-Target.
+    c.send_raw(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    let r = c.read_response().unwrap();
+    assert_eq!(r.status, 400);
+    // Any Host header: SDKs send StartSyncExecution to `sync-<host>`.
+    let r = c.request(
+        "AWSStepFunctions.ListStateMachines",
+        b"{}",
+        "Host: sync-localhost:8083\r\n",
+    );
+    assert_eq!(r.status, 200);
+}
+
+#[test]
+fn oversized_bodies_are_cut_off() {
+    let s = Server::start(&["--max-body-bytes", "1048576"]);
+    // A declared 100 MiB body is refused before it is sent.
+    let mut c = s.conn();
+    c.send_raw(
+        b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 104857600\r\n\r\n",
+    );
+    let r = c.read_response().unwrap();
+    assert_eq!(r.status, 413);
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["__type"], "RequestEntityTooLargeException");
+    // A chunked body that grows past the limit is cut off while streaming.
+    let mut c = s.conn();
+    c.send_raw(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nTransfer-Encoding: chunked\r\n\r\n");
+    let chunk = vec![b' '; 64 << 10];
+    let mut status = None;
+    for _ in 0..40 {
+        let mut frame = format!("{:x}\r\n", chunk.len()).into_bytes();
+        frame.extend_from_slice(&chunk);
+        frame.extend_from_slice(b"\r\n");
+        if c.r.get_mut().write_all(&frame).is_err() {
+            break;
+        }
+    }
+    if let Some(r) = c.read_response() {
+        status = Some(r.status);
+    }
+    assert_eq!(status, Some(413));
+    // The server keeps serving.
+    assert_eq!(s.call("ListStateMachines", json!({})).0, 200);
+}
+
+#[test]
+fn slow_and_idle_clients_are_cut_off_and_others_served() {
+    let s = Server::start(&[
+        "--header-timeout",
+        "0.5",
+        "--idle-timeout",
+        "0.5",
+        "--max-connections",
+        "8",
+    ]);
+    // A client that never finishes its headers is disconnected.
+    let mut slow = s.conn();
+    slow.send_raw(b"POST / HTTP/1.1\r\nHost: x\r\n");
+    let t = Instant::now();
+    assert!(slow.closed());
+    assert!(t.elapsed() < Duration::from_secs(20));
+    // Connections past the cap are closed at once; idle ones are closed by the header timeout,
+    // after which new clients are served again.
+    let mut idle: Vec<Conn> = (0..8).map(|_| s.conn()).collect();
+    std::thread::sleep(Duration::from_millis(100));
+    let mut extra = s.conn();
+    assert!(extra.closed(), "the 9th connection is over the cap");
+    for c in idle.iter_mut() {
+        assert!(c.closed());
+    }
+    wait_for(|| {
+        let mut c = s.conn();
+        c.r.get_mut()
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .unwrap();
+        c.send_raw(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 2\r\n\r\n{}");
+        c.read_response().is_some_and(|r| r.status == 200)
+    });
+}
+
+#[test]
+fn task_handlers_from_the_command_line_and_a_file() {
+    let dir = std::env::temp_dir().join(format!("aslx-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("handlers.txt");
+    std::fs::write(&file, "# bound from a file\nfromfile=return:{\"f\":1}\n").unwrap();
+    let s = Server::start(&[
+        "--handler",
+        "charge=return:{\"id\":\"ch_1\"}",
+        "--handler",
+        "decline=raise:Payments.Declined:card declined",
+        "--handlers-file",
+        file.to_str().unwrap(),
+    ]);
+    let def = |res: &str| json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": format!("arn:aws:lambda:us-east-1:{ACCOUNT}:function:{res}"), "End": true}}});
+    for (name, res) in [
+        ("c", "charge"),
+        ("d", "decline"),
+        ("f", "fromfile"),
+        ("u", "unbound"),
+    ] {
+        s.create(name, &def(res), "EXPRESS");
+    }
+    let r = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("c")}),
+    );
+    assert_eq!(r["output"], r#"{"id":"ch_1"}"#);
+    let r = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("d")}),
+    );
+    assert_eq!(
+        (r["status"].as_str(), r["error"].as_str()),
+        (Some("FAILED"), Some("Payments.Declined"))
+    );
+    let r = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("f")}),
+    );
+    assert_eq!(r["output"], r#"{"f":1}"#);
+    let r = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("u")}),
+    );
+    assert_eq!(r["status"], "FAILED");
+    assert_eq!(r["error"], "States.TaskFailed");
+    assert!(r["cause"].as_str().unwrap().contains("--handler"), "{r}");
+}
+
+#[test]
+fn mock_config_test_cases_answer_task_states() {
+    let dir = std::env::temp_dir().join(format!("aslx-serve-mock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("MockConfigFile.json");
+    std::fs::write(
+        &file,
+        json!({
+            "StateMachines": {"LambdaSQS": {"TestCases": {
+                "HappyPath": {"LambdaState": "MockedLambdaSuccess", "SQSState": "MockedSQSSuccess"},
+                "RetryPath": {"LambdaState": "MockedLambdaRetry", "SQSState": "MockedSQSSuccess"},
+                "FailPath": {"LambdaState": "MockedLambdaFail"}
+            }}},
+            "MockedResponses": {
+                "MockedLambdaSuccess": {"0": {"Return": {"StatusCode": 200, "Payload": {"body": "hello"}}}},
+                "MockedSQSSuccess": {"0": {"Return": {"MessageId": "m-1"}}},
+                "MockedLambdaRetry": {
+                    "0": {"Throw": {"Error": "Lambda.ResourceNotReadyException", "Cause": "not ready"}},
+                    "1-2": {"Throw": {"Error": "Lambda.TimeoutException", "Cause": "timed out"}},
+                    "3": {"Return": {"StatusCode": 200, "Payload": {"body": "finally"}}}
+                },
+                "MockedLambdaFail": {"0": {"Throw": {"Error": "Boom", "Cause": "mocked"}}}
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let def = json!({
+        "StartAt": "LambdaState",
+        "States": {
+            "LambdaState": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "f", "Payload.$": "$"},
+                "ResultSelector": {"body.$": "$.Payload.body"},
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 1}],
+                "Next": "SQSState"
+            },
+            "SQSState": {
+                "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": "q", "MessageBody.$": "$.body"},
+                "ResultPath": "$.sqs", "End": true
+            }
+        }
+    });
+    let s = Server::start_env(&[], &[("SFN_MOCK_CONFIG", file.to_str().unwrap())]);
+    s.create("LambdaSQS", &def, "EXPRESS");
+    let run = |case: &str| {
+        s.ok(
+            "StartSyncExecution",
+            json!({"stateMachineArn": format!("{}#{case}", sm_arn("LambdaSQS"))}),
+        )
+    };
+    let r = run("HappyPath");
+    assert_eq!(r["status"], "SUCCEEDED", "{r}");
+    assert_eq!(r["output"], r#"{"body":"hello","sqs":{"MessageId":"m-1"}}"#);
+    let r = run("RetryPath");
+    assert_eq!(
+        r["output"],
+        r#"{"body":"finally","sqs":{"MessageId":"m-1"}}"#
+    );
+    let r = run("FailPath");
+    // The retrier retries the mocked error; invocations past the mock's keys fail the task.
+    assert_eq!(r["status"], "FAILED");
+    assert_eq!(r["error"], "States.TaskFailed");
+    let (_, code, _) = s.err(
+        "StartSyncExecution",
+        json!({"stateMachineArn": format!("{}#NoSuchCase", sm_arn("LambdaSQS"))}),
+    );
+    assert_eq!(code, "InvalidArn");
+    // Without a test case the Tasks run their handlers (none bound here).
+    let r = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("LambdaSQS")}),
+    );
+    assert_eq!(r["status"], "FAILED");
+}
+
+#[test]
+fn activities_are_served_to_remote_workers() {
+    let s = Server::start(&[]);
+    let a = s.ok("CreateActivity", json!({"name": "work"}));
+    let act = a["activityArn"].as_str().unwrap().to_string();
+    assert_eq!(
+        act,
+        format!("arn:aws:states:us-east-1:{ACCOUNT}:activity:work")
+    );
+    assert_eq!(
+        s.ok("CreateActivity", json!({"name": "work"})),
+        a,
+        "idempotent"
+    );
+    assert_eq!(
+        s.ok("DescribeActivity", json!({"activityArn": act}))["name"],
+        "work"
+    );
+    let def =
+        json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": act, "End": true}}});
+    s.create("withact", &def, "STANDARD");
+    let r = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": sm_arn("withact"), "input": "{\"job\":7}"}),
+    );
+    let exec = r["executionArn"].as_str().unwrap().to_string();
+    let task = s.ok(
+        "GetActivityTask",
+        json!({"activityArn": act, "workerName": "w1"}),
+    );
+    assert_eq!(task["input"], r#"{"job":7}"#);
+    let token = task["taskToken"].as_str().unwrap().to_string();
+    s.ok("SendTaskHeartbeat", json!({"taskToken": token}));
+    let (_, code, _) = s.err(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{nope"}),
+    );
+    assert_eq!(code, "InvalidOutput");
+    s.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{\"done\":7}"}),
+    );
+    wait_for(|| s.ok("DescribeExecution", json!({"executionArn": exec}))["status"] == "SUCCEEDED");
+    assert_eq!(
+        s.ok("DescribeExecution", json!({"executionArn": exec}))["output"],
+        r#"{"done":7}"#
+    );
+    let (_, code, _) = s.err(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{}"}),
+    );
+    assert_eq!(code, "TaskTimedOut");
+    let (_, code, _) = s.err("SendTaskFailure", json!({"taskToken": "garbage"}));
+    assert_eq!(code, "InvalidToken");
+    // Failure with an error name.
+    let r = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": sm_arn("withact")}),
+    );
+    let exec = r["executionArn"].as_str().unwrap().to_string();
+    let task = s.ok("GetActivityTask", json!({"activityArn": act}));
+    s.ok(
+        "SendTaskFailure",
+        json!({"taskToken": task["taskToken"], "error": "Worker.Err", "cause": "no"}),
+    );
+    wait_for(|| s.ok("DescribeExecution", json!({"executionArn": exec}))["status"] == "FAILED");
+    assert_eq!(
+        s.ok("DescribeExecution", json!({"executionArn": exec}))["error"],
+        "Worker.Err"
+    );
+    let l = s.ok("ListActivities", json!({}));
+    assert_eq!(l["activities"][0]["activityArn"], act);
+    s.ok("DeleteActivity", json!({"activityArn": act}));
+    let (_, code, _) = s.err("DescribeActivity", json!({"activityArn": act}));
+    assert_eq!(code, "ActivityDoesNotExist");
+    let (_, code, _) = s.err("GetActivityTask", json!({"activityArn": act}));
+    assert_eq!(code, "ActivityDoesNotExist");
+    let (_, code, _) = s.err("CreateActivity", json!({"name": "a b"}));
+    assert_eq!(code, "InvalidName");
+}
+
+#[test]
+fn tags_on_machines_and_activities() {
+    let s = Server::start(&[]);
+    s.ok(
+        "CreateStateMachine",
+        json!({"name": "t", "definition": pass(json!(1)).to_string(), "roleArn": ROLE, "tags": [{"key": "a", "value": "1"}]}),
+    );
+    s.ok(
+        "TagResource",
+        json!({"resourceArn": sm_arn("t"), "tags": [{"key": "b", "value": "2"}, {"key": "a", "value": "3"}]}),
+    );
+    let t = s.ok("ListTagsForResource", json!({"resourceArn": sm_arn("t")}));
+    assert_eq!(
+        t["tags"],
+        json!([{"key": "a", "value": "3"}, {"key": "b", "value": "2"}])
+    );
+    s.ok(
+        "UntagResource",
+        json!({"resourceArn": sm_arn("t"), "tagKeys": ["a", "zz"]}),
+    );
+    let t = s.ok("ListTagsForResource", json!({"resourceArn": sm_arn("t")}));
+    assert_eq!(t["tags"], json!([{"key": "b", "value": "2"}]));
+    let many: Vec<Value> = (0..51)
+        .map(|i| json!({"key": format!("k{i}"), "value": ""}))
+        .collect();
+    let (_, code, _) = s.err(
+        "TagResource",
+        json!({"resourceArn": sm_arn("t"), "tags": many}),
+    );
+    assert_eq!(code, "TooManyTags");
+    let (_, code, _) = s.err(
+        "ListTagsForResource",
+        json!({"resourceArn": sm_arn("nope")}),
+    );
+    assert_eq!(code, "ResourceNotFound");
+    let (_, code, _) = s.err("ListTagsForResource", json!({"resourceArn": "nope"}));
+    assert_eq!(code, "InvalidArn");
+}
+
+#[test]
+fn sigv4_is_checked_when_configured() {
+    let s = Server::start(&["--auth", "AKIDTEST:secret"]);
+    let (status, v) = s.call("ListStateMachines", json!({}));
+    assert_eq!(status, 403);
+    assert_eq!(v["__type"], "MissingAuthenticationTokenException");
+    let mut c = s.conn();
+    let r = c.request(
+        "AWSStepFunctions.ListStateMachines",
+        b"{}",
+        "X-Amz-Date: 20240101T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDOTHER/20240101/us-east-1/states/aws4_request, SignedHeaders=host;x-amz-date, Signature=00\r\n",
+    );
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["__type"], "UnrecognizedClientException");
+    let r = c.request(
+        "AWSStepFunctions.ListStateMachines",
+        b"{}",
+        "X-Amz-Date: 20240101T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/states/aws4_request, SignedHeaders=host;x-amz-date, Signature=00\r\n",
+    );
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["__type"], "InvalidSignatureException");
+}
+
+#[test]
+fn http2_prior_knowledge_with_curl() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl not installed: HTTP/2 not exercised");
+        return;
+    }
+    let s = Server::start(&[]);
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "--http2-prior-knowledge",
+            "-w",
+            "\n%{http_version}",
+            "-H",
+            "Content-Type: application/x-amz-json-1.0",
+            "-H",
+            "X-Amz-Target: AWSStepFunctions.ListStateMachines",
+            "-d",
+            "{}",
+            &format!("http://127.0.0.1:{}/", s.port),
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (body, version) = text.rsplit_once('\n').unwrap();
+    assert_eq!(version, "2");
+    assert_eq!(
+        serde_json::from_str::<Value>(body).unwrap(),
+        json!({"stateMachines": []})
+    );
+}
+
+#[test]
+fn sigterm_drains_in_flight_requests() {
+    let mut s = Server::start(&[]);
+    let wait = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "Next": "P"}, "P": {"Type": "Pass", "End": true}}});
+    s.create("slow", &wait, "EXPRESS");
+    let port = s.port;
+    let inflight = std::thread::spawn(move || {
+        Conn::new(port).call(
+            "StartSyncExecution",
+            &json!({"stateMachineArn": sm_arn("slow")}),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = s.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let (status, v) = inflight.join().unwrap();
+    assert_eq!((status, v["status"].as_str()), (200, Some("SUCCEEDED")));
+    let code = s.child.wait().unwrap();
+    assert!(code.success());
+    // No longer listening.
+    assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+}
+
+#[test]
+fn test_state_runs_one_state() {
+    let s = Server::start(&["--handler", "echo=identity"]);
+    let ts = |req: Value| s.ok("TestState", req);
+    // A Pass state on its own: output and next state.
+    let r = ts(json!({
+        "definition": json!({"Type": "Pass", "Parameters": {"x.$": "$.a"}, "ResultPath": "$.r", "Next": "After"}).to_string(),
+        "input": "{\"a\": 1}",
+    }));
+    assert_eq!(r["status"], "SUCCEEDED");
+    assert_eq!(r["nextState"], "After");
+    assert_eq!(r["output"], r#"{"a":1,"r":{"x":1}}"#);
+    // A Choice state in a whole machine, selected by stateName.
+    let machine = json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 5, "Next": "Big"}], "Default": "Small"},
+        "Big": {"Type": "Succeed"}, "Small": {"Type": "Succeed"}}});
+    let r = ts(json!({"definition": machine.to_string(), "stateName": "C", "input": "{\"n\": 9}"}));
+    assert_eq!(r["nextState"], "Big");
+    // A mocked Task error that a retrier matches: RETRIABLE; once retries are used up: caught.
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "f"},
+        "Retry": [{"ErrorEquals": ["Lambda.TooManyRequestsException"], "IntervalSeconds": 2, "MaxAttempts": 2}],
+        "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Handle"}],
+        "End": true});
+    let mock =
+        json!({"errorOutput": {"error": "Lambda.TooManyRequestsException", "cause": "slow down"}});
+    let r = ts(json!({"definition": task.to_string(), "mock": mock, "inspectionLevel": "DEBUG"}));
+    assert_eq!(r["status"], "RETRIABLE", "{r}");
+    assert_eq!(
+        r["inspectionData"]["errorDetails"],
+        json!({"retryIndex": 0, "retryBackoffIntervalSeconds": 2})
+    );
+    let r = ts(
+        json!({"definition": task.to_string(), "mock": mock, "stateConfiguration": {"retrierRetryCount": 2}}),
+    );
+    assert_eq!(r["status"], "CAUGHT_ERROR", "{r}");
+    assert_eq!(r["nextState"], "Handle");
+    assert_eq!(r["error"], "Lambda.TooManyRequestsException");
+    assert_eq!(
+        r["output"],
+        r#"{"err":{"Error":"Lambda.TooManyRequestsException","Cause":"slow down"}}"#
+    );
+    // A mocked result for lambda:invoke arrives in the invoke envelope.
+    let r = ts(
+        json!({"definition": task.to_string(), "mock": {"result": "{\"Payload\": {\"ok\": true}}"}}),
+    );
+    assert_eq!(r["status"], "SUCCEEDED");
+    let out: Value = serde_json::from_str(r["output"].as_str().unwrap()).unwrap();
+    assert_eq!(out["Payload"], json!({"ok": true}));
+    assert_eq!(out["StatusCode"], 200);
+    // Bound handlers run when there is no mock; a Fail state fails.
+    let echo = json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:echo", "End": true});
+    let r = ts(json!({"definition": echo.to_string(), "input": "{\"k\": 1}"}));
+    assert_eq!(r["output"], r#"{"k":1}"#);
+    assert!(r.get("nextState").is_none());
+    let r =
+        ts(json!({"definition": json!({"Type": "Fail", "Error": "E", "Cause": "c"}).to_string()}));
+    assert_eq!(
+        (r["status"].as_str(), r["error"].as_str()),
+        (Some("FAILED"), Some("E"))
+    );
+    // AWS's refusals.
+    let (_, code, msg) = s.err("TestState", json!({"definition": json!({"Type": "Pass", "End": true}).to_string(), "mock": {"result": "{}"}}));
+    assert_eq!(code, "ValidationException");
+    assert_eq!(
+        msg,
+        "State type 'Pass' is not supported when a mock is specified"
+    );
+    let (_, _, msg) = s.err("TestState", json!({"definition": task.to_string(), "mock": {"result": "{}", "errorOutput": {"error": "E"}}}));
+    assert_eq!(
+        msg,
+        "A test mock should have only one of the following fields: [result, errorOutput]."
+    );
+    let (_, code, _) = s.err(
+        "TestState",
+        json!({"definition": json!({"Type": "Parallel", "Branches": [], "End": true}).to_string()}),
+    );
+    assert_eq!(code, "InvalidDefinition");
+}
