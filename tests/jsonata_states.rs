@@ -804,3 +804,76 @@ fn quo2_parallel_arguments_over_256_kib_fail_the_branch_input_check() {
     let (error, _) = failed(&run(&def, json!({})));
     assert_eq!(error, "States.DataLimitExceeded");
 }
+
+// ------------------------------------------------------------------ history events
+
+/// Records `(id, event kind, state or resource, payload JSON)`.
+#[derive(Clone, Default)]
+struct Recorder(Arc<std::sync::Mutex<Vec<(u32, String)>>>);
+
+impl aslx::vm::Observer for Recorder {
+    fn event(&mut self, id: u32, event: aslx::vm::Event<'_>) {
+        use aslx::vm::Event as E;
+        let line = match event {
+            E::StateEntered { state, input, .. } => format!("entered {state} {}", input.to_json()),
+            E::StateExited { state, output, .. } => format!("exited {state} {}", output.to_json()),
+            E::TaskScheduled { parameters, .. } => format!("scheduled {}", parameters.to_json()),
+            E::TaskStarted { .. } => "started".to_string(),
+            E::TaskSucceeded { output, .. } => format!("succeeded {}", output.to_json()),
+            other => format!("{other:?}"),
+        };
+        self.0.lock().unwrap().push((id, line));
+    }
+}
+
+fn events(def: &str, input: Value) -> Vec<(u32, String)> {
+    use aslx::vm::{Execution, Step, TaskOutcome};
+    use aslx::{ExecutionInfo, HandlerResult};
+    let m = machine(def);
+    let info = Arc::new(ExecutionInfo::anonymous("test", 0));
+    let mut e = Execution::new(Arc::clone(m.program()), info, input);
+    let rec = Recorder::default();
+    e.set_observer(Box::new(rec.clone()));
+    loop {
+        match e.step(0) {
+            Step::Done(o) => {
+                assert_eq!(o.status, Status::Succeeded, "{o:?}");
+                break;
+            }
+            Step::Call(call) => {
+                let outcome = match m.handler(&call.target).map(|h| h.call(call.input)) {
+                    Some(HandlerResult::Ready(Ok(v))) => TaskOutcome::Ok(v),
+                    _ => panic!("the test handlers answer at once"),
+                };
+                e.resume_task(outcome, 0);
+            }
+            other => panic!("unexpected step {other:?}"),
+        }
+    }
+    let events = rec.0.lock().unwrap().clone();
+    events
+}
+
+#[test]
+fn err4_jsonata_states_count_and_report_history_events_as_their_jsonpath_twins() {
+    let jsonata = format!(
+        r#"{{"QueryLanguage":"JSONata","StartAt":"P","States":{{
+        "P":{{"Type":"Pass","Output":{{"v":"{{% $states.input.n %}}"}},"Next":"T"}},
+        "T":{{"Type":"Task","Resource":"{ECHO}","Arguments":{{"w":"{{% $states.input.v %}}"}},"Output":"{{% $states.result %}}","Next":"C"}},
+        "C":{{"Type":"Choice","Choices":[{{"Condition":"{{% $states.input.w = 1 %}}","Next":"W"}}]}},
+        "W":{{"Type":"Wait","Seconds":0,"Next":"S"}},
+        "S":{{"Type":"Succeed"}}}}}}"#
+    );
+    let jsonpath = format!(
+        r#"{{"StartAt":"P","States":{{
+        "P":{{"Type":"Pass","Parameters":{{"v.$":"$.n"}},"Next":"T"}},
+        "T":{{"Type":"Task","Resource":"{ECHO}","Parameters":{{"w.$":"$.v"}},"Next":"C"}},
+        "C":{{"Type":"Choice","Choices":[{{"Variable":"$.w","NumericEquals":1,"Next":"W"}}]}},
+        "W":{{"Type":"Wait","Seconds":0,"Next":"S"}},
+        "S":{{"Type":"Succeed"}}}}}}"#
+    );
+    let a = events(&jsonata, json!({"n": 1}));
+    assert_eq!(a, events(&jsonpath, json!({"n": 1})));
+    assert_eq!(a.len(), 13, "{a:?}");
+    assert_eq!(a[3], (5, r#"scheduled {"w":1}"#.to_string()));
+}
