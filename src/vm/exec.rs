@@ -1146,6 +1146,18 @@ impl Execution {
         let out = self
             .merge_and_select(state, selected, result_bound, &ctx)
             .and_then(|out| self.commit(assigned).map(|()| out));
+        self.result_done(program, state, out, now_ms)
+    }
+
+    /// A Task, Parallel or Map state's output is ready (on to the next state), or producing
+    /// it failed (the state's error: retried and caught).
+    fn result_done(
+        &mut self,
+        program: &Program,
+        state: &State,
+        out: Result<Value, ExecError>,
+        now_ms: i64,
+    ) -> Flow {
         match out {
             Ok(out) => {
                 self.event_id += 1; // TaskStateExited / ParallelStateExited / MapStateExited

@@ -435,14 +435,7 @@ impl Execution {
             Some(o) => self.store(assigned, o, None),
             None => self.store(assigned, result, result_bound),
         });
-        match out {
-            Ok(out) => {
-                self.event_id += 1; // TaskStateExited / ParallelStateExited / MapStateExited
-                self.exited(state, &out);
-                self.leave(out)
-            }
-            Err(e) => self.handle_error_at(program, e, now_ms),
-        }
+        self.result_done(program, state, out, now_ms)
     }
 
     /// A catcher of a JSONata state (CAT-3): `Assign` and `Output` (default: the Error
