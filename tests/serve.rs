@@ -293,13 +293,20 @@ fn create_errors_are_aws_errors() {
         msg.starts_with("Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: "),
         "{msg}"
     );
-    // EXPRESS restrictions: an activity is refused on EXPRESS, accepted on STANDARD.
+    // EXPRESS restrictions: AWS refuses activities (and `.waitForTaskToken`) in EXPRESS
+    // machines; ValidateStateMachineDefinition says so, but `aslx serve` runs them locally
+    // (its opt-in), so CreateStateMachine accepts them.
     let act = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:111111111111:activity:a", "End": true}}});
-    let (_, code, _) = s.err(
-        "CreateStateMachine",
-        json!({"name": "x", "definition": act.to_string(), "roleArn": ROLE, "type": "EXPRESS"}),
+    let v = s.ok(
+        "ValidateStateMachineDefinition",
+        json!({"definition": act.to_string(), "type": "EXPRESS"}),
     );
-    assert_eq!(code, "InvalidDefinition");
+    assert_eq!(v["result"], "FAIL");
+    assert_eq!(
+        v["diagnostics"][0]["message"],
+        "Express state machine does not support Activity ARN"
+    );
+    s.create("x-express", &act, "EXPRESS");
     s.create("x", &act, "STANDARD");
     let (_, code, _) = s.err(
         "CreateStateMachine",
