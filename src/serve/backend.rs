@@ -383,37 +383,32 @@ fn request<'a>(
 
 /// An admitted execution on the engine's tokens and activities, under its deadline (EXPRESS:
 /// `TimeoutSeconds` capped at five minutes; STANDARD: `TimeoutSeconds`).
-fn run_admitted(
+async fn run_admitted(
     a: Admitted,
     input: Value,
     info: ExecutionInfo,
     case: Option<Arc<TestCase>>,
-) -> impl std::future::Future<Output = Outcome> + Send {
-    async move {
-        let start_ms = info.start_ms;
-        let shared = &a.permit.0;
-        let machine = &a.reg.machine;
-        let clock = Clock::new(start_ms);
-        let own = machine
-            .program()
-            .timeout_seconds()
-            .map(Duration::from_secs);
-        let limit = match machine.machine_type() {
-            MachineType::Express => Some(own.map_or(shared.config.express_cap, |d| {
-                d.min(shared.config.express_cap)
-            })),
-            MachineType::Standard => own,
-        };
-        let driver = Driver {
-            machine,
-            clock,
-            deadline: limit.map(|d| clock.after_start(d)),
-            callbacks: Some(&shared.callbacks),
-            on_panic: OnPanic::FailTask,
-        };
-        let mut exec = machine.execution(input, info);
-        drive(driver, &mut exec, case.as_deref()).await
-    }
+) -> Outcome {
+    let start_ms = info.start_ms;
+    let shared = &a.permit.0;
+    let machine = &a.reg.machine;
+    let clock = Clock::new(start_ms);
+    let own = machine.program().timeout_seconds().map(Duration::from_secs);
+    let limit = match machine.machine_type() {
+        MachineType::Express => Some(own.map_or(shared.config.express_cap, |d| {
+            d.min(shared.config.express_cap)
+        })),
+        MachineType::Standard => own,
+    };
+    let driver = Driver {
+        machine,
+        clock,
+        deadline: limit.map(|d| clock.after_start(d)),
+        callbacks: Some(&shared.callbacks),
+        on_panic: OnPanic::FailTask,
+    };
+    let mut exec = machine.execution(input, info);
+    drive(driver, &mut exec, case.as_deref()).await
 }
 
 /// Drives `exec` on `driver`: the engine's driver loop, or with a test case [`drive_mocked`]

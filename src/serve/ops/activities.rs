@@ -117,7 +117,11 @@ impl Service {
         let worker = r.str_opt("workerName", 1, 80)?;
         r.finish()?;
         let a = self.activity(arn)?;
-        match self.backend.poll_activity(&a.arn, worker, LONG_POLL).await? {
+        match self
+            .backend
+            .poll_activity(&a.arn, worker, LONG_POLL)
+            .await?
+        {
             None => json_body(json!({})),
             Some((token, input)) => {
                 json_body(json!({"taskToken": token, "input": input.to_json()}))

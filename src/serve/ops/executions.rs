@@ -317,7 +317,13 @@ impl Service {
                     stop_ms: done.stop_ms,
                     outcome: &done.outcome,
                 };
-                Ok(sync_response(&s.machine.arn, &ended, s.input_text, s.trace_header, with_data))
+                Ok(sync_response(
+                    &s.machine.arn,
+                    &ended,
+                    s.input_text,
+                    s.trace_header,
+                    with_data,
+                ))
             }
             Some(_) => {
                 let admitted = self.backend.admit(&s.machine.name)?;
@@ -332,7 +338,13 @@ impl Service {
                     stop_ms: now_ms().max(start_ms),
                     outcome: &outcome,
                 };
-                Ok(sync_response(&s.machine.arn, &ended, s.input_text, s.trace_header, with_data))
+                Ok(sync_response(
+                    &s.machine.arn,
+                    &ended,
+                    s.input_text,
+                    s.trace_header,
+                    with_data,
+                ))
             }
         }
     }

@@ -260,7 +260,8 @@ impl Service {
         if let Some(role) = role_arn {
             check_role_arn(role)?;
         }
-        self.backend.update_machine(&old.name, definition, role_arn)?;
+        self.backend
+            .update_machine(&old.name, definition, role_arn)?;
         let now = now_ms();
         let rec = Arc::new(MachineRec {
             arn: old.arn.clone(),
