@@ -55,6 +55,15 @@ def wait_done(sfn, execution_arn):
     return d
 
 
+def own_server(*args):
+    """A server of our own, started with `args`: (process, endpoint); skips without ASLX_BIN."""
+    binary = os.environ.get("ASLX_BIN")
+    if not binary:
+        pytest.skip("ASLX_BIN not set")
+    proc = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", *args], stdout=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline().split("listening on ")[1].split(" ")[0]
+
+
 def error_code(excinfo):
     return excinfo.value.response["Error"]["Code"]
 
@@ -279,13 +288,8 @@ def test_wait_for_task_token_in_express_machines(sfn):
 
 def test_throttling_past_max_in_flight():
     """A server started with --max-in-flight 1 refuses a second execution while one runs."""
-    binary = os.environ.get("ASLX_BIN")
-    if not binary:
-        pytest.skip("ASLX_BIN not set")
-    proc = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", "--max-in-flight", "1"],
-                            stdout=subprocess.PIPE, text=True)
+    proc, endpoint = own_server("--max-in-flight", "1")
     try:
-        endpoint = proc.stdout.readline().split("listening on ")[1].split(" ")[0]
         # No retries: botocore would otherwise retry ThrottlingException.
         c = client(endpoint, inject_host_prefix=False, retries={"total_max_attempts": 1})
         wait = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}})
@@ -381,14 +385,8 @@ def test_aws_cli_main_flow():
 
 def test_sigv4_signatures_from_botocore():
     """A server started with --auth accepts botocore's signatures for its key pair only."""
-    binary = os.environ.get("ASLX_BIN")
-    if not binary:
-        pytest.skip("ASLX_BIN not set")
-    proc = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", "--auth", "AKIDAUTH:s3cret"],
-                            stdout=subprocess.PIPE, text=True)
+    proc, endpoint = own_server("--auth", "AKIDAUTH:s3cret")
     try:
-        line = proc.stdout.readline()
-        endpoint = line.split("listening on ")[1].split(" ")[0]
         good = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="eu-west-1",
                             aws_access_key_id="AKIDAUTH", aws_secret_access_key="s3cret",
                             config=Config(inject_host_prefix=False))

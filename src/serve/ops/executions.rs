@@ -304,26 +304,20 @@ impl Service {
             return Err(ApiError::type_not_supported());
         }
         let with_data = included != Some("METADATA_ONLY");
-        match s.case {
+        let (done, mocked);
+        let ended = match s.case {
             None => {
-                let done = self
+                done = self
                     .backend
                     .start_sync(&s.machine.name, s.given_name, s.input, s.trace_header)
                     .await?;
-                let ended = Ended {
+                Ended {
                     arn: done.execution_arn(),
                     name: done.name(),
                     start_ms: done.start_ms,
                     stop_ms: done.stop_ms,
                     outcome: &done.outcome,
-                };
-                Ok(sync_response(
-                    &s.machine.arn,
-                    &ended,
-                    s.input_text,
-                    s.trace_header,
-                    with_data,
-                ))
+                }
             }
             Some(_) => {
                 let admitted = self.backend.admit(&s.machine.name)?;
@@ -331,22 +325,23 @@ impl Service {
                 let arn = self.express_arn(&s.machine.name, &s.name);
                 let info = self.execution_info(&s, &arn, start_ms, true);
                 let outcome = self.backend.run(admitted, s.input, info, s.case).await;
-                let ended = Ended {
-                    arn: &arn,
+                mocked = (arn, outcome);
+                Ended {
+                    arn: &mocked.0,
                     name: &s.name,
                     start_ms,
                     stop_ms: now_ms().max(start_ms),
-                    outcome: &outcome,
-                };
-                Ok(sync_response(
-                    &s.machine.arn,
-                    &ended,
-                    s.input_text,
-                    s.trace_header,
-                    with_data,
-                ))
+                    outcome: &mocked.1,
+                }
             }
-        }
+        };
+        Ok(sync_response(
+            &s.machine.arn,
+            &ended,
+            s.input_text,
+            s.trace_header,
+            with_data,
+        ))
     }
 
     /// A STANDARD execution's record by ARN, with AWS's answers for other kinds.
