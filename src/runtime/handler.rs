@@ -183,6 +183,19 @@ impl Handlers {
     /// the input. Without it, linking a machine with such a resource fails
     /// (`MachineError::UnknownResource`); `aslx serve` uses it to accept any resource, as AWS
     /// does, and fail the Task with an explanation.
+    ///
+    /// ```
+    /// use aslx::{json, Handlers, Machine, MachineType, Status, TaskError};
+    /// let mut h = Handlers::new();
+    /// h.unbound(|resource, _input| Err(TaskError::new("NotBound", resource)));
+    /// let def = r#"{"StartAt": "T", "States": {"T": {"Type": "Task",
+    ///     "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}}"#;
+    /// let m = Machine::new("m", def, MachineType::Express, &h).unwrap();
+    /// let o = m.run_blocking(json!({}));
+    /// assert_eq!(o.status, Status::Failed);
+    /// assert_eq!(o.error.as_deref(), Some("NotBound"));
+    /// assert_eq!(o.cause.as_deref(), Some("arn:aws:states:::sqs:sendMessage"));
+    /// ```
     pub fn unbound<F>(&mut self, f: F) -> &mut Self
     where
         F: Fn(&str, Value) -> Result<Value, TaskError> + Send + Sync + 'static,
