@@ -1,7 +1,7 @@
 //! `aslx serve`: command-line options and process concerns (signals, printing the address).
 
 use aslx::runtime::HandlerSpec;
-use aslx::serve::backend::Backend;
+use aslx::serve::backend::{Backend, DEFAULT_MAX_IN_FLIGHT};
 use aslx::serve::http::{Limits, Server};
 use aslx::serve::mock::MockConfig;
 use aslx::serve::ops::{Identity, Service};
@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// Seconds shutdown waits for in-flight requests.
     #[arg(long, default_value_t = 30.0)]
     drain_timeout: f64,
+    /// Executions in flight at most (sync, async, STANDARD); past it a start is refused with
+    /// ThrottlingException.
+    #[arg(long, default_value_t = DEFAULT_MAX_IN_FLIGHT)]
+    max_in_flight: usize,
     /// Worker threads (default: one per CPU).
     #[arg(long)]
     threads: Option<usize>,
@@ -63,7 +67,16 @@ fn seconds(name: &str, s: f64) -> Result<Duration, String> {
         .map_err(|_| format!("--{name}: {s} is not a duration in seconds"))
 }
 
-fn setup(args: &ServeArgs) -> Result<(Service, Limits, Option<Credentials>), String> {
+/// What `setup` reads before the runtime starts; the service is built on the runtime.
+struct Setup {
+    handlers: Handlers,
+    mocks: Option<MockConfig>,
+    limits: Limits,
+    auth: Option<Credentials>,
+    id: Identity,
+}
+
+fn setup(args: &ServeArgs) -> Result<Setup, String> {
     let mut handlers = Handlers::new();
     let mut specs = Vec::new();
     if let Some(f) = &args.handlers_file {
@@ -103,16 +116,24 @@ fn setup(args: &ServeArgs) -> Result<(Service, Limits, Option<Credentials>), Str
         region: args.region.clone(),
         account: args.account.clone(),
     };
-    Ok((
-        Service::new(id, Backend::new(handlers), mocks),
+    Ok(Setup {
+        handlers,
+        mocks,
         limits,
         auth,
-    ))
+        id,
+    })
 }
 
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn main(args: ServeArgs) -> ExitCode {
-    let (service, limits, auth) = match setup(&args) {
+    let Setup {
+        handlers,
+        mocks,
+        limits,
+        auth,
+        id,
+    } = match setup(&args) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("aslx serve: {e}");
@@ -130,6 +151,14 @@ pub fn main(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let backend = match Backend::new(handlers, &id, args.max_in_flight, rt.handle().clone()) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("aslx serve: cannot start the engine: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let service = Service::new(id, backend, mocks);
     rt.block_on(async move {
         let server = match Server::bind(args.bind, service, limits, auth).await {
             Ok(s) => s,

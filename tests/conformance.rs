@@ -8,11 +8,13 @@
 //! list only shrinks. `ASLX_CONFORMANCE_FILTER=substring` runs a subset;
 //! `ASLX_CONFORMANCE_WRITE_KNOWN=1` rewrites the list from the current run.
 
+#[path = "support/corpus.rs"]
+mod corpus;
+
 use aslx::path::{Env, NoVars, Path};
 use aslx::{
     ExecutionInfo, Handlers, Machine, MachineError, MachineType, RunOptions, TaskError, Value,
 };
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,22 +31,7 @@ fn known_failures_file() -> PathBuf {
 }
 
 fn load_cases() -> Vec<(String, serde_json::Value)> {
-    let dir = cases_dir();
-    let mut files = Vec::new();
-    let mut stack = vec![dir.clone()];
-    while let Some(d) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot read {}: {e}", d.display()));
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = corpus::json_files(&cases_dir());
     files
         .into_iter()
         .map(|p| {
@@ -296,65 +283,19 @@ fn clip(v: &Value) -> String {
 #[test]
 fn conformance() {
     let filter = std::env::var("ASLX_CONFORMANCE_FILTER").ok();
-    let known: BTreeSet<String> = std::fs::read_to_string(known_failures_file())
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.split("  #").next().unwrap_or("").trim().to_string())
-        .filter(|l| !l.starts_with('#'))
-        .filter(|l| !l.is_empty())
-        .collect();
-    let (mut passed, mut failed_known) = (0, 0);
-    let mut unexpected = Vec::new();
-    let mut fixed = Vec::new();
-    let mut failing_now = Vec::new();
+    let mut tally = corpus::Tally::new(
+        "conformance",
+        known_failures_file(),
+        "ASLX_CONFORMANCE_WRITE_KNOWN",
+        "# Conformance cases expected to fail, one id a line (text after # is the difference seen).\n# The conformance test fails when a case here passes: remove it.\n",
+    );
     for (id, case) in load_cases() {
         if filter.as_deref().is_some_and(|f| !id.contains(f)) {
             continue;
         }
         let result = std::panic::catch_unwind(|| run_case(&id, &case))
             .unwrap_or_else(|_| Err("panicked".to_string()));
-        match result {
-            Ok(()) => {
-                passed += 1;
-                if known.contains(&id) {
-                    fixed.push(id);
-                }
-            }
-            Err(diff) => {
-                failing_now.push(format!("{id}  # {}", diff.replace('\n', " ")));
-                if known.contains(&id) {
-                    failed_known += 1;
-                } else {
-                    unexpected.push(format!("FAIL {id}: {diff}"));
-                }
-            }
-        }
+        tally.record(id, result);
     }
-    if std::env::var_os("ASLX_CONFORMANCE_WRITE_KNOWN").is_some() {
-        let mut text = String::from(
-            "# Conformance cases expected to fail, one id a line (text after # is the difference seen).\n# The conformance test fails when a case here passes: remove it.\n",
-        );
-        for l in &failing_now {
-            text.push_str(l);
-            text.push('\n');
-        }
-        std::fs::write(known_failures_file(), text).unwrap();
-    }
-    for u in &unexpected {
-        println!("{u}");
-    }
-    for f in &fixed {
-        println!("FIXED {f}: passes now; remove it from tests/conformance/known_failures.txt");
-    }
-    println!(
-        "conformance: {passed} passed, {} failed, {failed_known} skipped",
-        unexpected.len()
-    );
-    println!("  (skipped = known failures listed in tests/conformance/known_failures.txt; each ran and failed as listed)");
-    assert!(
-        unexpected.is_empty() && fixed.is_empty(),
-        "{} unexpected failures, {} known failures now pass",
-        unexpected.len(),
-        fixed.len()
-    );
+    tally.finish(0, "");
 }

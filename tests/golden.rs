@@ -51,6 +51,17 @@ fn program_dumps_of_bench_machines() {
 }
 
 #[test]
+fn program_dump_of_the_jsonata_bench_machine() {
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("benches/machines/pipeline5_jsonata.asl.json"),
+    )
+    .unwrap();
+    let program = compile(&parse_definition(&text, MachineType::Express).unwrap()).unwrap();
+    golden("pipeline5_jsonata.dump.txt", &dump(&program));
+}
+
+#[test]
 fn program_dump_of_the_example_workflow() {
     let text = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/examples/order.asl.json"),

@@ -14,9 +14,11 @@
 //! passes. `ASLX_JSONATA_FILTER=substring` runs a subset; `ASLX_JSONATA_WRITE_KNOWN=1` rewrites
 //! the list from the current run.
 
+#[path = "support/corpus.rs"]
+mod corpus;
+
 use aslx::jsonata::{Expression, Limits, StatesBindings};
 use aslx::{Map, Value};
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -37,22 +39,7 @@ enum Case {
 }
 
 fn load_cases() -> Vec<Case> {
-    let dir = cases_dir();
-    let mut files = Vec::new();
-    let mut stack = vec![dir.clone()];
-    while let Some(d) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot read {}: {e}", d.display()));
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
+    let files = corpus::json_files(&cases_dir());
     files
         .into_iter()
         .map(|p| {
@@ -146,17 +133,14 @@ fn run_case(case: &serde_json::Value) -> Result<(), String> {
 #[test]
 fn jsonata_suite() {
     let filter = std::env::var("ASLX_JSONATA_FILTER").ok();
-    let known: BTreeSet<String> = std::fs::read_to_string(known_failures_file())
-        .unwrap_or_default()
-        .lines()
-        .map(|l| l.split("  #").next().unwrap_or("").trim().to_string())
-        .filter(|l| !l.starts_with('#'))
-        .filter(|l| !l.is_empty())
-        .collect();
-    let (mut passed, mut failed_known, mut not_applicable) = (0, 0, 0);
-    let mut unexpected = Vec::new();
-    let mut fixed = Vec::new();
-    let mut failing_now = Vec::new();
+    let mut tally = corpus::Tally::new(
+        "jsonata",
+        known_failures_file(),
+        "ASLX_JSONATA_WRITE_KNOWN",
+        "# JSONata suite cases expected to fail, one id a line (text after # is the reason).\n\
+         # The jsonata_suite test fails when a case here passes: remove it.\n",
+    );
+    let mut not_applicable = 0;
     for case in load_cases() {
         let (id, case) = match case {
             Case::Run(id, case) => (id, case),
@@ -171,53 +155,10 @@ fn jsonata_suite() {
         }
         let result = std::panic::catch_unwind(|| run_case(&case))
             .unwrap_or_else(|_| Err("panicked".to_string()));
-        match result {
-            Ok(()) => {
-                passed += 1;
-                if known.contains(&id) {
-                    fixed.push(id);
-                }
-            }
-            Err(diff) => {
-                failing_now.push(format!("{id}  # {}", diff.replace('\n', " ")));
-                if known.contains(&id) {
-                    failed_known += 1;
-                } else {
-                    unexpected.push(format!("FAIL {id}: {diff}"));
-                }
-            }
-        }
+        tally.record(id, result);
     }
-    if std::env::var_os("ASLX_JSONATA_WRITE_KNOWN").is_some() {
-        let mut text = String::from(
-            "# JSONata suite cases expected to fail, one id a line (text after # is the reason).\n\
-             # The jsonata_suite test fails when a case here passes: remove it.\n",
-        );
-        for l in &failing_now {
-            text.push_str(l);
-            text.push('\n');
-        }
-        std::fs::write(known_failures_file(), text).unwrap();
-    }
-    for u in &unexpected {
-        println!("{u}");
-    }
-    for f in &fixed {
-        println!("FIXED {f}: passes now; remove it from tests/jsonata/known_failures.txt");
-    }
-    println!(
-        "jsonata: {passed} passed, {} failed, {} skipped",
-        unexpected.len(),
-        failed_known + not_applicable
-    );
-    println!(
-        "  (skipped = {failed_known} known failures listed in tests/jsonata/known_failures.txt, \
-         each ran and failed as listed, + {not_applicable} not applicable: lone surrogates)"
-    );
-    assert!(
-        unexpected.is_empty() && fixed.is_empty(),
-        "{} unexpected failures, {} known failures now pass",
-        unexpected.len(),
-        fixed.len()
+    tally.finish(
+        not_applicable,
+        &format!(", + {not_applicable} not applicable: lone surrogates"),
     );
 }

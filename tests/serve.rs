@@ -293,13 +293,20 @@ fn create_errors_are_aws_errors() {
         msg.starts_with("Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: "),
         "{msg}"
     );
-    // EXPRESS restrictions: an activity is refused on EXPRESS, accepted on STANDARD.
+    // EXPRESS restrictions: AWS refuses activities (and `.waitForTaskToken`) in EXPRESS
+    // machines; ValidateStateMachineDefinition says so, but `aslx serve` runs them locally
+    // (its opt-in), so CreateStateMachine accepts them.
     let act = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:111111111111:activity:a", "End": true}}});
-    let (_, code, _) = s.err(
-        "CreateStateMachine",
-        json!({"name": "x", "definition": act.to_string(), "roleArn": ROLE, "type": "EXPRESS"}),
+    let v = s.ok(
+        "ValidateStateMachineDefinition",
+        json!({"definition": act.to_string(), "type": "EXPRESS"}),
     );
-    assert_eq!(code, "InvalidDefinition");
+    assert_eq!(v["result"], "FAIL");
+    assert_eq!(
+        v["diagnostics"][0]["message"],
+        "Express state machine does not support Activity ARN"
+    );
+    s.create("x-express", &act, "EXPRESS");
     s.create("x", &act, "STANDARD");
     let (_, code, _) = s.err(
         "CreateStateMachine",
@@ -1103,4 +1110,113 @@ fn test_state_runs_one_state() {
         json!({"definition": json!({"Type": "Parallel", "Branches": [], "End": true}).to_string()}),
     );
     assert_eq!(code, "InvalidDefinition");
+}
+
+#[test]
+fn express_callbacks_run_locally_and_starts_past_max_in_flight_are_throttled() {
+    let s = Server::start(&[
+        "--max-in-flight",
+        "2",
+        "--handler",
+        "arn:aws:states:::sqs:sendMessage=identity",
+    ]);
+    let act = s.ok("CreateActivity", json!({"name": "cb"}))["activityArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let on_act =
+        json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": act, "End": true}}});
+    s.create("exp-act", &on_act, "EXPRESS");
+    s.create("p", &pass(json!(1)), "EXPRESS");
+    // Two executions parked on the activity fill the engine.
+    for i in 0..2 {
+        s.ok(
+            "StartExecution",
+            json!({"stateMachineArn": sm_arn("exp-act"), "input": format!("{{\"i\":{i}}}")}),
+        );
+    }
+    let (status, code, msg) = s.err("StartExecution", json!({"stateMachineArn": sm_arn("p")}));
+    assert_eq!(
+        (status, code.as_str(), msg.as_str()),
+        (400, "ThrottlingException", "Rate exceeded")
+    );
+    let (status, code, _) = s.err(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("p")}),
+    );
+    assert_eq!((status, code.as_str()), (400, "ThrottlingException"));
+    // A worker answers both; their places free up.
+    let first = s.ok("GetActivityTask", json!({"activityArn": act}));
+    let token = first["taskToken"].as_str().unwrap().to_string();
+    s.ok("SendTaskHeartbeat", json!({"taskToken": token}));
+    s.ok(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{}"}),
+    );
+    let (_, code, _) = s.err(
+        "SendTaskSuccess",
+        json!({"taskToken": token, "output": "{}"}),
+    );
+    assert_eq!(code, "TaskTimedOut");
+    let second = s.ok("GetActivityTask", json!({"activityArn": act}));
+    s.ok(
+        "SendTaskFailure",
+        json!({"taskToken": second["taskToken"], "error": "E", "cause": "c"}),
+    );
+    wait_for(|| {
+        s.call(
+            "StartSyncExecution",
+            json!({"stateMachineArn": sm_arn("p")}),
+        )
+        .0 == 200
+    });
+    // Token errors: not a token; a well-formed token never issued.
+    let (_, code, msg) = s.err(
+        "SendTaskSuccess",
+        json!({"taskToken": "bogus", "output": "{}"}),
+    );
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        ("InvalidToken", "Invalid Token: 'Invalid token'")
+    );
+    let unissued = "A".repeat(32);
+    let (_, code, _) = s.err("SendTaskHeartbeat", json!({"taskToken": unissued}));
+    assert_eq!(code, "TaskDoesNotExist");
+    // A sync start of an EXPRESS machine on an activity: the worker's answer is its output.
+    let worker = {
+        let port = s.port;
+        let act = act.clone();
+        std::thread::spawn(move || {
+            let mut c = Conn::new(port);
+            let (_, task) = c.call("GetActivityTask", &json!({"activityArn": act}));
+            let input: Value = serde_json::from_str(task["input"].as_str().unwrap()).unwrap();
+            let out = json!({"doubled": input["n"].as_i64().unwrap() * 2}).to_string();
+            c.call(
+                "SendTaskSuccess",
+                &json!({"taskToken": task["taskToken"], "output": out}),
+            )
+        })
+    };
+    let done = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("exp-act"), "input": "{\"n\":21}"}),
+    );
+    assert_eq!(worker.join().unwrap().0, 200);
+    assert_eq!(done["status"], "SUCCEEDED");
+    assert_eq!(done["output"], r#"{"doubled":42}"#);
+    // `.waitForTaskToken` in an EXPRESS machine: the Task waits for its token (here until its
+    // TimeoutSeconds, as nobody sends it).
+    let cb = json!({"StartAt": "Q", "States": {"Q": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+        "TimeoutSeconds": 1, "End": true}}});
+    s.create("exp-cb", &cb, "EXPRESS");
+    let done = s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("exp-cb")}),
+    );
+    assert_eq!(
+        (done["status"].as_str(), done["error"].as_str()),
+        (Some("FAILED"), Some("States.Timeout"))
+    );
 }

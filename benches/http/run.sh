@@ -2,6 +2,7 @@
 # Measures StartSyncExecution over loopback keep-alive HTTP/1.1 with wrk:
 # starts a release `aslx serve`, creates pass1 and pipeline5 (EXPRESS), runs wrk on each.
 # Usage: benches/http/run.sh [CONNECTIONS] [DURATION]   (defaults 64, 10s)
+# ASLX_BIN=path measures that binary instead of building one (e.g. to compare two builds).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -10,9 +11,12 @@ machines="${ASLX_MACHINES_DIR:-$root/../shared/bench/machines}"
 conns="${1:-64}"
 duration="${2:-10s}"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-(cd "$root" && cargo build --release --quiet --bin aslx)
+if [ -z "${ASLX_BIN:-}" ]; then
+  (cd "$root" && cargo build --release --quiet --bin aslx)
+  ASLX_BIN="$target/release/aslx"
+fi
 log="$(mktemp)"
-"$target/release/aslx" serve --bind 127.0.0.1:0 --threads "${ASLX_THREADS:-2}" >"$log" 2>&1 &
+"$ASLX_BIN" serve --bind 127.0.0.1:0 --threads "${ASLX_THREADS:-2}" >"$log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -f "$log"' EXIT
 for _ in $(seq 1 100); do grep -q 'listening on' "$log" && break; sleep 0.05; done

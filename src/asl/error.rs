@@ -23,6 +23,8 @@ pub enum DiagnosticCode {
     MissingEndState,
     /// Two states share a name.
     DuplicateStateName,
+    /// A JSONata expression does not compile (JA-10).
+    InvalidJsonataExpression,
 }
 
 impl DiagnosticCode {
@@ -34,6 +36,7 @@ impl DiagnosticCode {
             DiagnosticCode::MissingTransitionTarget => "MISSING_TRANSITION_TARGET",
             DiagnosticCode::MissingEndState => "MISSING_END_STATE",
             DiagnosticCode::DuplicateStateName => "DUPLICATE_STATE_NAME",
+            DiagnosticCode::InvalidJsonataExpression => "INVALID_JSONATA_EXPRESSION",
         }
     }
 }

@@ -8,6 +8,7 @@
 mod choice_rules;
 pub mod error;
 mod fields;
+mod jsonata_fields;
 mod map_fields;
 pub mod model;
 mod parse;

@@ -223,6 +223,9 @@ impl Parser {
         if let Some(c) = m.get("Comment") {
             self.expect_string(c, &format!("{loc}/Comment"));
         }
+        if ql == QueryLanguage::Jsonata {
+            super::jsonata_fields::check_expressions(self, m, loc);
+        }
         let io = self.io(m, loc, ql);
         let transition = self.transition(&ty, m, loc);
         let kind = match &*ty {

@@ -38,8 +38,11 @@ fn check_variable_scopes(p: &mut Parser, scope: &Scope, outer: &[String]) {
         out
     };
     let mut names: Vec<String> = outer.to_vec();
+    let mut assigned_by: Vec<Vec<String>> = Vec::with_capacity(scope.states.len());
     for s in &scope.states {
-        for (name, loc) in assigned_here(s) {
+        let here = assigned_here(s);
+        assigned_by.push(here.iter().map(|(n, _)| n.clone()).collect());
+        for (name, loc) in here {
             if outer.contains(&name) {
                 p.diag(
                     DiagnosticCode::SchemaValidationFailed,
@@ -53,16 +56,36 @@ fn check_variable_scopes(p: &mut Parser, scope: &Scope, outer: &[String]) {
             }
         }
     }
-    for s in &scope.states {
+    for (i, s) in scope.states.iter().enumerate() {
+        // A Parallel or Map assigns its own variables (Assign, catchers) only once its
+        // branches or iterations are over: those may use the names (AWS accepts a branch
+        // assigning a name the Parallel's catcher assigns, recorded in
+        // `states_variables/error_output.parallel_catch_error`).
+        let others = || -> Vec<String> {
+            let mut v = outer.to_vec();
+            for (j, assigned) in assigned_by.iter().enumerate() {
+                if j != i {
+                    v.extend(
+                        assigned
+                            .iter()
+                            .filter(|n| !v.contains(n))
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    );
+                }
+            }
+            v
+        };
         match &s.kind {
             StateKind::Parallel(par) => {
+                let names = others();
                 for b in &par.branches {
                     check_variable_scopes(p, b, &names);
                 }
             }
             // A distributed Map's iterations see no outer variables at all.
             StateKind::Map(m) if m.distributed => check_variable_scopes(p, &m.processor, &[]),
-            StateKind::Map(m) => check_variable_scopes(p, &m.processor, &names),
+            StateKind::Map(m) => check_variable_scopes(p, &m.processor, &others()),
             _ => {}
         }
     }

@@ -52,6 +52,7 @@ pub fn dump(p: &Program) -> String {
                 num(&mut out, "timeout", &t.timeout);
                 num(&mut out, "heartbeat", &t.heartbeat);
             }
+            Op::Choice(_) | Op::Wait(_) | Op::Fail(_) if io.jsonata.is_some() => {}
             Op::Choice(c) => {
                 for rule in c.rules.iter() {
                     let mut r = String::new();
@@ -131,6 +132,9 @@ pub fn dump(p: &Program) -> String {
             }
             _ => {}
         }
+        if let Some(j) = &io.jsonata {
+            jsonata(&mut out, j, &s.op);
+        }
         if let Some(t) = &io.result_selector {
             let _ = writeln!(out, "    result_selector {}", t.source().to_json());
         }
@@ -186,6 +190,71 @@ pub fn dump(p: &Program) -> String {
         );
     }
     out
+}
+
+/// The JSONata fields of a JSONata state, expressions as `{% ... %}`.
+fn jsonata(out: &mut String, j: &JsonataIo, op: &Op) {
+    out.push_str("    jsonata\n");
+    let template = |out: &mut String, name: &str, t: &Option<crate::jsonata::Template>| {
+        if let Some(t) = t {
+            let _ = writeln!(out, "    {name} {}", t.source().to_json());
+        }
+    };
+    template(out, "arguments", &j.arguments);
+    match &j.op {
+        JsonataOp::Plain => {}
+        JsonataOp::Task { timeout, heartbeat } => {
+            typed(out, "timeout", timeout);
+            typed(out, "heartbeat", heartbeat);
+        }
+        JsonataOp::Choice { rules } => {
+            for r in rules.iter() {
+                let cond = match &r.condition {
+                    Typed::Const(b) => b.to_string(),
+                    Typed::Expr(e) => format!("{{% {} %}}", e.source()),
+                };
+                let _ = writeln!(out, "    when {cond} -> #{}", r.next.0);
+                template(out, "  output", &r.output);
+                template(out, "  assign", &r.assign);
+            }
+            if let Op::Choice(c) = op {
+                if let Some(d) = c.default {
+                    let _ = writeln!(out, "    default -> #{}", d.0);
+                }
+            }
+        }
+        JsonataOp::Wait(JsonataWait::Seconds(t)) => typed(out, "wait seconds", &Some(t)),
+        JsonataOp::Wait(JsonataWait::Timestamp(t)) => typed(out, "wait until_ms", &Some(t)),
+        JsonataOp::Fail { error, cause } => {
+            typed(out, "error", error);
+            typed(out, "cause", cause);
+        }
+        JsonataOp::Map(m) => {
+            template(out, "items", &m.items);
+            template(out, "item_selector", &m.item_selector);
+            typed(out, "max_concurrency", &m.max_concurrency);
+            typed(out, "tolerated_count", &m.tolerated_count);
+            typed(out, "tolerated_percentage", &m.tolerated_percentage);
+        }
+    }
+    template(out, "output", &j.output);
+    template(out, "assign", &j.assign);
+    for (i, c) in j.catchers.iter().enumerate() {
+        template(out, &format!("catch[{i}] output"), &c.output);
+        template(out, &format!("catch[{i}] assign"), &c.assign);
+    }
+}
+
+fn typed<T: std::fmt::Debug>(
+    out: &mut String,
+    name: &str,
+    t: &Option<impl std::borrow::Borrow<Typed<T>>>,
+) {
+    let _ = match t.as_ref().map(|t| t.borrow()) {
+        None => Ok(()),
+        Some(Typed::Const(c)) => writeln!(out, "    {name} {c:?}"),
+        Some(Typed::Expr(e)) => writeln!(out, "    {name} {{% {} %}}", e.source()),
+    };
 }
 
 fn select(out: &mut String, name: &str, s: &Select) {

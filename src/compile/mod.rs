@@ -9,6 +9,7 @@
 
 pub mod choice;
 pub mod dump;
+mod jsonata;
 pub mod program;
 pub mod resource;
 pub mod template;
@@ -142,18 +143,17 @@ impl Compiler {
         target: &impl Fn(&str, &str) -> Result<StateId, CompileError>,
     ) -> Result<(State, bool), CompileError> {
         let loc = s.location.as_str();
-        if s.query_language == QueryLanguage::Jsonata {
-            return Err(CompileError::new(
-                loc,
-                "JSONata states are not supported by this version of aslx",
-            ));
-        }
+        let is_jsonata = s.query_language == QueryLanguage::Jsonata;
         let next = match &s.transition {
             m::Transition::Next(n) => Next::State(target(n, loc)?),
             m::Transition::End => Next::End,
             m::Transition::None => Next::None,
         };
-        let mut io = compile_io(&s.io, loc, target)?;
+        let mut io = if is_jsonata {
+            compile_io(&jsonata::jsonpath_part(&s.io), loc, target)?
+        } else {
+            compile_io(&s.io, loc, target)?
+        };
         let mut can_wait = false;
         let op = match &s.kind {
             StateKind::Pass { result } => Op::Pass {
@@ -197,6 +197,14 @@ impl Compiler {
                     heartbeat: num(&t.heartbeat, loc)?,
                 }))
             }
+            // A JSONata Choice's rules live in its `JsonataIo`.
+            StateKind::Choice(c) if is_jsonata => Op::Choice(Box::new(program::Choice {
+                rules: Box::new([]),
+                default: match &c.default {
+                    Some(d) => Some(target(d, loc)?),
+                    None => None,
+                },
+            })),
             StateKind::Choice(c) => {
                 let mut rules = Vec::with_capacity(c.choices.len());
                 for r in &c.choices {
@@ -227,12 +235,9 @@ impl Compiler {
                     m::WaitFor::Seconds(Dynamic::Path(p)) => Wait::SecondsPath(path(p, loc)?),
                     m::WaitFor::Timestamp(Dynamic::Value(t)) => Wait::Timestamp(*t),
                     m::WaitFor::Timestamp(Dynamic::Path(p)) => Wait::TimestampPath(path(p, loc)?),
-                    _ => {
-                        return Err(CompileError::new(
-                            loc,
-                            "JSONata Wait fields are not supported by this version of aslx",
-                        ))
-                    }
+                    // An expression of a JSONata Wait lives in its `JsonataIo`.
+                    m::WaitFor::Seconds(Dynamic::Jsonata(_))
+                    | m::WaitFor::Timestamp(Dynamic::Jsonata(_)) => Wait::Seconds(0),
                 };
                 if let Wait::SecondsPath(p) | Wait::TimestampPath(p) = &w {
                     io.uses_context |= p.text().starts_with("$$");
@@ -251,12 +256,8 @@ impl Compiler {
                             Expr::parse(p).map_err(|e| CompileError::new(loc, e))?,
                             name,
                         )),
-                        Some(Dynamic::Jsonata(_)) => {
-                            return Err(CompileError::new(
-                                loc,
-                                "JSONata Fail fields are not supported by this version of aslx",
-                            ))
-                        }
+                        // In a JSONata state: read from its `JsonataIo`.
+                        Some(Dynamic::Jsonata(_)) => None,
                     })
                 };
                 let fail = Fail {
@@ -282,10 +283,18 @@ impl Compiler {
                 }))
             }
             StateKind::Map(mp) => {
-                let (op, waits) = self.map(mp, loc, &mut io)?;
+                let (op, waits) = self.map(mp, loc, &mut io, is_jsonata)?;
                 can_wait |= waits;
                 Op::Map(Box::new(op))
             }
+        };
+        let op = if is_jsonata {
+            let (j, reads_context, op) = jsonata::compile_state(s, target, op)?;
+            io.uses_context |= reads_context;
+            io.jsonata = Some(Box::new(j));
+            op
+        } else {
+            op
         };
         Ok((
             State {
@@ -304,6 +313,7 @@ impl Compiler {
         mp: &m::MapState,
         loc: &str,
         io: &mut Io,
+        is_jsonata: bool,
     ) -> Result<(MapOp, bool), CompileError> {
         if mp.item_reader.is_some() {
             return Err(CompileError::new(
@@ -319,34 +329,29 @@ impl Compiler {
                  remove it to receive the results as the state's output",
             ));
         }
-        if mp.items.is_some() {
-            return Err(CompileError::new(
-                &format!("{loc}/Items"),
-                "JSONata Items are not supported by this version of aslx",
-            ));
-        }
         let (processor, can_wait) = self.scope(&mp.processor)?;
         let items_path = match &mp.items_path {
             None => None,
             Some(p) if p == "$" => None,
             Some(p) => Some(path(p, loc)?),
         };
-        let item_selector = template(&mp.item_selector, loc, "ItemSelector")?;
+        // A JSONata Map's items, selector and limits live in its `JsonataIo`.
+        let item_selector = if is_jsonata {
+            None
+        } else {
+            template(&mp.item_selector, loc, "ItemSelector")?
+        };
         let ctx_path = |p: &Path| p.text().starts_with("$$");
         io.uses_context |= item_selector.as_ref().is_some_and(Template::uses_context)
             || items_path.as_ref().is_some_and(ctx_path);
-        let tolerance =
-            |d: Option<Dynamic<f64>>| -> Result<Option<Tolerance>, CompileError> {
-                Ok(match d {
-                    None => None,
-                    Some(Dynamic::Value(v)) => Some(Tolerance::Const(v)),
-                    Some(Dynamic::Path(p)) => Some(Tolerance::Path(path(&p, loc)?)),
-                    Some(Dynamic::Jsonata(_)) => return Err(CompileError::new(
-                        loc,
-                        "JSONata ToleratedFailure fields are not supported by this version of aslx",
-                    )),
-                })
-            };
+        let tolerance = |d: Option<Dynamic<f64>>| -> Result<Option<Tolerance>, CompileError> {
+            Ok(match d {
+                None => None,
+                Some(Dynamic::Value(v)) => Some(Tolerance::Const(v)),
+                Some(Dynamic::Path(p)) => Some(Tolerance::Path(path(&p, loc)?)),
+                Some(Dynamic::Jsonata(_)) => None,
+            })
+        };
         let count = mp.tolerated_failure_count.clone().map(|d| match d {
             Dynamic::Value(v) => Dynamic::Value(v as f64),
             Dynamic::Path(p) => Dynamic::Path(p),
@@ -433,12 +438,8 @@ fn num(d: &Option<Dynamic<u64>>, loc: &str) -> Result<Option<Num>, CompileError>
         None => None,
         Some(Dynamic::Value(v)) => Some(Num::Const(*v)),
         Some(Dynamic::Path(p)) => Some(Num::Path(path(p, loc)?)),
-        Some(Dynamic::Jsonata(_)) => {
-            return Err(CompileError::new(
-                loc,
-                "JSONata numeric fields are not supported by this version of aslx",
-            ))
-        }
+        // In a JSONata state: read from its `JsonataIo`.
+        Some(Dynamic::Jsonata(_)) => None,
     })
 }
 
@@ -533,6 +534,7 @@ fn compile_io(
             .collect::<Result<_, CompileError>>()?,
         assign: template(&io.assign, loc, "Assign")?,
         uses_context: false,
+        jsonata: None,
     };
     let sel_ctx = |s: &Select| matches!(s, Select::Path(p) if p.text().starts_with("$$"));
     out.uses_context = sel_ctx(&out.input_path)

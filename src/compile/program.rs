@@ -8,6 +8,7 @@
 
 use super::choice::Predicate;
 use super::template::Template;
+use crate::jsonata;
 use crate::path::{Expr, Path};
 use crate::value::{Str, Value};
 use smallvec::SmallVec;
@@ -206,6 +207,93 @@ pub(crate) struct Io {
     pub assign: Option<Template>,
     /// Whether any field of this state reads `$$`: only then is a Context object built.
     pub uses_context: bool,
+    /// The JSONata fields of a JSONata state (QL-*, JA-*); `None` for a JSONPath state, whose
+    /// fields are the ones above. In a JSONata state those JSONPath fields keep their
+    /// defaults and the VM reads this instead, branching once per state.
+    pub jsonata: Option<Box<JsonataIo>>,
+}
+
+/// The fields of a JSONata state, compiled (JA-1..JA-9). Each field value is a
+/// [`jsonata::Template`]: a literal where it holds no `{% %}` expression.
+#[derive(Debug)]
+pub(crate) struct JsonataIo {
+    /// `Arguments` (Task, Parallel): the effective input (JA-6); absent = the state input.
+    pub arguments: Option<jsonata::Template>,
+    /// `Output` (JA-7); absent = the result (Task, Map, Parallel) or the state input.
+    pub output: Option<jsonata::Template>,
+    /// `Assign` (VAR-7).
+    pub assign: Option<jsonata::Template>,
+    /// `Output` and `Assign` of each catcher, in the order of [`Io::catch`].
+    pub catchers: Box<[JsonataCatcher]>,
+    /// The type-specific fields.
+    pub op: JsonataOp,
+}
+
+/// A catcher's JSONata fields (CAT-3): `$states.errorOutput` is the Error Output.
+#[derive(Debug, Default)]
+pub(crate) struct JsonataCatcher {
+    /// `Output`; absent = the Error Output.
+    pub output: Option<jsonata::Template>,
+    pub assign: Option<jsonata::Template>,
+}
+
+/// A typed field of a JSONata state (JA-8): a literal the parser checked, or an expression
+/// whose value is checked when it runs.
+#[derive(Debug)]
+pub(crate) enum Typed<T> {
+    Const(T),
+    Expr(jsonata::Expression),
+}
+
+/// The type-specific JSONata fields. Where a JSONata state has them, the matching parts of
+/// [`Op`] are empty (a Choice's rules, a Wait's duration, a Fail's fields, a Map's items and
+/// limits): the VM reads these.
+#[derive(Debug)]
+pub(crate) enum JsonataOp {
+    /// Pass, Succeed, Parallel: nothing beyond [`JsonataIo`].
+    Plain,
+    Task {
+        timeout: Option<Typed<u64>>,
+        heartbeat: Option<Typed<u64>>,
+    },
+    Choice {
+        rules: Box<[JsonataRule]>,
+    },
+    Wait(JsonataWait),
+    Fail {
+        error: Option<Typed<Str>>,
+        cause: Option<Typed<Str>>,
+    },
+    Map(Box<JsonataMap>),
+}
+
+/// A JSONata Choice rule (CH-3).
+#[derive(Debug)]
+pub(crate) struct JsonataRule {
+    /// `Condition`: a boolean literal or an expression.
+    pub condition: Typed<bool>,
+    pub next: StateId,
+    pub output: Option<jsonata::Template>,
+    pub assign: Option<jsonata::Template>,
+}
+
+/// How long a JSONata Wait state waits.
+#[derive(Debug)]
+pub(crate) enum JsonataWait {
+    Seconds(Typed<u64>),
+    /// Epoch milliseconds, or an expression giving a timestamp string.
+    Timestamp(Typed<i64>),
+}
+
+/// A JSONata Map's fields (MAP-2, MAP-3, MAP-4, MAP-9).
+#[derive(Debug)]
+pub(crate) struct JsonataMap {
+    /// `Items`; absent = the state input, which must be an array.
+    pub items: Option<jsonata::Template>,
+    pub item_selector: Option<jsonata::Template>,
+    pub max_concurrency: Option<Typed<u64>>,
+    pub tolerated_count: Option<Typed<f64>>,
+    pub tolerated_percentage: Option<Typed<f64>>,
 }
 
 #[derive(Debug)]

@@ -547,6 +547,18 @@ impl Engine {
     pub fn flush_log(&self) {
         self.shared.log.flush();
     }
+
+    /// Admits one execution of `machine` that the caller drives itself on the engine's task
+    /// tokens and activities (`Permit::0.callbacks`): the HTTP server's STANDARD executions,
+    /// which need a completion and a stop handle that [`Engine::start`] does not give, and its
+    /// mock test cases, whose Task answers come from the mock file.
+    pub(crate) fn admit_driven(
+        &self,
+        machine: &str,
+    ) -> Result<(Arc<Registered>, Permit), EngineError> {
+        let reg = self.shared.lookup(machine)?;
+        Ok((reg, self.shared.admit()?))
+    }
 }
 
 impl Drop for Engine {

@@ -386,6 +386,19 @@ impl Expression {
         &self.inner.source
     }
 
+    /// Whether an evaluation can read the member `field` of `$states` (`"input"`, `"context"`,
+    /// ...): callers build costly bindings, such as the Context object, only when this says so.
+    /// Conservative: an expression that reads `$states` whole reads every member.
+    pub fn reads_state(&self, field: &str) -> bool {
+        self.inner.reads.iter().any(|(name, read)| {
+            name == "states"
+                && read
+                    .as_ref()
+                    .and_then(Read::fields)
+                    .is_none_or(|fields| fields.contains_key(field))
+        })
+    }
+
     /// Evaluates against `input` (`None`: no input document, JSONata's *undefined*; Step
     /// Functions gives none, JA-4) and `bindings`, under the default [`Limits`].
     ///

@@ -96,6 +96,49 @@ impl Template {
         matches!(self.root, Part::Literal(_))
     }
 
+    /// The expression, when the whole value is one `{% %}` string (its type can then be
+    /// checked and reported against the expression's text).
+    pub fn expression(&self) -> Option<&Expression> {
+        match &self.root {
+            Part::Expression { expr, .. } => Some(expr),
+            _ => None,
+        }
+    }
+
+    /// The field value as written, `{% %}` strings included (for dumps; rebuilt, so the
+    /// whitespace inside the delimiters is normalised to one space).
+    pub fn source(&self) -> Value {
+        fn part_source(p: &Part) -> Value {
+            match p {
+                Part::Literal(v) => v.clone(),
+                Part::Expression { expr, .. } => Value::from(format!("{{% {} %}}", expr.source())),
+                Part::Array(parts) => Value::array(parts.iter().map(part_source).collect()),
+                Part::Object(parts) => {
+                    let mut m = Map::with_capacity(parts.len());
+                    for (k, p) in parts {
+                        m.push_unique(k.clone(), part_source(p));
+                    }
+                    Value::object(m)
+                }
+            }
+        }
+        jlens_core::stack::grow(|| part_source(&self.root))
+    }
+
+    /// Whether an expression of the template can read the member `field` of `$states` (see
+    /// [`Expression::reads_state`]).
+    pub fn reads_state(&self, field: &str) -> bool {
+        fn part_reads(p: &Part, field: &str) -> bool {
+            match p {
+                Part::Literal(_) => false,
+                Part::Expression { expr, .. } => expr.reads_state(field),
+                Part::Array(parts) => parts.iter().any(|p| part_reads(p, field)),
+                Part::Object(parts) => parts.iter().any(|(_, p)| part_reads(p, field)),
+            }
+        }
+        part_reads(&self.root, field)
+    }
+
     /// The value, with each expression evaluated against `bindings` (no input document).
     pub fn evaluate(&self, bindings: &dyn Bindings) -> Result<Value, TemplateError> {
         self.evaluate_with(bindings, &Limits::default())

@@ -603,3 +603,30 @@ fn template_errors_name_the_location_as_aws_does() {
     assert_eq!(e.expression, "$a ?? 1");
     assert!(matches!(&e.failure, TemplateFailure::Syntax(j) if j.code() == "S0211"));
 }
+
+// ---- what an expression can read of `$states` (the VM builds the Context object on it) ----
+
+#[test]
+fn reads_state_says_which_members_of_states_are_read() {
+    let reads = |src: &str, field: &str| Expression::compile(src).unwrap().reads_state(field);
+    assert!(reads("$states.context.Execution.Id", "context"));
+    assert!(!reads("$states.input.a", "context"));
+    assert!(reads("$states.input.a", "input"));
+    assert!(!reads("$x.context", "context"));
+    // Whole `$states`, or a dynamic member, reads everything.
+    assert!(reads("$states", "context"));
+    assert!(reads("$lookup($states, 'context')", "context"));
+    assert!(reads("$states.input ~> $keys()", "input"));
+    let t = Template::compile(
+        "Output",
+        &json!({"a": [1, "{% $states.context.State.Name %}"], "b": "{% $states.input %}"}),
+    )
+    .unwrap();
+    assert!(t.reads_state("context") && t.reads_state("input") && !t.reads_state("result"));
+    assert!(t.expression().is_none());
+    let whole = Template::compile("Items", &json!("{% $states.input.xs %}")).unwrap();
+    assert_eq!(
+        whole.expression().map(Expression::source),
+        Some("$states.input.xs")
+    );
+}

@@ -79,6 +79,22 @@ where
 pub struct Handlers {
     exact: HashMap<Str, Arc<dyn Handler>>,
     functions: HashMap<Str, Arc<dyn Handler>>,
+    unbound: Option<Arc<UnboundFn>>,
+}
+
+/// What [`Handlers::unbound`] answers with: the resource and the Task's input.
+type UnboundFn = dyn Fn(&str, Value) -> Result<Value, TaskError> + Send + Sync;
+
+/// A resource with no handler of its own, served by [`Handlers::unbound`].
+struct Unbound {
+    resource: Str,
+    f: Arc<UnboundFn>,
+}
+
+impl Handler for Unbound {
+    fn call(&self, input: Value) -> HandlerResult {
+        HandlerResult::Ready((self.f)(&self.resource, input))
+    }
 }
 
 impl std::fmt::Debug for Handlers {
@@ -86,6 +102,7 @@ impl std::fmt::Debug for Handlers {
         f.debug_struct("Handlers")
             .field("resources", &self.exact.keys().collect::<Vec<_>>())
             .field("functions", &self.functions.keys().collect::<Vec<_>>())
+            .field("unbound", &self.unbound.is_some())
             .finish()
     }
 }
@@ -160,6 +177,40 @@ impl Handlers {
             ResourceKind::LambdaFunction { name } => self.functions.get(name.as_str()),
             _ => None,
         }
+    }
+
+    /// Serves every Task resource that has no handler of its own: `f` gets the resource and
+    /// the input. Without it, linking a machine with such a resource fails
+    /// (`MachineError::UnknownResource`); `aslx serve` uses it to accept any resource, as AWS
+    /// does, and fail the Task with an explanation.
+    ///
+    /// ```
+    /// use aslx::{json, Handlers, Machine, MachineType, Status, TaskError};
+    /// let mut h = Handlers::new();
+    /// h.unbound(|resource, _input| Err(TaskError::new("NotBound", resource)));
+    /// let def = r#"{"StartAt": "T", "States": {"T": {"Type": "Task",
+    ///     "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}}"#;
+    /// let m = Machine::new("m", def, MachineType::Express, &h).unwrap();
+    /// let o = m.run_blocking(json!({}));
+    /// assert_eq!(o.status, Status::Failed);
+    /// assert_eq!(o.error.as_deref(), Some("NotBound"));
+    /// assert_eq!(o.cause.as_deref(), Some("arn:aws:states:::sqs:sendMessage"));
+    /// ```
+    pub fn unbound<F>(&mut self, f: F) -> &mut Self
+    where
+        F: Fn(&str, Value) -> Result<Value, TaskError> + Send + Sync + 'static,
+    {
+        self.unbound = Some(Arc::new(f));
+        self
+    }
+
+    /// The [`Handlers::unbound`] handler bound to `resource`, if one is set.
+    pub(crate) fn for_unbound(&self, resource: &str) -> Option<Arc<dyn Handler>> {
+        let f = Arc::clone(self.unbound.as_ref()?);
+        Some(Arc::new(Unbound {
+            resource: Str::from(resource),
+            f,
+        }))
     }
 
     /// The Lambda function a `FunctionName` names (name, ARN or partial ARN).

@@ -118,6 +118,7 @@ impl Machine {
                             handlers.for_resource(base)
                         })
                         .cloned()
+                        .or_else(|| handlers.for_unbound(&site.resource))
                         .ok_or_else(|| MachineError::UnknownResource {
                             state: site.state.to_string(),
                             resource: site.resource.to_string(),

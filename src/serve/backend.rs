@@ -1,41 +1,57 @@
-//! The seam between the HTTP API and the execution engine.
+//! The seam between the HTTP API and the execution [`Engine`].
 //!
-//! The operations layer (`ops`) owns the API's records (machines, activities, tags, STANDARD
-//! execution records) and talks to executions only through [`Backend`]:
+//! The operations layer (`ops`) owns the API's records (machine and activity descriptions,
+//! tags, STANDARD execution records) and reaches executions only through [`Backend`], which
+//! owns one [`Engine`] on the server's runtime:
 //!
 //! | call | does |
 //! |---|---|
-//! | [`Backend::prepare`] | compile and link a definition (CreateStateMachine, UpdateStateMachine) |
-//! | [`Backend::run`] | run one execution to its end and give its [`Outcome`] (StartSyncExecution) |
-//! | [`Backend::spawn`] | start one execution in the background, report its outcome to a callback, return a handle that stops it (StartExecution, StopExecution) |
-//! | [`Backend::poll_activity`] | long-poll an activity's queue (GetActivityTask) |
-//! | [`Backend::complete_task`], [`Backend::heartbeat`] | answer a task token (SendTaskSuccess / Failure / Heartbeat) |
+//! | [`Backend::create_machine`], [`Backend::update_machine`], [`Backend::delete_machine`] | register versions in the engine (compile and link once) |
+//! | [`Backend::start_sync`] | StartSyncExecution: the engine's sync start (at-most-once; inline when the program cannot wait) |
+//! | [`Backend::start`] | StartExecution of an EXPRESS machine: the engine's async start (at-least-once) |
+//! | [`Backend::admit`], [`Backend::run`], [`Backend::spawn`] | executions the server drives itself, admitted by the engine and on its task tokens and activities: STANDARD executions (they need a completion for DescribeExecution and a stop handle for StopExecution, which the engine's async start does not give) and mock test cases |
+//! | [`Backend::create_activity`], [`Backend::delete_activity`], [`Backend::poll_activity`] | the engine's activities (GetActivityTask long polls) |
+//! | [`Backend::send_task_success`], [`Backend::send_task_failure`], [`Backend::heartbeat`] | the engine's task tokens |
+//! | [`Backend::prepare`] | a throwaway machine for TestState (not registered) |
 //! | [`Backend::shutdown`] | wake long polls so the server can drain |
 //!
-//! Phase 1 (this file) runs executions with [`Machine`]: `run` drives on the calling request's
-//! task, `spawn` on a new tokio task; activities are an in-server queue with a token table.
-//! Executions started with a mock test case are driven by a small loop here that answers the
-//! test case's Task states from the mock file and every other call through the linked handler.
+//! Admission: the engine's `max_in_flight` bounds every execution, sync, async, STANDARD and
+//! mocked; past it a start is refused at once with `ThrottlingException` (HTTP 400).
 //!
-//! Phase 2 replaces the bodies with the in-process `Engine` (admission, at-least-once async
-//! starts, `.waitForTaskToken` tokens, heartbeats, activities): the signatures are meant to stay.
+//! Callbacks in EXPRESS machines: AWS refuses `.waitForTaskToken` and activity Tasks in EXPRESS
+//! machines (`InvalidDefinition`). `aslx serve` accepts them — its engine is built with
+//! `allow_callbacks_in_express(true)` — so that such flows can be tried locally with
+//! StartSyncExecution; this is aslx's local opt-in, not AWS behaviour.
+//!
+//! Mock test cases (`<arn>#<case>`): the engine has no hook to answer a Task from elsewhere, so
+//! mocked executions run on the server's own driver loop ([`drive_mocked`]) over the engine's
+//! machine version, admission, tokens and activities; Tasks of states the test case does not
+//! mock go to their handler as usual. (Their records are not in the engine's execution log.)
+//!
+//! Resources with no handler: AWS accepts any well-formed resource, so machines are linked with
+//! a [`Handlers::unbound`] handler that fails the Task with an explanation of how to bind one.
 
 use super::mock::TestCase;
+use super::ops::Identity;
 use super::protocol::ApiError;
-use crate::asl::{parse_definition, MachineType};
-use crate::compile::resource::{classify, ResourceKind};
-use crate::compile::{compile, Integration};
-use crate::runtime::driver::{Call, Driver};
-use crate::runtime::{Handlers, Machine, MachineError, RunOptions};
+use crate::asl::MachineType;
+use crate::engine::{
+    Engine, EngineError, ErrorKind, MachineSpec, MachineUpdate, StartRequest, StartedExecution,
+    SyncExecution,
+};
+use crate::runtime::driver::{Call, Clock, Driver, OnPanic};
+use crate::runtime::{Handlers, Machine, MachineError};
 use crate::value::{Str, Value};
 use crate::vm::{CallTarget, Execution, ExecutionInfo, Outcome, Step, TaskError, TaskOutcome};
-use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{oneshot, watch, Notify};
+use tokio::sync::watch;
 
-/// A definition compiled and linked, ready to start executions.
+/// Executions in flight at most, by default (the engine's default).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 100_000;
+
+/// A definition compiled and linked for TestState.
 #[derive(Clone, Debug)]
 pub struct Compiled {
     machine: Arc<Machine>,
@@ -48,27 +64,199 @@ impl Compiled {
     }
 }
 
+/// A STANDARD or mocked execution the engine admitted: the machine version it runs and its
+/// place among the engine's in-flight executions.
+pub struct Admitted {
+    reg: Arc<crate::engine::Registered>,
+    permit: crate::engine::Permit,
+}
+
+impl std::fmt::Debug for Admitted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admitted")
+            .field("machine", &self.reg.info.name)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Runs executions for the HTTP API. See the module documentation.
 #[derive(Debug)]
 pub struct Backend {
+    engine: Engine,
     handlers: Handlers,
-    activities: Arc<Activities>,
     shutdown: watch::Sender<bool>,
 }
 
-impl Backend {
-    /// A backend whose Task resources are served by `handlers`.
-    pub fn new(handlers: Handlers) -> Backend {
-        Backend {
-            handlers,
-            activities: Arc::new(Activities::default()),
-            shutdown: watch::channel(false).0,
+/// An engine refusal as the API answers it (same code and message).
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> ApiError {
+        let mut a = ApiError::new(e.code(), e.message());
+        if e.kind() == ErrorKind::ShuttingDown {
+            a.status = 503;
         }
+        a
+    }
+}
+
+impl Backend {
+    /// A backend whose engine runs on `runtime`, serves Task resources with `handlers` (any
+    /// other resource fails its Task with an explanation) and admits at most `max_in_flight`
+    /// executions at once.
+    ///
+    /// # Errors
+    ///
+    /// When the engine cannot be built.
+    pub fn new(
+        mut handlers: Handlers,
+        id: &Identity,
+        max_in_flight: usize,
+        runtime: tokio::runtime::Handle,
+    ) -> std::io::Result<Backend> {
+        handlers.unbound(|resource, _| {
+            Err(TaskError::new(
+                "States.TaskFailed",
+                format!(
+                    "aslx serve: no handler is bound to resource '{resource}'; start the server with --handler '{resource}=identity' (or return:JSON, raise:ERROR:CAUSE), a --handlers-file, or a mock test case"
+                ),
+            ))
+        });
+        let engine = Engine::builder()
+            .runtime(runtime)
+            .handlers(handlers.clone())
+            .identity(&id.region, &id.account)
+            .max_in_flight(max_in_flight)
+            .allow_callbacks_in_express(true)
+            .build()?;
+        Ok(Backend {
+            engine,
+            handlers,
+            shutdown: watch::channel(false).0,
+        })
     }
 
-    /// Validates, compiles and links a definition. Resources with no configured handler get
-    /// one that fails the task with an explanation (AWS accepts any well-formed resource, so
-    /// creation must not fail for them); activity resources go to the activity queues.
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Registers a new machine in the engine.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidDefinition` with the definition's diagnostics (or what this engine does not run).
+    pub fn create_machine(
+        &self,
+        name: &str,
+        definition: &str,
+        machine_type: MachineType,
+        role_arn: &str,
+    ) -> Result<(), ApiError> {
+        self.engine.create_machine_with(MachineSpec {
+            name,
+            definition,
+            machine_type,
+            role_arn: Some(role_arn),
+            logging: None,
+        })?;
+        Ok(())
+    }
+
+    /// Makes a new version of a machine current; running executions keep theirs.
+    ///
+    /// # Errors
+    ///
+    /// As [`Backend::create_machine`].
+    pub fn update_machine(
+        &self,
+        name: &str,
+        definition: Option<&str>,
+        role_arn: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let update = MachineUpdate {
+            definition,
+            role_arn,
+            logging: None,
+        };
+        self.engine.update_machine_with(name, update)?;
+        Ok(())
+    }
+
+    /// Removes a machine; its running executions finish.
+    pub fn delete_machine(&self, name: &str) {
+        let _ = self.engine.delete_machine(name);
+    }
+
+    /// StartSyncExecution on the engine.
+    ///
+    /// # Errors
+    ///
+    /// The engine's refusals, `ThrottlingException` among them.
+    pub async fn start_sync(
+        &self,
+        machine: &str,
+        name: Option<&str>,
+        input: Value,
+        trace_header: Option<&str>,
+    ) -> Result<SyncExecution, ApiError> {
+        let req = request(machine, name, input, trace_header);
+        Ok(self.engine.start_sync(req).await?)
+    }
+
+    /// StartExecution of an EXPRESS machine on the engine.
+    ///
+    /// # Errors
+    ///
+    /// As [`Backend::start_sync`].
+    pub fn start(
+        &self,
+        machine: &str,
+        name: Option<&str>,
+        input: Value,
+        trace_header: Option<&str>,
+    ) -> Result<StartedExecution, ApiError> {
+        let req = request(machine, name, input, trace_header);
+        Ok(self.engine.start(req)?)
+    }
+
+    /// Admits an execution the server drives itself ([`Backend::run`], [`Backend::spawn`]).
+    ///
+    /// # Errors
+    ///
+    /// `StateMachineDoesNotExist`, `ThrottlingException`, `ServiceUnavailable`.
+    pub fn admit(&self, machine: &str) -> Result<Admitted, ApiError> {
+        let (reg, permit) = self.engine.admit_driven(machine)?;
+        Ok(Admitted { reg, permit })
+    }
+
+    /// Runs an admitted execution to its end (its deadline included).
+    pub async fn run(
+        &self,
+        a: Admitted,
+        input: Value,
+        info: ExecutionInfo,
+        case: Option<Arc<TestCase>>,
+    ) -> Outcome {
+        run_admitted(a, input, info, case).await
+    }
+
+    /// Starts an admitted execution on a new task; `done` gets its outcome unless the returned
+    /// handle aborts it first.
+    pub fn spawn(
+        &self,
+        a: Admitted,
+        input: Value,
+        info: ExecutionInfo,
+        case: Option<Arc<TestCase>>,
+        done: impl FnOnce(Outcome) + Send + 'static,
+    ) -> tokio::task::AbortHandle {
+        let run = run_admitted(a, input, info, case);
+        self.engine
+            .handle()
+            .spawn(async move { done(run.await) })
+            .abort_handle()
+    }
+
+    /// Compiles and links a definition for TestState, outside the engine's registry.
     ///
     /// # Errors
     ///
@@ -79,125 +267,96 @@ impl Backend {
         definition: &str,
         machine_type: MachineType,
     ) -> Result<Compiled, MachineError> {
-        let model = parse_definition(definition, machine_type)?;
-        let program = compile(&model)?;
-        let mut handlers = self.handlers.clone();
-        for site in program.tasks() {
-            if site.integration == Integration::LambdaInvoke
-                || handlers.for_resource(&site.resource).is_some()
-            {
-                continue;
-            }
-            let resource = site.resource.to_string();
-            if classify(&resource) == ResourceKind::Activity {
-                let acts = Arc::clone(&self.activities);
-                let arn = resource.clone();
-                handlers.resource_async(&resource, move |input| {
-                    let acts = Arc::clone(&acts);
-                    let arn = arn.clone();
-                    async move { acts.schedule(&arn, input).await }
-                });
-            } else {
-                let e = TaskError::new(
-                    "States.TaskFailed",
-                    format!(
-                        "aslx serve: no handler is bound to resource '{resource}'; start the server with --handler '{resource}=identity' (or return:JSON, raise:ERROR:CAUSE), a --handlers-file, or a mock test case"
-                    ),
-                );
-                handlers.resource(&resource, move |_| Err(e.clone()));
-            }
-        }
-        let machine = Machine::new(name, definition, machine_type, &handlers)?;
+        let machine = Machine::new(name, definition, machine_type, &self.handlers)?;
         Ok(Compiled {
             machine: Arc::new(machine),
         })
     }
 
-    /// Runs one execution to its end (at most the machine's deadline).
-    pub async fn run(
+    /// Runs a TestState machine to its end (its own `TimeoutSeconds` included).
+    pub async fn run_prepared(
         &self,
         c: &Compiled,
         input: Value,
         info: ExecutionInfo,
         case: Option<Arc<TestCase>>,
     ) -> Outcome {
-        run(Arc::clone(&c.machine), input, info, case).await
+        let start_ms = info.start_ms;
+        let mut exec = c.machine.execution(input, info);
+        let driver = Driver::standalone(&c.machine, start_ms, c.machine.max_duration());
+        drive(driver, &mut exec, case.as_deref()).await
     }
 
-    /// Starts one execution on a new tokio task; `done` gets its outcome unless the returned
-    /// handle aborts it first.
-    pub fn spawn(
-        &self,
-        c: &Compiled,
-        input: Value,
-        info: ExecutionInfo,
-        case: Option<Arc<TestCase>>,
-        done: impl FnOnce(Outcome) + Send + 'static,
-    ) -> tokio::task::AbortHandle {
-        let machine = Arc::clone(&c.machine);
-        tokio::spawn(async move { done(run(machine, input, info, case).await) }).abort_handle()
-    }
-
-    /// Waits up to `wait` for a task of activity `arn`: its token and input.
+    /// Waits up to `wait` for a task of activity `arn`: its token and input. A shutdown
+    /// answers at once with no task.
     ///
     /// # Errors
     ///
-    /// `ActivityWorkerLimitExceeded` past 1,000 concurrent pollers of one activity.
+    /// `ActivityDoesNotExist`, `ActivityWorkerLimitExceeded`, `ValidationException`.
     pub async fn poll_activity(
         &self,
         arn: &str,
+        worker: Option<&str>,
         wait: Duration,
-    ) -> Result<Option<(String, Value)>, ApiError> {
+    ) -> Result<Option<(Str, Value)>, ApiError> {
         let mut stop = self.shutdown.subscribe();
         if *stop.borrow() {
             return Ok(None);
         }
-        let q = self.activities.queue(arn);
-        if q.pollers.fetch_add(1, Ordering::AcqRel) >= MAX_POLLERS {
-            q.pollers.fetch_sub(1, Ordering::AcqRel);
-            return Err(ApiError::new(
-                "ActivityWorkerLimitExceeded",
-                "The maximum number of workers concurrently polling for activity tasks has been reached.",
-            ));
+        tokio::select! {
+            got = self.engine.get_activity_task(arn, worker, wait) => {
+                Ok(got?.map(|t| (t.task_token, t.input)))
+            }
+            _ = stop.changed() => Ok(None),
         }
-        let deadline = tokio::time::Instant::now() + wait;
-        let got = loop {
-            if let Some(t) = self.activities.pop_live(&q) {
-                break Some(t);
-            }
-            tokio::select! {
-                _ = q.notify.notified() => {}
-                _ = stop.changed() => break None,
-                _ = tokio::time::sleep_until(deadline) => break None,
-            }
-        };
-        q.pollers.fetch_sub(1, Ordering::AcqRel);
-        Ok(got)
     }
 
-    /// Answers the task behind `token`.
+    /// Registers an activity in the engine (idempotent).
     ///
     /// # Errors
     ///
-    /// `InvalidToken` for a token this server never issued, `TaskTimedOut` for one whose task
-    /// has ended.
-    pub fn complete_task(
+    /// `InvalidName`.
+    pub fn create_activity(&self, name: &str) -> Result<(), ApiError> {
+        self.engine.create_activity(name)?;
+        Ok(())
+    }
+
+    /// Removes an activity: its pollers get `ActivityDoesNotExist`, Tasks still waiting for a
+    /// worker fail.
+    pub fn delete_activity(&self, arn: &str) {
+        let _ = self.engine.delete_activity(arn);
+    }
+
+    /// SendTaskSuccess.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidOutput`, `InvalidToken`, `TaskDoesNotExist`, `TaskTimedOut`.
+    pub fn send_task_success(&self, token: &str, output: &str) -> Result<(), ApiError> {
+        Ok(self.engine.send_task_success(token, output)?)
+    }
+
+    /// SendTaskFailure.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidToken`, `TaskDoesNotExist`, `TaskTimedOut`.
+    pub fn send_task_failure(
         &self,
         token: &str,
-        result: Result<Value, TaskError>,
+        error: Option<&str>,
+        cause: Option<&str>,
     ) -> Result<(), ApiError> {
-        let tx = self.activities.take_token(token)?;
-        tx.send(result)
-            .map_err(|_| ApiError::new("TaskTimedOut", TASK_GONE))
+        Ok(self.engine.send_task_failure(token, error, cause)?)
     }
 
-    /// Checks that the task behind `token` is still waiting.
+    /// SendTaskHeartbeat.
     ///
     /// # Errors
     ///
-    /// As [`Backend::complete_task`].
+    /// As [`Backend::send_task_failure`].
     pub fn heartbeat(&self, token: &str) -> Result<(), ApiError> {
-        self.activities.check_token(token)
+        Ok(self.engine.send_task_heartbeat(token)?)
     }
 
     /// Wakes every long poll (they answer with no task) and refuses new ones.
@@ -206,48 +365,71 @@ impl Backend {
     }
 }
 
-const MAX_POLLERS: usize = 1000;
-const TASK_GONE: &str = "Task Timed Out: 'Provided task does not exist anymore'";
-const TOKEN_PREFIX: &str = "aslx1-";
+fn request<'a>(
+    machine: &'a str,
+    name: Option<&'a str>,
+    input: Value,
+    trace_header: Option<&'a str>,
+) -> StartRequest<'a> {
+    let mut req = StartRequest::new(machine).input(input);
+    if let Some(n) = name {
+        req = req.name(n);
+    }
+    if let Some(t) = trace_header {
+        req = req.trace_header(t);
+    }
+    req
+}
 
-async fn run(
-    machine: Arc<Machine>,
+/// An admitted execution on the engine's tokens and activities, under its deadline (EXPRESS:
+/// `TimeoutSeconds` capped at five minutes; STANDARD: `TimeoutSeconds`).
+async fn run_admitted(
+    a: Admitted,
     input: Value,
     info: ExecutionInfo,
     case: Option<Arc<TestCase>>,
 ) -> Outcome {
-    match case {
-        None => {
-            let opts = RunOptions {
-                info: Some(info),
-                max_duration: None,
-            };
-            machine.run_with(input, opts).await
-        }
-        Some(case) => {
-            let start_ms = info.start_ms;
-            let mut exec = machine.execution(input, info);
-            let run = drive_mocked(&machine, &mut exec, start_ms, &case);
-            match machine.max_duration() {
-                None => run.await,
-                Some(d) => match tokio::time::timeout(d, run).await {
-                    Ok(o) => o,
-                    Err(_) => exec.abort(Outcome::timed_out()),
-                },
-            }
-        }
+    let start_ms = info.start_ms;
+    let shared = &a.permit.0;
+    let machine = &a.reg.machine;
+    let clock = Clock::new(start_ms);
+    let own = machine.program().timeout_seconds().map(Duration::from_secs);
+    let limit = match machine.machine_type() {
+        MachineType::Express => Some(own.map_or(shared.config.express_cap, |d| {
+            d.min(shared.config.express_cap)
+        })),
+        MachineType::Standard => own,
+    };
+    let driver = Driver {
+        machine,
+        clock,
+        deadline: limit.map(|d| clock.after_start(d)),
+        callbacks: Some(&shared.callbacks),
+        on_panic: OnPanic::FailTask,
+    };
+    let mut exec = machine.execution(input, info);
+    drive(driver, &mut exec, case.as_deref()).await
+}
+
+/// Drives `exec` on `driver`: the engine's driver loop, or with a test case [`drive_mocked`]
+/// under the driver's deadline.
+async fn drive(driver: Driver<'_>, exec: &mut Execution, case: Option<&TestCase>) -> Outcome {
+    let Some(case) = case else {
+        return driver.drive(exec).await;
+    };
+    match driver.deadline {
+        None => drive_mocked(driver, exec, case).await,
+        Some(d) => match tokio::time::timeout_at(d, drive_mocked(driver, exec, case)).await {
+            Ok(o) => o,
+            Err(_) => exec.abort(Outcome::timed_out()),
+        },
     }
 }
 
-/// The driver loop with a test case: calls from a mocked state are answered from the mock by
-/// invocation number; every other call goes to its handler.
-async fn drive_mocked(
-    machine: &Machine,
-    exec: &mut Execution,
-    start_ms: i64,
-    case: &TestCase,
-) -> Outcome {
-    let driver = Driver::standalone(machine, start_ms, None);
+/// The driver loop with a test case: calls from a mocked state (the state running, inline
+/// children of Map and Parallel included) are answered from the mock by invocation number;
+/// every other call goes to its handler, or to the engine's tokens and activities.
+async fn drive_mocked(driver: Driver<'_>, exec: &mut Execution, case: &TestCase) -> Outcome {
     let clock = driver.clock;
     let mut calls: HashMap<Str, u32> = HashMap::new();
     loop {
@@ -283,106 +465,14 @@ async fn drive_mocked(
                     }
                     None => match driver.start_call(call) {
                         Call::Done(o) => o,
-                        Call::Pending(wait) => wait.await.unwrap_or(TaskOutcome::TimedOut),
+                        Call::Pending(wait) => match wait.await {
+                            Some(o) => o,
+                            None => return exec.abort(Outcome::timed_out()),
+                        },
                     },
                 };
                 exec.resume_task(outcome, clock.now_ms());
             }
-        }
-    }
-}
-
-type TaskSender = oneshot::Sender<Result<Value, TaskError>>;
-
-/// In-server activity queues and the task-token table (phase 1).
-#[derive(Debug, Default)]
-struct Activities {
-    queues: Mutex<HashMap<String, Arc<Queue>>>,
-    tokens: Mutex<HashMap<String, TaskSender>>,
-}
-
-#[derive(Debug, Default)]
-struct Queue {
-    items: Mutex<VecDeque<(String, Value)>>,
-    notify: Notify,
-    pollers: AtomicUsize,
-}
-
-/// Removes a token whose task was dropped (execution stopped or timed out).
-struct TokenGuard<'a> {
-    acts: &'a Activities,
-    token: String,
-}
-
-impl Drop for TokenGuard<'_> {
-    fn drop(&mut self) {
-        lock(&self.acts.tokens).remove(&self.token);
-    }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-impl Activities {
-    fn queue(&self, arn: &str) -> Arc<Queue> {
-        Arc::clone(lock(&self.queues).entry(arn.to_string()).or_default())
-    }
-
-    async fn schedule(&self, arn: &str, input: Value) -> Result<Value, TaskError> {
-        let token = format!(
-            "{TOKEN_PREFIX}{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
-        let (tx, rx) = oneshot::channel();
-        lock(&self.tokens).insert(token.clone(), tx);
-        let _guard = TokenGuard {
-            acts: self,
-            token: token.clone(),
-        };
-        let q = self.queue(arn);
-        lock(&q.items).push_back((token, input));
-        q.notify.notify_one();
-        match rx.await {
-            Ok(r) => r,
-            Err(_) => Err(TaskError::new(
-                "States.TaskFailed",
-                "the activity task was dropped",
-            )),
-        }
-    }
-
-    /// The oldest queued task whose execution is still waiting for it.
-    fn pop_live(&self, q: &Queue) -> Option<(String, Value)> {
-        let mut items = lock(&q.items);
-        while let Some((token, input)) = items.pop_front() {
-            if lock(&self.tokens)
-                .get(&token)
-                .is_some_and(|tx| !tx.is_closed())
-            {
-                return Some((token, input));
-            }
-        }
-        None
-    }
-
-    fn take_token(&self, token: &str) -> Result<TaskSender, ApiError> {
-        if !token.starts_with(TOKEN_PREFIX) {
-            return Err(ApiError::new("InvalidToken", "Invalid token"));
-        }
-        lock(&self.tokens)
-            .remove(token)
-            .ok_or_else(|| ApiError::new("TaskTimedOut", TASK_GONE))
-    }
-
-    fn check_token(&self, token: &str) -> Result<(), ApiError> {
-        if !token.starts_with(TOKEN_PREFIX) {
-            return Err(ApiError::new("InvalidToken", "Invalid token"));
-        }
-        match lock(&self.tokens).get(token) {
-            Some(tx) if !tx.is_closed() => Ok(()),
-            _ => Err(ApiError::new("TaskTimedOut", TASK_GONE)),
         }
     }
 }

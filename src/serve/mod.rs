@@ -5,7 +5,8 @@
 //!   limits, graceful shutdown.
 //! - [`ops`]: the operations over in-memory records (machines, activities, tags, STANDARD
 //!   executions).
-//! - [`backend`]: the seam to the execution engine (compile, run, spawn, activity tasks).
+//! - [`backend`]: the seam to the execution [`Engine`](crate::engine::Engine): machines,
+//!   sync and async starts, admission, activities and task tokens.
 //! - [`mock`]: Step Functions Local's mock configuration file.
 //! - [`protocol`]: errors, member checks, timestamps, ARNs, pagination tokens.
 //! - [`sigv4`]: the optional signature check.
@@ -14,7 +15,8 @@
 //! # async fn demo() -> std::io::Result<()> {
 //! use aslx::serve::{backend::Backend, http::{Limits, Server}, ops::{Identity, Service}};
 //! let id = Identity { partition: "aws".into(), region: "us-east-1".into(), account: "111111111111".into() };
-//! let service = Service::new(id, Backend::new(aslx::Handlers::new()), None);
+//! let backend = Backend::new(aslx::Handlers::new(), &id, 10_000, tokio::runtime::Handle::current())?;
+//! let service = Service::new(id, backend, None);
 //! let server = Server::bind("127.0.0.1:8083".parse().unwrap(), service, Limits::default(), None).await?;
 //! println!("listening on http://{}", server.local_addr()?);
 //! server.run(async { let _ = tokio::signal::ctrl_c().await; }).await;

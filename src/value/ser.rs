@@ -118,13 +118,7 @@ const MEASURE_RECURSION: usize = 64;
 /// ([`Map::cached_len`](super::Map)), so shared subtrees are walked once.
 fn measure(v: &Value, limit: usize, depth: usize) -> Option<usize> {
     let n = match v {
-        Value::Null => 4,
-        Value::Bool(true) => 4,
-        Value::Bool(false) => 5,
-        Value::Int(i) => int_len(*i),
-        Value::Float(f) => float_len(*f),
-        Value::String(s) => str_len(s),
-        _ if depth >= MEASURE_RECURSION => return walk(v, limit),
+        Value::Array(_) | Value::Object(_) if depth >= MEASURE_RECURSION => return walk(v, limit),
         Value::Array(a) => {
             let mut n = 2 + a.len().saturating_sub(1);
             for item in a.iter() {
@@ -144,6 +138,7 @@ fn measure(v: &Value, limit: usize, depth: usize) -> Option<usize> {
             o.set_cached_len(n);
             n
         }
+        scalar => scalar_len(scalar),
     };
     (n <= limit).then_some(n)
 }
@@ -155,12 +150,6 @@ fn walk(v: &Value, limit: usize) -> Option<usize> {
     stack.push(v);
     while let Some(v) = stack.pop() {
         total += match v {
-            Value::Null => 4,
-            Value::Bool(true) => 4,
-            Value::Bool(false) => 5,
-            Value::Int(i) => int_len(*i),
-            Value::Float(f) => float_len(*f),
-            Value::String(s) => str_len(s),
             Value::Array(a) => {
                 stack.extend(a.iter());
                 2 + a.len().saturating_sub(1)
@@ -176,12 +165,25 @@ fn walk(v: &Value, limit: usize) -> Option<usize> {
                     n
                 }
             },
+            scalar => scalar_len(scalar),
         };
         if total > limit {
             return None;
         }
     }
     Some(total)
+}
+
+/// Bytes of a scalar's JSON text (containers count as their brackets only).
+fn scalar_len(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(true) => 4,
+        Value::Bool(false) => 5,
+        Value::Int(i) => int_len(*i),
+        Value::Float(f) => float_len(*f),
+        Value::String(s) => str_len(s),
+        Value::Array(_) | Value::Object(_) => 2,
+    }
 }
 
 /// Bytes of a float's text, counted without building it.

@@ -23,6 +23,7 @@ use smallvec::SmallVec;
 use std::sync::Arc;
 
 mod fork;
+mod jsonata;
 use fork::Fork;
 pub use fork::{DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY};
 
@@ -443,6 +444,19 @@ impl Execution {
         ))
     }
 
+    /// CH-2: no rule matched and there is no `Default`.
+    #[cold]
+    fn no_choice_matched(&self) -> ExecError {
+        ExecError::new(
+            "States.NoChoiceMatched",
+            Some(format!(
+                "No Matches! An error occurred while executing the state '{}' (entered at the event id #{}).",
+                self.state().name, self.entered_event
+            )),
+            ErrorClass::Fatal,
+        )
+    }
+
     fn context(&self, state: &State, with_retry: bool) -> Value {
         if !state.io.uses_context {
             return Value::Null;
@@ -488,6 +502,9 @@ impl Execution {
                     input: &self.input,
                 },
             );
+        }
+        if let Some(j) = state.io.jsonata.as_deref() {
+            return self.enter_jsonata(program, state, j, now_ms);
         }
         match &state.op {
             Op::Task(_) => self.start_task(program),
@@ -559,14 +576,7 @@ impl Execution {
                     }
                 }
                 let Some(next) = chosen else {
-                    return Flow::Error(ExecError::new(
-                        "States.NoChoiceMatched",
-                        Some(format!(
-                            "No Matches! An error occurred while executing the state '{}' (entered at the event id #{}).",
-                            state.name, self.entered_event
-                        )),
-                        ErrorClass::Fatal,
-                    ));
+                    return Flow::Error(self.no_choice_matched());
                 };
                 let output = self
                     .assign(assign, &effective, &ctx)
@@ -594,16 +604,10 @@ impl Execution {
                     .assign(&state.io.assign, &effective, &ctx)
                     .and_then(|a| Ok((self.select_within_input(state, &effective, &ctx)?, a)))
                     .and_then(|(o, a)| self.commit(a).map(|()| o));
-                let output = match output {
-                    Ok(o) => o,
-                    Err(e) => return Flow::Error(e),
-                };
-                if until <= now_ms {
-                    self.event_id += 1; // WaitStateExited
-                    self.exited(state, &output);
-                    return self.leave(output);
+                match output {
+                    Ok(output) => self.wait_for(state, until, output, now_ms),
+                    Err(e) => Flow::Error(e),
                 }
-                Flow::Sleep(until, Phase::Waiting(output))
             }
             Op::Succeed => {
                 let ctx = self.context(state, false);
@@ -651,6 +655,16 @@ impl Execution {
                 Flow::Failed(error, cause.map(|c| c.to_string()))
             }
         }
+    }
+
+    /// A Wait state whose output is ready: sleeps until `until` (epoch ms), or leaves now.
+    fn wait_for(&mut self, state: &State, until: i64, output: Value, now_ms: i64) -> Flow {
+        if until <= now_ms {
+            self.event_id += 1; // WaitStateExited
+            self.exited(state, &output);
+            return self.leave(output);
+        }
+        Flow::Sleep(until, Phase::Waiting(output))
     }
 
     /// Follows `Next` or ends the execution.
@@ -926,6 +940,14 @@ impl Execution {
             ),
             _ => self.context(state, true),
         };
+        if let Some(j) = state.io.jsonata.as_deref() {
+            return match self.task_input_jsonata(state, j, &ctx) {
+                Ok((effective, timeout, heartbeat)) => {
+                    self.call_task(program, task, effective, timeout, heartbeat, task_token)
+                }
+                Err(e) => self.handle_error(program, e),
+            };
+        }
         let effective = match self.effective_input(state, &ctx) {
             Ok(v) => v,
             Err(e) => return self.handle_error(program, e),
@@ -963,6 +985,27 @@ impl Execution {
             Ok(t) => t,
             Err(e) => return Flow::Error(e),
         };
+        self.call_task(
+            program,
+            task,
+            effective,
+            timeout_seconds,
+            heartbeat_seconds,
+            task_token,
+        )
+    }
+
+    /// Asks for the handler call of a Task whose effective input and timeouts are known.
+    fn call_task(
+        &mut self,
+        program: &Program,
+        task: &Task,
+        effective: Value,
+        timeout_seconds: Option<u64>,
+        heartbeat_seconds: Option<u64>,
+        task_token: Option<(super::token::TokenId, Str)>,
+    ) -> Flow {
+        let site = &program.tasks[task.site.index()];
         let (target, input) = match &task.integration {
             Integration::LambdaInvoke => match lambda_invoke_request(&effective) {
                 Ok(r) => {
@@ -1077,6 +1120,9 @@ impl Execution {
         now_ms: i64,
     ) -> Flow {
         let state = &program.states[self.at.index()];
+        if let Some(j) = state.io.jsonata.as_deref() {
+            return self.result_jsonata(program, state, j, result, result_bound, now_ms);
+        }
         let ctx = self.context(state, true);
         let assigned = match self.assign(&state.io.assign, &result, &ctx) {
             Ok(a) => a,
@@ -1100,6 +1146,18 @@ impl Execution {
         let out = self
             .merge_and_select(state, selected, result_bound, &ctx)
             .and_then(|out| self.commit(assigned).map(|()| out));
+        self.result_done(program, state, out, now_ms)
+    }
+
+    /// A Task, Parallel or Map state's output is ready (on to the next state), or producing
+    /// it failed (the state's error: retried and caught).
+    fn result_done(
+        &mut self,
+        program: &Program,
+        state: &State,
+        out: Result<Value, ExecError>,
+        now_ms: i64,
+    ) -> Flow {
         match out {
             Ok(out) => {
                 self.event_id += 1; // TaskStateExited / ParallelStateExited / MapStateExited
@@ -1191,12 +1249,20 @@ impl Execution {
                 return Flow::Sleep(now_ms + delay as i64, Phase::Retrying);
             }
         }
-        if let Some(c) = state.io.catch.iter().find(|c| catches(&c.errors, &e)) {
+        if let Some((i, c)) =
+            (state.io.catch.iter().enumerate()).find(|(_, c)| catches(&c.errors, &e))
+        {
             let (error, cause) = e.into_parts();
             let mut m = Map::with_capacity(2);
             m.insert("Error".into(), Value::String(error));
             m.insert("Cause".into(), Value::from(cause.unwrap_or_default()));
             let error_output = Value::object(m);
+            if let Some(j) = state.io.jsonata.as_deref() {
+                return match j.catchers.get(i) {
+                    Some(jc) => self.catch_jsonata(state, jc, c.next, error_output),
+                    None => Flow::Error(self.runtime("internal error: catcher not compiled")),
+                };
+            }
             let eb = serialized_len_at_most(&error_output, usize::MAX);
             let bound = eb.and_then(|b| self.merge_bound(&c.result_path, b));
             let assigned = match &c.assign {

@@ -55,6 +55,15 @@ def wait_done(sfn, execution_arn):
     return d
 
 
+def own_server(*args):
+    """A server of our own, started with `args`: (process, endpoint); skips without ASLX_BIN."""
+    binary = os.environ.get("ASLX_BIN")
+    if not binary:
+        pytest.skip("ASLX_BIN not set")
+    proc = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", *args], stdout=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline().split("listening on ")[1].split(" ")[0]
+
+
 def error_code(excinfo):
     return excinfo.value.response["Error"]["Code"]
 
@@ -196,8 +205,11 @@ def test_activity_worker(sfn):
     arn = create(sfn, definition, kind="STANDARD")
     worker_client = client(inject_host_prefix=False, read_timeout=70)
 
+    task_tokens = []
+
     def worker():
         task = worker_client.get_activity_task(activityArn=act, workerName="w1")
+        task_tokens.append(task["taskToken"])
         payload = json.loads(task["input"])
         worker_client.send_task_heartbeat(taskToken=task["taskToken"])
         worker_client.send_task_success(taskToken=task["taskToken"], output=json.dumps({"doubled": payload["n"] * 2}))
@@ -211,10 +223,88 @@ def test_activity_worker(sfn):
     assert json.loads(d["output"]) == {"doubled": 42}
     with pytest.raises(sfn.exceptions.InvalidToken):
         sfn.send_task_success(taskToken="bogus", output="{}")
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=task_tokens[0], output="{}")
     assert sfn.describe_activity(activityArn=act)["activityArn"] == act
     sfn.delete_activity(activityArn=act)
     with pytest.raises(sfn.exceptions.ActivityDoesNotExist):
         sfn.describe_activity(activityArn=act)
+
+
+def test_task_tokens_in_express_machines(sfn):
+    """An EXPRESS machine on an activity (aslx serve's local opt-in; AWS allows callbacks only
+    in STANDARD machines): a boto3 worker reads the task token and answers with
+    send_task_success / send_task_failure; StartSyncExecution returns the worker's answer."""
+    act = sfn.create_activity(name=unique("tok"))["activityArn"]
+    definition = json.dumps({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": act, "End": True}}})
+    arn = create(sfn, definition)
+    worker_client = client(inject_host_prefix=False, read_timeout=70)
+    tokens = []
+
+    def worker(answer):
+        task = worker_client.get_activity_task(activityArn=act, workerName="w")
+        tokens.append(task["taskToken"])
+        answer(task)
+
+    def succeed(task):
+        n = json.loads(task["input"])["n"]
+        worker_client.send_task_success(taskToken=task["taskToken"], output=json.dumps({"doubled": n * 2}))
+
+    def fail(task):
+        worker_client.send_task_failure(taskToken=task["taskToken"], error="Worker.Refused", cause="not today")
+
+    t = threading.Thread(target=worker, args=(succeed,))
+    t.start()
+    out = sfn.start_sync_execution(stateMachineArn=arn, input='{"n": 21}')
+    t.join(timeout=30)
+    assert out["status"] == "SUCCEEDED"
+    assert json.loads(out["output"]) == {"doubled": 42}
+
+    t = threading.Thread(target=worker, args=(fail,))
+    t.start()
+    out = sfn.start_sync_execution(stateMachineArn=arn, input='{"n": 1}')
+    t.join(timeout=30)
+    assert (out["status"], out["error"], out["cause"]) == ("FAILED", "Worker.Refused", "not today")
+
+    with pytest.raises(sfn.exceptions.TaskTimedOut):
+        sfn.send_task_success(taskToken=tokens[0], output="{}")
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        sfn.send_task_failure(taskToken="not-a-token")
+    with pytest.raises(sfn.exceptions.TaskDoesNotExist):
+        sfn.send_task_heartbeat(taskToken="A" * 32)
+
+
+def test_wait_for_task_token_in_express_machines(sfn):
+    """A `.waitForTaskToken` Task in an EXPRESS machine is accepted and waits for its token:
+    nobody sends it here, so the Task times out."""
+    definition = json.dumps({"StartAt": "Cb", "States": {"Cb": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "greet", "Payload": {"token.$": "$$.Task.Token"}},
+        "TimeoutSeconds": 1, "End": True}}})
+    arn = create(sfn, definition)
+    out = sfn.start_sync_execution(stateMachineArn=arn)
+    assert (out["status"], out["error"]) == ("FAILED", "States.Timeout")
+
+
+def test_throttling_past_max_in_flight():
+    """A server started with --max-in-flight 1 refuses a second execution while one runs."""
+    proc, endpoint = own_server("--max-in-flight", "1")
+    try:
+        # No retries: botocore would otherwise retry ThrottlingException.
+        c = client(endpoint, inject_host_prefix=False, retries={"total_max_attempts": 1})
+        wait = json.dumps({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": True}}})
+        arn = create(c, wait)
+        c.start_execution(stateMachineArn=arn)
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            c.start_execution(stateMachineArn=arn)
+        assert error_code(e) == "ThrottlingException"
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            c.start_sync_execution(stateMachineArn=create(c, pass_def(1)))
+        assert error_code(e) == "ThrottlingException"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def test_mock_config_test_cases(sfn):
@@ -295,14 +385,8 @@ def test_aws_cli_main_flow():
 
 def test_sigv4_signatures_from_botocore():
     """A server started with --auth accepts botocore's signatures for its key pair only."""
-    binary = os.environ.get("ASLX_BIN")
-    if not binary:
-        pytest.skip("ASLX_BIN not set")
-    proc = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", "--auth", "AKIDAUTH:s3cret"],
-                            stdout=subprocess.PIPE, text=True)
+    proc, endpoint = own_server("--auth", "AKIDAUTH:s3cret")
     try:
-        line = proc.stdout.readline()
-        endpoint = line.split("listening on ")[1].split(" ")[0]
         good = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="eu-west-1",
                             aws_access_key_id="AKIDAUTH", aws_secret_access_key="s3cret",
                             config=Config(inject_host_prefix=False))

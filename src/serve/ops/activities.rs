@@ -3,8 +3,6 @@
 
 use super::{json_body, now_ms, read, write, ActivityRec, OpResult, Service};
 use crate::serve::protocol::{parse_arn, timestamp, valid_name, ApiError, Req};
-use crate::value::parse_json;
-use crate::vm::TaskError;
 use serde_json::{json, Value as Json};
 use std::time::Duration;
 
@@ -61,6 +59,7 @@ impl Service {
                         creation_ms: now_ms(),
                         encryption: configs.encryption,
                     };
+                    self.backend.create_activity(name)?;
                     acts.insert(name.to_string(), rec.clone());
                     if !tags.is_empty() {
                         super::lock(&self.tags).insert(arn.clone(), tags);
@@ -92,6 +91,7 @@ impl Service {
         r.finish()?;
         if let Some(name) = self.activity_name(arn)? {
             if write(&self.activities).remove(name).is_some() {
+                self.backend.delete_activity(arn);
                 self.drop_tags(arn);
             }
         }
@@ -114,10 +114,14 @@ impl Service {
 
     pub(super) async fn get_activity_task(&self, mut r: Req<'_>) -> OpResult {
         let arn = r.str_req("activityArn", 1, 256)?;
-        r.str_opt("workerName", 1, 80)?;
+        let worker = r.str_opt("workerName", 1, 80)?;
         r.finish()?;
         let a = self.activity(arn)?;
-        match self.backend.poll_activity(&a.arn, LONG_POLL).await? {
+        match self
+            .backend
+            .poll_activity(&a.arn, worker, LONG_POLL)
+            .await?
+        {
             None => json_body(json!({})),
             Some((token, input)) => {
                 json_body(json!({"taskToken": token, "input": input.to_json()}))
@@ -132,9 +136,8 @@ impl Service {
             r.violation(None, "output", "must not be null");
         }
         r.finish()?;
-        let value = parse_json(output.unwrap_or_default())
-            .map_err(|e| ApiError::new("InvalidOutput", format!("Invalid Output: '{e}'")))?;
-        self.backend.complete_task(token, Ok(value))?;
+        self.backend
+            .send_task_success(token, output.unwrap_or_default())?;
         json_body(json!({}))
     }
 
@@ -143,11 +146,7 @@ impl Service {
         let error = r.str_opt("error", 0, 256)?;
         let cause = r.str_opt("cause", 0, 32_768)?;
         r.finish()?;
-        let e = match (error, cause) {
-            (e, Some(c)) => TaskError::new(e.unwrap_or(""), c),
-            (e, None) => TaskError::without_cause(e.unwrap_or("")),
-        };
-        self.backend.complete_task(token, Err(e))?;
+        self.backend.send_task_failure(token, error, cause)?;
         json_body(json!({}))
     }
 

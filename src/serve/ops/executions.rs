@@ -3,7 +3,11 @@
 //!
 //! EXPRESS executions leave no record (AWS cannot describe, list, stop or show the history of
 //! them either: those operations answer `InvalidArn` / `StateMachineTypeNotSupported`).
-//! STANDARD executions run in-process too, and keep a record for the inspection operations.
+//! EXPRESS starts go to the engine (StartSyncExecution at-most-once, StartExecution
+//! at-least-once). STANDARD executions are admitted by the engine and driven by the backend on
+//! its tokens and activities, and keep a record here for the inspection operations (the
+//! engine's async start gives no completion or stop handle). Mock test cases run on the
+//! backend's mocked driver loop.
 
 use super::{json_body, lock, now_ms, MachineRec, OpResult, Service};
 use crate::asl::MachineType;
@@ -73,7 +77,10 @@ impl Records {
 /// What StartExecution and StartSyncExecution share.
 struct Start<'a> {
     machine: Arc<MachineRec>,
+    /// The name given, or a new UUID.
     name: String,
+    /// The name given.
+    given_name: Option<&'a str>,
     input_text: &'a str,
     input: Value,
     trace_header: Option<&'a str>,
@@ -166,6 +173,7 @@ impl Service {
         Ok(Start {
             machine,
             name,
+            given_name: m.name,
             input_text,
             input,
             trace_header: header_trace.or(m.trace),
@@ -204,20 +212,31 @@ impl Service {
         let m = read_start_members(&mut r)?;
         r.finish()?;
         let s = self.resolve_start(m, header_trace)?;
-        let start_ms = now_ms();
-        match s.machine.machine_type {
-            MachineType::Express => {
+        match (s.machine.machine_type, &s.case) {
+            (MachineType::Express, None) => {
+                let started =
+                    self.backend
+                        .start(&s.machine.name, s.given_name, s.input, s.trace_header)?;
+                json_body(json!({
+                    "executionArn": started.execution_arn(),
+                    "startDate": timestamp(started.start_ms),
+                }))
+            }
+            (MachineType::Express, Some(_)) => {
+                let admitted = self.backend.admit(&s.machine.name)?;
+                let start_ms = now_ms();
                 let arn = self.express_arn(&s.machine.name, &s.name);
                 let info = self.execution_info(&s, &arn, start_ms, false);
-                self.backend
-                    .spawn(&s.machine.compiled, s.input, info, s.case, |_| {});
+                self.backend.spawn(admitted, s.input, info, s.case, |_| {});
                 json_body(json!({"executionArn": arn, "startDate": timestamp(start_ms)}))
             }
-            MachineType::Standard => self.start_standard(s, start_ms),
+            (MachineType::Standard, _) => self.start_standard(s),
         }
     }
 
-    fn start_standard(&self, s: Start<'_>, start_ms: i64) -> OpResult {
+    /// A STANDARD execution: admitted by the engine, driven here so that its record gets its
+    /// outcome and StopExecution can stop it.
+    fn start_standard(&self, s: Start<'_>) -> OpResult {
         let arn = self
             .id
             .arn("execution", &format!("{}:{}", s.machine.name, s.name));
@@ -233,6 +252,8 @@ impl Service {
                 format!("Execution Already Exists: '{arn}'"),
             ));
         }
+        let admitted = self.backend.admit(&s.machine.name)?;
+        let start_ms = now_ms();
         let info = self.execution_info(&s, &arn, start_ms, false);
         recs.next_seq += 1;
         let seq = recs.next_seq;
@@ -259,7 +280,7 @@ impl Service {
         let done_arn = arn.clone();
         let abort = self
             .backend
-            .spawn(&s.machine.compiled, s.input, info, s.case, move |o| {
+            .spawn(admitted, s.input, info, s.case, move |o| {
                 lock(&records).finish(&done_arn, &o, now_ms())
             });
         if let Some(rec) = recs.by_arn.get_mut(&arn) {
@@ -282,60 +303,45 @@ impl Service {
         if s.machine.machine_type != MachineType::Express {
             return Err(ApiError::type_not_supported());
         }
-        let start_ms = now_ms();
-        let arn = self.express_arn(&s.machine.name, &s.name);
-        let info = self.execution_info(&s, &arn, start_ms, true);
-        let outcome = self
-            .backend
-            .run(&s.machine.compiled, s.input, info, s.case)
-            .await;
-        let stop_ms = now_ms().max(start_ms);
         let with_data = included != Some("METADATA_ONLY");
-        // Written by hand: this is the hot path of the HTTP API.
-        let mut out = String::with_capacity(512 + s.input_text.len());
-        out.push_str("{\"executionArn\":");
-        write_str(&mut out, &arn);
-        out.push_str(",\"stateMachineArn\":");
-        write_str(&mut out, &s.machine.arn);
-        out.push_str(",\"name\":");
-        write_str(&mut out, &s.name);
-        out.push_str(",\"startDate\":");
-        write_timestamp(&mut out, start_ms);
-        out.push_str(",\"stopDate\":");
-        write_timestamp(&mut out, stop_ms);
-        out.push_str(",\"status\":\"");
-        out.push_str(outcome.status.as_str());
-        out.push('"');
-        if let Some(e) = &outcome.error {
-            out.push_str(",\"error\":");
-            write_str(&mut out, e);
-        }
-        if let Some(c) = &outcome.cause {
-            out.push_str(",\"cause\":");
-            write_str(&mut out, c);
-        }
-        if with_data {
-            out.push_str(",\"input\":");
-            write_str(&mut out, s.input_text);
-        }
-        let _ = write!(out, ",\"inputDetails\":{{\"included\":{with_data}}}");
-        if let Some(o) = &outcome.output {
-            if with_data {
-                out.push_str(",\"output\":");
-                write_str(&mut out, &o.to_json());
+        let (done, mocked);
+        let ended = match s.case {
+            None => {
+                done = self
+                    .backend
+                    .start_sync(&s.machine.name, s.given_name, s.input, s.trace_header)
+                    .await?;
+                Ended {
+                    arn: done.execution_arn(),
+                    name: done.name(),
+                    start_ms: done.start_ms,
+                    stop_ms: done.stop_ms,
+                    outcome: &done.outcome,
+                }
             }
-            let _ = write!(out, ",\"outputDetails\":{{\"included\":{with_data}}}");
-        }
-        if let Some(t) = s.trace_header {
-            out.push_str(",\"traceHeader\":");
-            write_str(&mut out, t);
-        }
-        let _ = write!(
-            out,
-            ",\"billingDetails\":{{\"billedMemoryUsedInMB\":64,\"billedDurationInMilliseconds\":{}}}}}",
-            billed_ms(stop_ms - start_ms)
-        );
-        Ok(out.into_bytes())
+            Some(_) => {
+                let admitted = self.backend.admit(&s.machine.name)?;
+                let start_ms = now_ms();
+                let arn = self.express_arn(&s.machine.name, &s.name);
+                let info = self.execution_info(&s, &arn, start_ms, true);
+                let outcome = self.backend.run(admitted, s.input, info, s.case).await;
+                mocked = (arn, outcome);
+                Ended {
+                    arn: &mocked.0,
+                    name: &s.name,
+                    start_ms,
+                    stop_ms: now_ms().max(start_ms),
+                    outcome: &mocked.1,
+                }
+            }
+        };
+        Ok(sync_response(
+            &s.machine.arn,
+            &ended,
+            s.input_text,
+            s.trace_header,
+            with_data,
+        ))
     }
 
     /// A STANDARD execution's record by ARN, with AWS's answers for other kinds.
@@ -519,6 +525,71 @@ impl Service {
     fn records_handle(&self) -> Arc<std::sync::Mutex<Records>> {
         Arc::clone(&self.executions)
     }
+}
+
+/// How a sync execution ended, for its response.
+struct Ended<'a> {
+    arn: &'a str,
+    name: &'a str,
+    start_ms: i64,
+    stop_ms: i64,
+    outcome: &'a Outcome,
+}
+
+/// StartSyncExecution's response, written by hand: this is the hot path of the HTTP API. The
+/// input is echoed byte for byte as sent (P-6).
+fn sync_response(
+    machine_arn: &str,
+    e: &Ended<'_>,
+    input_text: &str,
+    trace_header: Option<&str>,
+    with_data: bool,
+) -> Vec<u8> {
+    let outcome = e.outcome;
+    let mut out = String::with_capacity(512 + input_text.len());
+    out.push_str("{\"executionArn\":");
+    write_str(&mut out, e.arn);
+    out.push_str(",\"stateMachineArn\":");
+    write_str(&mut out, machine_arn);
+    out.push_str(",\"name\":");
+    write_str(&mut out, e.name);
+    out.push_str(",\"startDate\":");
+    write_timestamp(&mut out, e.start_ms);
+    out.push_str(",\"stopDate\":");
+    write_timestamp(&mut out, e.stop_ms);
+    out.push_str(",\"status\":\"");
+    out.push_str(outcome.status.as_str());
+    out.push('"');
+    if let Some(err) = &outcome.error {
+        out.push_str(",\"error\":");
+        write_str(&mut out, err);
+    }
+    if let Some(c) = &outcome.cause {
+        out.push_str(",\"cause\":");
+        write_str(&mut out, c);
+    }
+    if with_data {
+        out.push_str(",\"input\":");
+        write_str(&mut out, input_text);
+    }
+    let _ = write!(out, ",\"inputDetails\":{{\"included\":{with_data}}}");
+    if let Some(o) = &outcome.output {
+        if with_data {
+            out.push_str(",\"output\":");
+            write_str(&mut out, &o.to_json());
+        }
+        let _ = write!(out, ",\"outputDetails\":{{\"included\":{with_data}}}");
+    }
+    if let Some(t) = trace_header {
+        out.push_str(",\"traceHeader\":");
+        write_str(&mut out, t);
+    }
+    let _ = write!(
+        out,
+        ",\"billingDetails\":{{\"billedMemoryUsedInMB\":64,\"billedDurationInMilliseconds\":{}}}}}",
+        billed_ms(e.stop_ms - e.start_ms)
+    );
+    out.into_bytes()
 }
 
 /// Execution-level history: `ExecutionStarted` and, once ended, the terminal event. (State-level

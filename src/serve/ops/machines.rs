@@ -139,10 +139,8 @@ impl Service {
                 version_description,
             );
         }
-        let compiled = self
-            .backend
-            .prepare(name, definition, machine_type)
-            .map_err(definition_error)?;
+        self.backend
+            .create_machine(name, definition, machine_type, role_arn)?;
         let now = now_ms();
         let rec = Arc::new(MachineRec {
             arn: arn.clone(),
@@ -158,7 +156,6 @@ impl Service {
             encryption: configs.encryption,
             publish,
             version_description: version_description.map(str::to_string),
-            compiled,
         });
         {
             let mut machines = write(&self.machines);
@@ -263,13 +260,8 @@ impl Service {
         if let Some(role) = role_arn {
             check_role_arn(role)?;
         }
-        let compiled = match definition {
-            Some(d) => self
-                .backend
-                .prepare(&old.name, d, old.machine_type)
-                .map_err(definition_error)?,
-            None => old.compiled.clone(),
-        };
+        self.backend
+            .update_machine(&old.name, definition, role_arn)?;
         let now = now_ms();
         let rec = Arc::new(MachineRec {
             arn: old.arn.clone(),
@@ -285,7 +277,6 @@ impl Service {
             encryption: configs.encryption.or_else(|| old.encryption.clone()),
             publish: old.publish,
             version_description: old.version_description.clone(),
-            compiled,
         });
         let revision = rec.revision_id.clone();
         write(&self.machines).insert(old.name.clone(), rec);
@@ -308,6 +299,7 @@ impl Service {
         }
         if a.region == self.id.region && a.account == self.id.account && !a.rest.contains(':') {
             if let Some(m) = write(&self.machines).remove(a.rest) {
+                self.backend.delete_machine(&m.name);
                 super::lock(&self.tags).remove(&m.arn);
             }
         }

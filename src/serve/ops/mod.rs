@@ -9,7 +9,7 @@ mod machines;
 mod tags;
 mod test_state;
 
-use super::backend::{Backend, Compiled};
+use super::backend::Backend;
 use super::mock::MockConfig;
 use super::protocol::{paginate, parse_arn, read_page_token, ApiError, Req};
 use crate::asl::MachineType;
@@ -53,7 +53,6 @@ pub(crate) struct MachineRec {
     pub encryption: Option<Json>,
     pub publish: bool,
     pub version_description: Option<String>,
-    pub compiled: Compiled,
 }
 
 /// An activity.

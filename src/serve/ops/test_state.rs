@@ -139,7 +139,10 @@ impl Service {
             .prepare(name, &def.to_string(), MachineType::Standard)
             .map_err(definition_error)?;
         let info = ExecutionInfo::anonymous(name, now_ms());
-        let o = self.backend.run(&compiled, input.clone(), info, case).await;
+        let o = self
+            .backend
+            .run_prepared(&compiled, input.clone(), info, case)
+            .await;
         let ended = match (o.status, o.output) {
             (Status::Succeeded, Some(out)) => {
                 let inner = out.get("output").cloned();

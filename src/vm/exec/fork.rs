@@ -81,7 +81,11 @@ impl Execution {
     /// Starts a Parallel or Map state: evaluates its input, items and limits.
     pub(super) fn start_fork(&mut self, program: &Program, state: &State) -> Flow {
         let ctx = self.context(state, true);
-        let effective = match self.effective_input(state, &ctx) {
+        let effective = match state.io.jsonata.as_deref() {
+            Some(j) => self.arguments_jsonata(state, j, &ctx),
+            None => self.effective_input(state, &ctx),
+        };
+        let effective = match effective {
             Ok(v) => v,
             Err(e) => return self.handle_error(program, e),
         };
@@ -91,7 +95,11 @@ impl Execution {
                     .branches
                     .iter()
                     .any(|b| program.scopes[b.index()].can_wait);
-                let bound = self.effective_bound(state);
+                // JSONata `Arguments` build the input anew: its size is not known.
+                let bound = match &state.io.jsonata {
+                    Some(j) if j.arguments.is_some() => None,
+                    _ => self.effective_bound(state),
+                };
                 (
                     Source::Parallel { input: effective },
                     p.branches.len(),
@@ -101,7 +109,7 @@ impl Execution {
                     bound,
                 )
             }
-            Op::Map(m) => match self.map_source(m, effective, ctx) {
+            Op::Map(m) => match self.map_source(state, m, effective, ctx) {
                 Ok((source, total, limit, tolerance)) => (
                     source,
                     total,
@@ -110,6 +118,8 @@ impl Execution {
                     tolerance,
                     None,
                 ),
+                // A JSONata Map's query errors are caught and retried (JA-9).
+                Err(e) if state.io.jsonata.is_some() => return self.handle_error(program, e),
                 Err(e) => return Flow::Error(e),
             },
             _ => return Flow::Error(self.runtime("internal error: not a Parallel or Map state")),
@@ -142,6 +152,7 @@ impl Execution {
     #[allow(clippy::type_complexity)]
     fn map_source(
         &self,
+        state: &State,
         m: &MapOp,
         effective: Value,
         ctx: Value,
@@ -151,38 +162,18 @@ impl Execution {
             context: &ctx,
             vars: &self.vars,
         };
-        let items = match &m.items_path {
-            None => effective.clone(),
-            Some(p) => p
-                .eval(&env)
-                .map_err(|e| self.path_error("ItemsPath", p.text(), &e, &effective))?,
-        };
-        let Some(n_items) = items.as_array().map(|a| a.len()) else {
-            return Err(self.runtime(format_args!(
-                "Map state input must be an array but was: {}",
-                items.to_json()
-            )));
-        };
-        let max = match &m.max_concurrency {
-            None => 0,
-            Some(Num::Const(n)) => *n,
-            Some(Num::Path(p)) => {
-                let v = p
-                    .eval(&env)
-                    .map_err(|e| self.path_error("MaxConcurrencyPath", p.text(), &e, &effective))?;
-                // AWS reads numeric strings too ("1"), as the recordings show.
-                match int_value(&v) {
-                    Some(i) if i >= 0 => i as u64,
-                    _ => {
-                        return Err(self.runtime(format_args!(
-                            "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
-                            raw_text(&v),
-                            p.text()
-                        )))
-                    }
-                }
+        let (items, max, count, percentage) = match state.io.jsonata.as_deref() {
+            Some(JsonataIo {
+                op: JsonataOp::Map(jm),
+                ..
+            }) => {
+                let f = self.map_fields_jsonata(state, jm, &effective, &ctx)?;
+                let n = f.max_concurrency;
+                (f.items, n, f.tolerated_count, f.tolerated_percentage)
             }
+            _ => self.map_fields(m, &env, &effective)?,
         };
+        let n_items = items.as_array().map_or(0, |a| a.len());
         let cap = if m.distributed {
             DISTRIBUTED_MAP_CONCURRENCY
         } else {
@@ -192,14 +183,6 @@ impl Execution {
             cap
         } else {
             (max.min(cap as u64)) as usize
-        };
-        let count = match &m.tolerated_count {
-            None => None,
-            Some(t) => Some(self.tolerance(t, &env, &effective, "ToleratedFailureCount")?),
-        };
-        let percentage = match &m.tolerated_percentage {
-            None => None,
-            Some(t) => Some(self.tolerance(t, &env, &effective, "ToleratedFailurePercentage")?),
         };
         let tolerance =
             (count.is_some() || percentage.is_some()).then_some(Tolerated { count, percentage });
@@ -229,6 +212,57 @@ impl Execution {
             limit,
             tolerance,
         ))
+    }
+
+    /// ItemsPath, MaxConcurrency(Path) and ToleratedFailure* of a JSONPath Map.
+    #[allow(clippy::type_complexity)]
+    fn map_fields(
+        &self,
+        m: &MapOp,
+        env: &Env<'_>,
+        effective: &Value,
+    ) -> Result<(Value, u64, Option<f64>, Option<f64>), ExecError> {
+        let items = match &m.items_path {
+            None => effective.clone(),
+            Some(p) => p
+                .eval(env)
+                .map_err(|e| self.path_error("ItemsPath", p.text(), &e, effective))?,
+        };
+        if items.as_array().is_none() {
+            return Err(self.runtime(format_args!(
+                "Map state input must be an array but was: {}",
+                items.to_json()
+            )));
+        }
+        let max = match &m.max_concurrency {
+            None => 0,
+            Some(Num::Const(n)) => *n,
+            Some(Num::Path(p)) => {
+                let v = p
+                    .eval(env)
+                    .map_err(|e| self.path_error("MaxConcurrencyPath", p.text(), &e, effective))?;
+                // AWS reads numeric strings too ("1"), as the recordings show.
+                match int_value(&v) {
+                    Some(i) if i >= 0 => i as u64,
+                    _ => {
+                        return Err(self.runtime(format_args!(
+                            "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {}",
+                            raw_text(&v),
+                            p.text()
+                        )))
+                    }
+                }
+            }
+        };
+        let count = match &m.tolerated_count {
+            None => None,
+            Some(t) => Some(self.tolerance(t, env, effective, "ToleratedFailureCount")?),
+        };
+        let percentage = match &m.tolerated_percentage {
+            None => None,
+            Some(t) => Some(self.tolerance(t, env, effective, "ToleratedFailurePercentage")?),
+        };
+        Ok((items, max, count, percentage))
     }
 
     fn tolerance(
@@ -341,6 +375,13 @@ impl Execution {
                 let items = items.as_array().unwrap_or_default();
                 let select = |index: usize| -> Result<Value, ExecError> {
                     let item = &items[index];
+                    if let Some(JsonataIo {
+                        op: JsonataOp::Map(jm),
+                        ..
+                    }) = state.io.jsonata.as_deref()
+                    {
+                        return self.item_jsonata(state, jm, input, ctx, index, item);
+                    }
                     let Some(t) = &m.item_selector else {
                         return Ok(item.clone());
                     };
@@ -646,7 +687,7 @@ fn float_value(v: &Value) -> Option<f64> {
 }
 
 /// The Context object of one Map item: `$$.Map.Item.Index` / `.Value` (CTX-1).
-fn map_item_context(ctx: &Value, index: usize, item: &Value) -> Value {
+pub(super) fn map_item_context(ctx: &Value, index: usize, item: &Value) -> Value {
     let mut ctx = ctx.clone();
     if let Value::Object(o) = &mut ctx {
         let mut it = Map::with_capacity(2);
