@@ -232,7 +232,9 @@ impl Engine {
             info: Arc::clone(&job.info),
             start_ms: job.info.start_ms,
         };
-        self.handle.spawn(run_async(job));
+        // PERF: boxed, so tokio's task holds a pointer instead of copying the future at spawn,
+        // first poll and completion (callgrind, pass1 async through the engine).
+        self.handle.spawn(Box::pin(run_async(job)));
         Ok(started)
     }
 
