@@ -730,3 +730,42 @@ fn variables_are_usable_in_task_timeouts_and_map_concurrency_paths() {
     assert_eq!(failed(&o).0, "States.Timeout");
     assert_eq!(probe.max_in_flight.load(SeqCst), 2);
 }
+
+#[test]
+fn inside_an_engine_waiting_iterations_run_as_tasks_of_their_own() {
+    // Each iteration's handler call records the tokio task it runs on: one task per
+    // iteration, none of them the execution's own.
+    use aslx::engine::{Engine, StartRequest};
+    let ids = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Arc::clone(&ids);
+    let mut h = Handlers::new();
+    h.function_async("where", move |v: Value| {
+        let seen = Arc::clone(&seen);
+        async move {
+            seen.lock().unwrap().push(tokio::task::try_id());
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            Ok(v)
+        }
+    });
+    let engine = Engine::builder()
+        .handlers(h)
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    let def = map_def(
+        r#""MaxConcurrency":4,"#,
+        r#"{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:111111111111:function:where","End":true}}"#,
+    );
+    engine
+        .create_machine("m", &def, MachineType::Express)
+        .unwrap();
+    let done = engine
+        .start_sync_blocking(StartRequest::new("m").input(json!([1, 2, 3, 4, 5, 6, 7, 8])))
+        .unwrap();
+    assert_eq!(output(&done.outcome), "[1,2,3,4,5,6,7,8]");
+    let ids = ids.lock().unwrap();
+    assert_eq!(ids.len(), 8);
+    assert!(ids.iter().all(Option::is_some), "{ids:?}");
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), 8, "one task per iteration: {ids:?}");
+}

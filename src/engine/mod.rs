@@ -36,7 +36,7 @@ mod activities;
 mod error;
 mod log;
 mod names;
-mod run;
+pub(crate) mod run;
 
 pub use crate::runtime::{ActivityTask, MAX_POLLERS};
 pub use activities::ActivityInfo;

@@ -13,8 +13,9 @@ use super::log::ExecutionLog;
 use super::names::{parse_input, Input};
 use super::{Engine, Permit, Registered, Shared};
 use crate::asl::MachineType;
-use crate::runtime::driver::{Clock, Driver, OnPanic};
+use crate::runtime::driver::{Callbacks, ChildTask, Clock, Driver, OnPanic, Services};
 use crate::runtime::machine::wall_clock_ms;
+use crate::runtime::Machine;
 use crate::value::{Map, Str, Value};
 use crate::vm::{Execution, ExecutionInfo, Outcome, Status, Step};
 use futures_util::FutureExt;
@@ -215,6 +216,69 @@ struct Job {
     log: bool,
 }
 
+impl Services for Job {
+    fn machine(&self) -> &Machine {
+        &self.reg.machine
+    }
+
+    fn callbacks(&self) -> Option<&Callbacks> {
+        Some(&self.permit.0.callbacks)
+    }
+
+    fn child_task(&self, parent: &Driver<'_>, index: usize, child: Execution) -> ChildTask {
+        EngineServices::child_task(&self.reg, &self.permit.0, parent, index, child)
+    }
+}
+
+/// Owned handles on a machine version and the engine's services: what a Parallel branch or
+/// Map iteration spawned as a task of its own is driven with.
+pub(crate) struct EngineServices {
+    reg: Arc<Registered>,
+    shared: Arc<Shared>,
+}
+
+impl EngineServices {
+    /// Child `index` of an execution driven by `parent`, as a `'static` future: same machine
+    /// version, tokens, activities, clock, deadline and panic policy.
+    pub(crate) fn child_task(
+        reg: &Arc<Registered>,
+        shared: &Arc<Shared>,
+        parent: &Driver<'_>,
+        index: usize,
+        mut child: Execution,
+    ) -> ChildTask {
+        let owned = EngineServices {
+            reg: Arc::clone(reg),
+            shared: Arc::clone(shared),
+        };
+        let (clock, deadline, on_panic) = (parent.clock, parent.deadline, parent.on_panic);
+        Ok(Box::pin(async move {
+            let driver = Driver {
+                services: &owned,
+                clock,
+                deadline,
+                on_panic,
+            };
+            let outcome = driver.drive(&mut child).await;
+            (index, child, outcome)
+        }))
+    }
+}
+
+impl Services for EngineServices {
+    fn machine(&self) -> &Machine {
+        &self.reg.machine
+    }
+
+    fn callbacks(&self) -> Option<&Callbacks> {
+        Some(&self.shared.callbacks)
+    }
+
+    fn child_task(&self, parent: &Driver<'_>, index: usize, child: Execution) -> ChildTask {
+        EngineServices::child_task(&self.reg, &self.shared, parent, index, child)
+    }
+}
+
 impl Engine {
     /// StartExecution: checks and admits the execution, starts it in the background and
     /// returns its ARN at once. At-least-once: if a handler panics, the execution is re-run
@@ -407,10 +471,9 @@ async fn attempt(job: &Job, attempt: u32, on_panic: OnPanic) -> Outcome {
         ended: false,
     };
     let driver = Driver {
-        machine: &job.reg.machine,
+        services: job,
         clock: job.clock,
         deadline: job.deadline,
-        callbacks: Some(&shared.callbacks),
         on_panic,
     };
     let outcome = driver.drive(&mut exec).await;

@@ -89,17 +89,45 @@ pub(crate) struct Callbacks {
     pub(crate) activities: Activities,
 }
 
+/// What an execution runs against: its machine version, the engine's task tokens and
+/// activities (absent outside an engine: callback and activity Tasks then call their handler
+/// as a request-response Task), and whether its Parallel branches and Map iterations can be
+/// spawned as tasks of their own (which needs owned handles on the machine and the services).
+pub(crate) trait Services: Sync {
+    /// The machine version the execution started on.
+    fn machine(&self) -> &Machine;
+    /// Task tokens and activities.
+    fn callbacks(&self) -> Option<&Callbacks> {
+        None
+    }
+    /// A branch or iteration as a `'static` future, driven like its parent, for the caller to
+    /// spawn; `None` when the services cannot be owned (children then run on the parent's
+    /// task).
+    fn child_task(&self, _parent: &Driver<'_>, _index: usize, _child: Execution) -> ChildTask {
+        Err(_child)
+    }
+}
+
+/// A child to spawn ([`Services::child_task`]), or the child back when it cannot be spawned.
+pub(crate) type ChildTask =
+    Result<Pin<Box<dyn Future<Output = (usize, Execution, Outcome)> + Send + 'static>>, Execution>;
+
+impl Services for Machine {
+    fn machine(&self) -> &Machine {
+        self
+    }
+}
+
 /// What one execution is driven with.
+///
+/// PERF: `Copy` and 64 bytes; the engine keeps one in every parked execution.
 #[derive(Clone, Copy)]
 pub(crate) struct Driver<'a> {
-    /// The machine version the execution started on.
-    pub(crate) machine: &'a Machine,
+    /// The machine version, tokens and activities.
+    pub(crate) services: &'a dyn Services,
     pub(crate) clock: Clock,
     /// When the execution ends `TIMED_OUT` (`TimeoutSeconds`, the EXPRESS cap), if ever.
     pub(crate) deadline: Option<Instant>,
-    /// Task tokens and activities; without them (outside an engine) callback and activity
-    /// Tasks call their handler as a request-response Task.
-    pub(crate) callbacks: Option<&'a Callbacks>,
     pub(crate) on_panic: OnPanic,
 }
 
@@ -112,10 +140,9 @@ impl<'a> Driver<'a> {
     ) -> Driver<'a> {
         let clock = Clock::new(start_ms);
         Driver {
-            machine,
+            services: machine,
             clock,
             deadline: max_duration.map(|d| clock.after_start(d)),
-            callbacks: None,
             on_panic: OnPanic::FailTask,
         }
     }
@@ -175,21 +202,22 @@ impl<'a> Driver<'a> {
     /// Starts a handler call. Most handlers answer at once; a pending answer, or a token
     /// wait, is boxed, so its state costs nothing to executions that are not waiting for one.
     pub(crate) fn start_call(&self, call: TaskCall) -> Call<'a> {
-        if let (Some(cb), true) = (self.callbacks, call.task_token.is_some()) {
+        if let (Some(cb), true) = (self.services.callbacks(), call.task_token.is_some()) {
             return self.start_token_call(cb, call);
         }
-        let handler: Arc<dyn Handler> = match (self.machine.handler(&call.target), &call.target) {
-            (Some(h), _) => Arc::clone(h),
-            (None, CallTarget::Function(name)) => {
-                return Call::Done(TaskOutcome::FunctionNotFound(name.clone()))
-            }
-            (None, CallTarget::Site(_)) => {
-                return Call::Done(TaskOutcome::Err(TaskError::new(
-                    "States.TaskFailed",
-                    "no handler linked",
-                )))
-            }
-        };
+        let handler: Arc<dyn Handler> =
+            match (self.services.machine().handler(&call.target), &call.target) {
+                (Some(h), _) => Arc::clone(h),
+                (None, CallTarget::Function(name)) => {
+                    return Call::Done(TaskOutcome::FunctionNotFound(name.clone()))
+                }
+                (None, CallTarget::Site(_)) => {
+                    return Call::Done(TaskOutcome::Err(TaskError::new(
+                        "States.TaskFailed",
+                        "no handler linked",
+                    )))
+                }
+            };
         let input = call.input;
         match std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(input))) {
             Err(p) => Call::Done(self.panicked(p)),
@@ -236,7 +264,7 @@ impl<'a> Driver<'a> {
             return self.start_call(call);
         };
         let wait = match &call.target {
-            CallTarget::Site(site) => self.machine.program().tasks()[site.index()].wait,
+            CallTarget::Site(site) => self.services.machine().program().tasks()[site.index()].wait,
             CallTarget::Function(_) => TaskWait::Callback,
         };
         let limits = Limits {
@@ -300,7 +328,7 @@ impl<'a> Driver<'a> {
 impl std::fmt::Debug for Driver<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Driver")
-            .field("machine", &self.machine.name())
+            .field("machine", &self.services.machine().name())
             .field("on_panic", &self.on_panic)
             .finish_non_exhaustive()
     }

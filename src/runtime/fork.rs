@@ -8,6 +8,7 @@ use crate::vm::{Execution, Outcome};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use std::future::Future;
 use std::pin::Pin;
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 /// A branch or iteration being driven: its index in the fork, itself, and how it ended.
@@ -21,10 +22,10 @@ impl<'a> Driver<'a> {
     /// dropped, which cancels their timers, handler calls and tokens. `false` when the
     /// execution's deadline passed.
     ///
-    /// The children are futures of this execution's task, not tasks of their own: the driver
-    /// borrows its machine and the engine's services (which keeps a parked execution small),
-    /// and children of one execution mostly wait on handlers and timers, where concurrency,
-    /// not parallelism, is what counts. Executions themselves spread over the worker threads.
+    /// Inside an engine the children are tasks of their own on the work-stealing pool
+    /// ([`Services::child_task`](super::driver::Services::child_task) gives them owned
+    /// handles on the machine version and the engine's services); a standalone `Machine`,
+    /// whose driver only borrows its machine, drives them as futures of this task.
     pub(crate) fn serve_fork<'e>(
         &'e self,
         exec: &'e mut Execution,
@@ -39,19 +40,41 @@ impl<'a> Driver<'a> {
         let Some(host) = exec.fork_host() else {
             return true;
         };
-        let mut running: FuturesUnordered<ChildRun<'a>> = FuturesUnordered::new();
+        // Children spawned as tasks of their own (inside an engine), or else driven as
+        // futures of this task; either way at most the fork's limit at once, and dropped
+        // (aborted) together when the fork settles.
+        let mut tasks: JoinSet<(usize, Execution, Outcome)> = JoinSet::new();
+        let mut local: FuturesUnordered<ChildRun<'a>> = FuturesUnordered::new();
         loop {
-            while let Some((index, mut child)) = host.fork_next() {
-                let driver = *self;
-                running.push(Box::pin(async move {
-                    let outcome = driver.drive(&mut child).await;
-                    (index, child, outcome)
-                }));
+            while let Some((index, child)) = host.fork_next() {
+                match self.services.child_task(self, index, child) {
+                    Ok(task) => {
+                        tasks.spawn(task);
+                    }
+                    Err(mut child) => {
+                        let driver = *self;
+                        local.push(Box::pin(async move {
+                            let outcome = driver.drive(&mut child).await;
+                            (index, child, outcome)
+                        }));
+                    }
+                }
             }
             if host.fork_settled() {
                 return true;
             }
-            let Some((index, child, outcome)) = running.next().await else {
+            let next = if local.is_empty() {
+                match tasks.join_next().await {
+                    Some(Ok(done)) => Some(done),
+                    // A panic in a child (a handler's, under the re-run policy) is the
+                    // execution's: it unwinds on, as it would have on this task.
+                    Some(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Some(Err(_)) | None => None,
+                }
+            } else {
+                local.next().await
+            };
+            let Some((index, child, outcome)) = next else {
                 return true;
             };
             if self.deadline.is_some_and(|d| Instant::now() >= d) {

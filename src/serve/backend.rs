@@ -35,11 +35,12 @@ use super::mock::TestCase;
 use super::ops::Identity;
 use super::protocol::ApiError;
 use crate::asl::MachineType;
+use crate::engine::run::EngineServices;
 use crate::engine::{
     Engine, EngineError, ErrorKind, MachineSpec, MachineUpdate, StartRequest, StartedExecution,
     SyncExecution,
 };
-use crate::runtime::driver::{Call, Clock, Driver, OnPanic};
+use crate::runtime::driver::{Call, Callbacks, ChildTask, Clock, Driver, OnPanic, Services};
 use crate::runtime::{Handlers, Machine, MachineError};
 use crate::value::{Str, Value};
 use crate::vm::{CallTarget, Execution, ExecutionInfo, Outcome, Step, TaskError, TaskOutcome};
@@ -69,6 +70,20 @@ impl Compiled {
 pub struct Admitted {
     reg: Arc<crate::engine::Registered>,
     permit: crate::engine::Permit,
+}
+
+impl Services for Admitted {
+    fn machine(&self) -> &Machine {
+        &self.reg.machine
+    }
+
+    fn callbacks(&self) -> Option<&Callbacks> {
+        Some(&self.permit.0.callbacks)
+    }
+
+    fn child_task(&self, parent: &Driver<'_>, index: usize, child: Execution) -> ChildTask {
+        EngineServices::child_task(&self.reg, &self.permit.0, parent, index, child)
+    }
 }
 
 impl std::fmt::Debug for Admitted {
@@ -401,10 +416,9 @@ async fn run_admitted(
         MachineType::Standard => own,
     };
     let driver = Driver {
-        machine,
+        services: &a,
         clock,
         deadline: limit.map(|d| clock.after_start(d)),
-        callbacks: Some(&shared.callbacks),
         on_panic: OnPanic::FailTask,
     };
     let mut exec = machine.execution(input, info);
