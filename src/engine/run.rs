@@ -225,7 +225,12 @@ impl Services for Job {
         Some(&self.permit.0.callbacks)
     }
 
-    fn child_task(&self, parent: &Driver<'_>, index: usize, child: Execution) -> ChildTask {
+    fn child_task(
+        &self,
+        parent: &Driver<'_>,
+        index: usize,
+        child: &mut Option<Execution>,
+    ) -> Option<ChildTask> {
         EngineServices::child_task(&self.reg, &self.permit.0, parent, index, child)
     }
 }
@@ -245,14 +250,15 @@ impl EngineServices {
         shared: &Arc<Shared>,
         parent: &Driver<'_>,
         index: usize,
-        mut child: Execution,
-    ) -> ChildTask {
+        child: &mut Option<Execution>,
+    ) -> Option<ChildTask> {
+        let mut child = child.take()?;
         let owned = EngineServices {
             reg: Arc::clone(reg),
             shared: Arc::clone(shared),
         };
         let (clock, deadline, on_panic) = (parent.clock, parent.deadline, parent.on_panic);
-        Ok(Box::pin(async move {
+        Some(Box::pin(async move {
             let driver = Driver {
                 services: &owned,
                 clock,
@@ -274,7 +280,12 @@ impl Services for EngineServices {
         Some(&self.shared.callbacks)
     }
 
-    fn child_task(&self, parent: &Driver<'_>, index: usize, child: Execution) -> ChildTask {
+    fn child_task(
+        &self,
+        parent: &Driver<'_>,
+        index: usize,
+        child: &mut Option<Execution>,
+    ) -> Option<ChildTask> {
         EngineServices::child_task(&self.reg, &self.shared, parent, index, child)
     }
 }

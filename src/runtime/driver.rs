@@ -100,17 +100,22 @@ pub(crate) trait Services: Sync {
     fn callbacks(&self) -> Option<&Callbacks> {
         None
     }
-    /// A branch or iteration as a `'static` future, driven like its parent, for the caller to
-    /// spawn; `None` when the services cannot be owned (children then run on the parent's
-    /// task).
-    fn child_task(&self, _parent: &Driver<'_>, _index: usize, _child: Execution) -> ChildTask {
-        Err(_child)
+    /// Takes `child` and makes it a `'static` future, driven like its parent, for the caller
+    /// to spawn; `None` (the child left in place) when the services cannot be owned: children
+    /// then run on the parent's task.
+    fn child_task(
+        &self,
+        _parent: &Driver<'_>,
+        _index: usize,
+        _child: &mut Option<Execution>,
+    ) -> Option<ChildTask> {
+        None
     }
 }
 
-/// A child to spawn ([`Services::child_task`]), or the child back when it cannot be spawned.
+/// A branch or iteration to spawn ([`Services::child_task`]).
 pub(crate) type ChildTask =
-    Result<Pin<Box<dyn Future<Output = (usize, Execution, Outcome)> + Send + 'static>>, Execution>;
+    Pin<Box<dyn Future<Output = (usize, Execution, Outcome)> + Send + 'static>>;
 
 impl Services for Machine {
     fn machine(&self) -> &Machine {

@@ -47,17 +47,15 @@ impl<'a> Driver<'a> {
         let mut local: FuturesUnordered<ChildRun<'a>> = FuturesUnordered::new();
         loop {
             while let Some((index, child)) = host.fork_next() {
-                match self.services.child_task(self, index, child) {
-                    Ok(task) => {
-                        tasks.spawn(task);
-                    }
-                    Err(mut child) => {
-                        let driver = *self;
-                        local.push(Box::pin(async move {
-                            let outcome = driver.drive(&mut child).await;
-                            (index, child, outcome)
-                        }));
-                    }
+                let mut child = Some(child);
+                if let Some(task) = self.services.child_task(self, index, &mut child) {
+                    tasks.spawn(task);
+                } else if let Some(mut child) = child {
+                    let driver = *self;
+                    local.push(Box::pin(async move {
+                        let outcome = driver.drive(&mut child).await;
+                        (index, child, outcome)
+                    }));
                 }
             }
             if host.fork_settled() {

@@ -81,7 +81,12 @@ impl Services for Admitted {
         Some(&self.permit.0.callbacks)
     }
 
-    fn child_task(&self, parent: &Driver<'_>, index: usize, child: Execution) -> ChildTask {
+    fn child_task(
+        &self,
+        parent: &Driver<'_>,
+        index: usize,
+        child: &mut Option<Execution>,
+    ) -> Option<ChildTask> {
         EngineServices::child_task(&self.reg, &self.permit.0, parent, index, child)
     }
 }
