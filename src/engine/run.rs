@@ -216,46 +216,34 @@ struct Job {
     log: bool,
 }
 
-impl Services for Job {
+/// Anything that holds an admitted execution's machine version and the engine: the services
+/// it is driven with follow from these two.
+pub(crate) trait EngineBacked: Sync {
+    fn registered(&self) -> &Arc<Registered>;
+    fn shared(&self) -> &Arc<Shared>;
+}
+
+impl<T: EngineBacked> Services for T {
     fn machine(&self) -> &Machine {
-        &self.reg.machine
+        &self.registered().machine
     }
 
     fn callbacks(&self) -> Option<&Callbacks> {
-        Some(&self.permit.0.callbacks)
+        Some(&self.shared().callbacks)
     }
 
+    /// Child `index` of an execution driven by `parent`, as a `'static` task: owned handles
+    /// on the same machine version and services, the same clock, deadline and panic policy.
     fn child_task(
         &self,
         parent: &Driver<'_>,
         index: usize,
         child: &mut Option<Execution>,
     ) -> Option<ChildTask> {
-        EngineServices::child_task(&self.reg, &self.permit.0, parent, index, child)
-    }
-}
-
-/// Owned handles on a machine version and the engine's services: what a Parallel branch or
-/// Map iteration spawned as a task of its own is driven with.
-pub(crate) struct EngineServices {
-    reg: Arc<Registered>,
-    shared: Arc<Shared>,
-}
-
-impl EngineServices {
-    /// Child `index` of an execution driven by `parent`, as a `'static` future: same machine
-    /// version, tokens, activities, clock, deadline and panic policy.
-    pub(crate) fn child_task(
-        reg: &Arc<Registered>,
-        shared: &Arc<Shared>,
-        parent: &Driver<'_>,
-        index: usize,
-        child: &mut Option<Execution>,
-    ) -> Option<ChildTask> {
         let mut child = child.take()?;
-        let owned = EngineServices {
-            reg: Arc::clone(reg),
-            shared: Arc::clone(shared),
+        let owned = Owned {
+            reg: Arc::clone(self.registered()),
+            shared: Arc::clone(self.shared()),
         };
         let (clock, deadline, on_panic) = (parent.clock, parent.deadline, parent.on_panic);
         Some(Box::pin(async move {
@@ -271,22 +259,30 @@ impl EngineServices {
     }
 }
 
-impl Services for EngineServices {
-    fn machine(&self) -> &Machine {
-        &self.reg.machine
+impl EngineBacked for Job {
+    fn registered(&self) -> &Arc<Registered> {
+        &self.reg
     }
 
-    fn callbacks(&self) -> Option<&Callbacks> {
-        Some(&self.shared.callbacks)
+    fn shared(&self) -> &Arc<Shared> {
+        &self.permit.0
+    }
+}
+
+/// Owned handles on a machine version and the engine: what a Parallel branch or Map
+/// iteration spawned as a task of its own is driven with.
+struct Owned {
+    reg: Arc<Registered>,
+    shared: Arc<Shared>,
+}
+
+impl EngineBacked for Owned {
+    fn registered(&self) -> &Arc<Registered> {
+        &self.reg
     }
 
-    fn child_task(
-        &self,
-        parent: &Driver<'_>,
-        index: usize,
-        child: &mut Option<Execution>,
-    ) -> Option<ChildTask> {
-        EngineServices::child_task(&self.reg, &self.shared, parent, index, child)
+    fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 }
 

@@ -35,12 +35,12 @@ use super::mock::TestCase;
 use super::ops::Identity;
 use super::protocol::ApiError;
 use crate::asl::MachineType;
-use crate::engine::run::EngineServices;
+use crate::engine::run::EngineBacked;
 use crate::engine::{
-    Engine, EngineError, ErrorKind, MachineSpec, MachineUpdate, StartRequest, StartedExecution,
-    SyncExecution,
+    Engine, EngineError, ErrorKind, MachineSpec, MachineUpdate, Registered, Shared, StartRequest,
+    StartedExecution, SyncExecution,
 };
-use crate::runtime::driver::{Call, Callbacks, ChildTask, Clock, Driver, OnPanic, Services};
+use crate::runtime::driver::{Call, Clock, Driver, OnPanic};
 use crate::runtime::{Handlers, Machine, MachineError};
 use crate::value::{Str, Value};
 use crate::vm::{CallTarget, Execution, ExecutionInfo, Outcome, Step, TaskError, TaskOutcome};
@@ -72,22 +72,13 @@ pub struct Admitted {
     permit: crate::engine::Permit,
 }
 
-impl Services for Admitted {
-    fn machine(&self) -> &Machine {
-        &self.reg.machine
+impl EngineBacked for Admitted {
+    fn registered(&self) -> &Arc<Registered> {
+        &self.reg
     }
 
-    fn callbacks(&self) -> Option<&Callbacks> {
-        Some(&self.permit.0.callbacks)
-    }
-
-    fn child_task(
-        &self,
-        parent: &Driver<'_>,
-        index: usize,
-        child: &mut Option<Execution>,
-    ) -> Option<ChildTask> {
-        EngineServices::child_task(&self.reg, &self.permit.0, parent, index, child)
+    fn shared(&self) -> &Arc<Shared> {
+        &self.permit.0
     }
 }
 
