@@ -11,7 +11,7 @@
 //!
 //! Two in-process targets: [`InProc`] runs a bare [`Machine`] on the generator's runtime (sync
 //! and async, each execution's end observed), [`EngineTarget`] goes through the
-//! [`Engine`](aslx::engine::Engine) — admission, execution identity, log checks — whose async
+//! [`Engine`] — admission, execution identity, log checks — whose async
 //! start reports its end only to the execution log, so there the acceptance is counted while
 //! the number in flight is held at the concurrency.
 
@@ -56,7 +56,7 @@ pub trait Spawner: Send + Sync + 'static {
 /// The engine in this process: a [`Machine`] run on the generator's tokio runtime.
 pub struct InProc {
     machine: Machine,
-    /// The input as JSON text; each thread parses its own copy once (see [`InProc::input`]).
+    /// The input as JSON text; each thread parses its own copy once (see `InProc::input`).
     input_text: String,
     mode: Mode,
 }

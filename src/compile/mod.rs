@@ -3,7 +3,7 @@
 //! States of every scope (the top level, then each Parallel branch and Map processor as it is
 //! met) are numbered in definition order into one array; `Next`, `Default`, choice
 //! and catcher targets become [`StateId`]s; paths, templates and Choice rules are compiled;
-//! error-name lists become [`program::ErrorSet`]s; each Task gets a [`TaskId`] slot for the
+//! error-name lists become `ErrorSet`s; each Task gets a [`TaskId`] slot for the
 //! linker. The compiler trusts the validator: anything it still cannot compile becomes a
 //! [`CompileError`] naming the state and field, never a panic.
 

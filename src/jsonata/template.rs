@@ -15,7 +15,7 @@ use super::{
 use crate::value::{Map, Str, Value};
 use std::fmt;
 
-/// A compiled field value (see the [module](self) documentation).
+/// A compiled field value (see the `jsonata::template` module documentation).
 #[derive(Debug, Clone)]
 pub struct Template {
     root: Part,

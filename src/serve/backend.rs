@@ -24,7 +24,7 @@
 //! StartSyncExecution; this is aslx's local opt-in, not AWS behaviour.
 //!
 //! Mock test cases (`<arn>#<case>`): the engine has no hook to answer a Task from elsewhere, so
-//! mocked executions run on the server's own driver loop ([`drive_mocked`]) over the engine's
+//! mocked executions run on the server's own driver loop (`drive_mocked`) over the engine's
 //! machine version, admission, tokens and activities; Tasks of states the test case does not
 //! mock go to their handler as usual. (Their records are not in the engine's execution log.)
 //!

@@ -38,7 +38,7 @@ impl ApiError {
         ApiError::new("ValidationException", message)
     }
 
-    /// `InvalidArn` "Invalid Arn: '<detail>'".
+    /// `InvalidArn` "Invalid Arn: '&lt;detail&gt;'".
     pub fn invalid_arn(detail: &str) -> ApiError {
         ApiError::new("InvalidArn", format!("Invalid Arn: '{detail}'"))
     }
@@ -49,7 +49,7 @@ impl ApiError {
         ApiError::invalid_arn("Resource type not valid in this context: express")
     }
 
-    /// `InvalidName` "Invalid Name: '<name>'".
+    /// `InvalidName` "Invalid Name: '&lt;name&gt;'".
     pub fn invalid_name(name: &str) -> ApiError {
         ApiError::new("InvalidName", format!("Invalid Name: '{name}'"))
     }
@@ -110,7 +110,7 @@ impl ApiError {
         }
     }
 
-    /// `InvalidExecutionInput` "Invalid State Machine Execution Input: '<detail>'".
+    /// `InvalidExecutionInput` "Invalid State Machine Execution Input: '&lt;detail&gt;'".
     pub fn invalid_input(detail: &str) -> ApiError {
         ApiError::new(
             "InvalidExecutionInput",

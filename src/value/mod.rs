@@ -10,7 +10,7 @@
 //! and `1.0` as `1.0`, as AWS does (ASL DOC-4). Equality compares numbers by value.
 //!
 //! Objects keep insertion order (AWS echoes documents in the order it read them). Small objects
-//! are a vector searched linearly; past [`map::INDEX_THRESHOLD`] keys a hash index is added so
+//! are a vector searched linearly; past `INDEX_THRESHOLD` (24) keys a hash index is added so
 //! that a 100,000-key input neither parses nor looks up in quadratic time.
 
 mod map;
