@@ -7,6 +7,9 @@
 //! state 'X' (entered at the event id #N). "), the rest AWS's where recorded and otherwise the
 //! engine's documented wording.
 
+#[path = "support/paused.rs"]
+mod paused;
+
 use aslx::{
     json, DiagnosticCode, Handlers, Machine, MachineError, MachineType, Outcome, Status, TaskError,
     Value,
@@ -41,17 +44,7 @@ fn run(def: &str, input: Value) -> Outcome {
 }
 
 fn run_timed(def: &str, input: Value) -> (Outcome, Duration) {
-    let m = machine(def);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let t0 = tokio::time::Instant::now();
-        let o = m.run(input).await;
-        (o, t0.elapsed())
-    })
+    paused::run_paused(&machine(def), input)
 }
 
 fn output(o: &Outcome) -> Value {

@@ -5,6 +5,10 @@
 //! Time-dependent tests run on tokio's paused clock: a Wait or a handler's sleep takes virtual
 //! time, so "the branches ran at once" is checked as "the execution took max, not sum".
 
+#[path = "support/paused.rs"]
+mod paused;
+use paused::run_paused;
+
 use aslx::{
     json, Handlers, Machine, MachineError, MachineType, Outcome, RunOptions, Status, Value,
 };
@@ -15,20 +19,6 @@ use std::time::Duration;
 fn machine(def: &str, handlers: &Handlers) -> Machine {
     Machine::new("test", def, MachineType::Express, handlers)
         .unwrap_or_else(|e| panic!("machine not created: {e}"))
-}
-
-/// Runs on a paused clock; returns the outcome and the virtual time it took.
-fn run_paused(m: &Machine, input: Value) -> (Outcome, Duration) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let t0 = tokio::time::Instant::now();
-        let o = m.run(input).await;
-        (o, t0.elapsed())
-    })
 }
 
 fn output(o: &Outcome) -> String {
