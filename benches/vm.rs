@@ -26,32 +26,24 @@ fn bench(c: &mut Criterion) {
         .map(|i| aslx::json!({"id": i, "v": i % 10}))
         .collect();
     let map_input = aslx::json!({ "items": aslx::Value::array(items) });
-    let cases = [
-        "pass1",
-        "pipeline5",
-        "task3",
-        "choice_loop",
-        "catch_fail",
-        "map10",
-        "parallel3",
-    ]
-    .into_iter()
-    .map(|name| {
-        let (def, input) = common::machine(name);
-        (name, format!("{name}/1"), def, input)
-    })
-    .chain(std::iter::once((
-        "map10",
-        "map_items/1000".to_string(),
-        map_def,
-        map_input,
-    )))
-    .chain(std::iter::once((
-        "pipeline5_jsonata",
-        "pipeline5_jsonata/1".to_string(),
-        pipeline5_jsonata(),
-        common::machine("pipeline5").1,
-    )));
+    let cases = common::MACHINES
+        .into_iter()
+        .map(|name| {
+            let (def, input) = common::machine(name);
+            (name, format!("{name}/1"), def, input)
+        })
+        .chain(std::iter::once((
+            "map10",
+            "map_items/1000".to_string(),
+            map_def,
+            map_input,
+        )))
+        .chain(std::iter::once((
+            "pipeline5_jsonata",
+            "pipeline5_jsonata/1".to_string(),
+            pipeline5_jsonata(),
+            common::machine("pipeline5").1,
+        )));
     let mut pipeline5_output = None;
     for (name, id, def, input) in cases {
         let m = Machine::new(name, &def, MachineType::Express, &handlers).expect(name);

@@ -24,7 +24,9 @@ pub struct ExecError(Box<Data>);
 
 #[derive(Clone, PartialEq, Eq)]
 struct Data {
-    error: Str,
+    /// `None` for an error without a name (a Fail state without `Error`, passed up from a
+    /// branch or iteration).
+    error: Option<Str>,
     cause: Option<String>,
     class: ErrorClass,
 }
@@ -36,8 +38,14 @@ impl ExecError {
         cause: Option<String>,
         class: ErrorClass,
     ) -> ExecError {
+        ExecError::named(Some(error.into()), cause, class)
+    }
+
+    /// An error whose name may be absent.
+    #[cold]
+    pub(crate) fn named(error: Option<Str>, cause: Option<String>, class: ErrorClass) -> ExecError {
         ExecError(Box::new(Data {
-            error: error.into(),
+            error,
             cause,
             class,
         }))
@@ -49,9 +57,9 @@ impl ExecError {
         ExecError::new("States.Runtime", Some(cause), ErrorClass::Fatal)
     }
 
-    /// The error name, e.g. `States.Timeout` or a handler's own name.
+    /// The error name, e.g. `States.Timeout` or a handler's own name (empty when it has none).
     pub fn error(&self) -> &str {
-        &self.0.error
+        self.0.error.as_deref().unwrap_or_default()
     }
 
     /// The cause, if any.
@@ -63,22 +71,22 @@ impl ExecError {
         self.0.class
     }
 
-    pub(crate) fn into_parts(self) -> (Str, Option<String>) {
+    pub(crate) fn into_parts(self) -> (Option<Str>, Option<String>) {
         (self.0.error, self.0.cause)
     }
 }
 
 impl fmt::Debug for ExecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {:?}", self.0.error, self.0.cause)
+        write!(f, "{}: {:?}", self.error(), self.0.cause)
     }
 }
 
 impl fmt::Display for ExecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0.cause {
-            Some(c) => write!(f, "{}: {}", self.0.error, c),
-            None => f.write_str(&self.0.error),
+            Some(c) => write!(f, "{}: {}", self.error(), c),
+            None => f.write_str(self.error()),
         }
     }
 }

@@ -1254,7 +1254,10 @@ impl Execution {
         {
             let (error, cause) = e.into_parts();
             let mut m = Map::with_capacity(2);
-            m.insert("Error".into(), Value::String(error));
+            m.insert(
+                "Error".into(),
+                Value::String(error.unwrap_or_else(|| Str::from(""))),
+            );
             m.insert("Cause".into(), Value::from(cause.unwrap_or_default()));
             let error_output = Value::object(m);
             if let Some(j) = state.io.jsonata.as_deref() {
@@ -1291,11 +1294,11 @@ impl Execution {
     }
 }
 
-/// The outcome of an execution that ends with `e`. An error without a name (a Fail state
-/// without `Error`, passed up from a branch) is reported without one.
+/// The outcome of an execution that ends with `e` (an error without a name, passed up from
+/// a branch, is reported without one).
 fn error_outcome(e: ExecError) -> Outcome {
     let (error, cause) = e.into_parts();
-    Outcome::failed((!error.is_empty()).then_some(error), cause)
+    Outcome::failed(error, cause)
 }
 
 /// The handler's input and target of a `lambda:invoke` call: `FunctionName` and `Payload`

@@ -702,10 +702,9 @@ pub(super) fn map_item_context(ctx: &Value, index: usize, item: &Value) -> Value
 
 /// A failed branch or iteration fails its state with its own error and cause (PAR-4, MAP-6).
 fn child_error(o: Outcome) -> ExecError {
-    let error = o.error.unwrap_or_else(|| Str::from(""));
-    let class = match &*error {
-        "States.Runtime" | "States.DataLimitExceeded" => ErrorClass::Fatal,
+    let class = match o.error.as_deref() {
+        Some("States.Runtime" | "States.DataLimitExceeded") => ErrorClass::Fatal,
         _ => ErrorClass::State,
     };
-    ExecError::new(error, o.cause, class)
+    ExecError::named(o.error, o.cause, class)
 }
