@@ -508,9 +508,47 @@ fn standard_executions_run_in_process_and_can_be_inspected() {
         .iter()
         .map(|e| e["type"].as_str().unwrap())
         .collect();
-    assert_eq!(types, ["ExecutionStarted", "ExecutionSucceeded"]);
-    assert_eq!(h["events"][0]["id"], 1);
-    assert_eq!(h["events"][1]["previousEventId"], 1);
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let ids: Vec<(i64, i64)> = h["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["id"].as_i64().unwrap(),
+                e["previousEventId"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(ids, [(1, 0), (2, 0), (3, 2), (4, 3)]);
+    assert_eq!(
+        h["events"][1]["stateEnteredEventDetails"],
+        json!({"name": "P", "input": "{}", "inputDetails": {"truncated": false}})
+    );
+    // Without execution data, and backwards, one event a page.
+    let h = s.ok(
+        "GetExecutionHistory",
+        json!({"executionArn": arn, "includeExecutionData": false, "reverseOrder": true, "maxResults": 1}),
+    );
+    assert_eq!(h["events"][0]["type"], "ExecutionSucceeded");
+    assert_eq!(
+        h["events"][0]["executionSucceededEventDetails"],
+        json!({"outputDetails": {"truncated": false}})
+    );
+    let token = h["nextToken"].as_str().unwrap().to_string();
+    let h2 = s.ok(
+        "GetExecutionHistory",
+        json!({"executionArn": arn, "reverseOrder": true, "maxResults": 1, "nextToken": token}),
+    );
+    assert_eq!(h2["events"][0]["type"], "PassStateExited");
 
     // A long Wait, then StopExecution.
     let wait =
@@ -814,9 +852,10 @@ fn mock_config_test_cases_answer_task_states() {
         r#"{"body":"finally","sqs":{"MessageId":"m-1"}}"#
     );
     let r = run("FailPath");
-    // The retrier retries the mocked error; invocations past the mock's keys fail the task.
+    // The retrier retries the mocked error; an invocation past the mock's keys fails the
+    // execution with States.Runtime, as in Step Functions Local.
     assert_eq!(r["status"], "FAILED");
-    assert_eq!(r["error"], "States.TaskFailed");
+    assert_eq!(r["error"], "States.Runtime");
     let (_, code, _) = s.err(
         "StartSyncExecution",
         json!({"stateMachineArn": format!("{}#NoSuchCase", sm_arn("LambdaSQS"))}),
@@ -1074,14 +1113,14 @@ fn test_state_runs_one_state() {
         r["output"],
         r#"{"err":{"Error":"Lambda.TooManyRequestsException","Cause":"slow down"}}"#
     );
-    // A mocked result for lambda:invoke arrives in the invoke envelope.
+    // A mocked result is the Task's whole result: for lambda:invoke, the invoke response
+    // as given (no envelope is added around it).
     let r = ts(
         json!({"definition": task.to_string(), "mock": {"result": "{\"Payload\": {\"ok\": true}}"}}),
     );
     assert_eq!(r["status"], "SUCCEEDED");
     let out: Value = serde_json::from_str(r["output"].as_str().unwrap()).unwrap();
-    assert_eq!(out["Payload"], json!({"ok": true}));
-    assert_eq!(out["StatusCode"], 200);
+    assert_eq!(out, json!({"Payload": {"ok": true}}));
     // Bound handlers run when there is no mock; a Fail state fails.
     let echo = json!({"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:echo", "End": true});
     let r = ts(json!({"definition": echo.to_string(), "input": "{\"k\": 1}"}));

@@ -41,6 +41,11 @@ pub enum ErrorKind {
     TaskTimedOut,
     /// `InvalidOutput`: SendTaskSuccess output that is not JSON.
     InvalidOutput,
+    /// `ExecutionDoesNotExist`.
+    ExecutionDoesNotExist,
+    /// `ExecutionAlreadyExists`: a STANDARD execution of that name exists with another input,
+    /// or has ended.
+    ExecutionAlreadyExists,
 }
 
 impl ErrorKind {
@@ -63,6 +68,8 @@ impl ErrorKind {
             ErrorKind::TaskDoesNotExist => "TaskDoesNotExist",
             ErrorKind::TaskTimedOut => "TaskTimedOut",
             ErrorKind::InvalidOutput => "InvalidOutput",
+            ErrorKind::ExecutionDoesNotExist => "ExecutionDoesNotExist",
+            ErrorKind::ExecutionAlreadyExists => "ExecutionAlreadyExists",
         }
     }
 }
@@ -125,6 +132,20 @@ impl EngineError {
     }
 
     #[cold]
+    pub(crate) fn execution_missing(arn: &str) -> EngineError {
+        EngineError::new(
+            ErrorKind::ExecutionDoesNotExist,
+            format!("Execution Does Not Exist: '{arn}'"),
+        )
+    }
+
+    pub(crate) fn execution_exists(arn: &str) -> EngineError {
+        EngineError::new(
+            ErrorKind::ExecutionAlreadyExists,
+            format!("Execution Already Exists: '{arn}'"),
+        )
+    }
+
     pub(crate) fn activity_missing(arn: &str) -> EngineError {
         EngineError::new(
             ErrorKind::ActivityDoesNotExist,

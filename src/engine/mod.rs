@@ -34,13 +34,18 @@
 
 mod activities;
 mod error;
+mod executions;
+mod history;
 mod log;
 mod names;
-pub(crate) mod run;
+mod run;
 
+pub use crate::runtime::TaskHook;
 pub use crate::runtime::{ActivityTask, MAX_POLLERS};
 pub use activities::ActivityInfo;
 pub use error::{EngineError, ErrorKind};
+pub use executions::{ExecutionHandle, ExecutionStatus, MAX_FINISHED};
+pub use history::{HistoryEvent, MAX_HISTORY_EVENTS};
 pub use log::{LogConfig, LogLevel, LogRecord, LogSink};
 pub use names::{check_name, Input, MAX_NAME_CHARS};
 pub use run::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
@@ -197,7 +202,8 @@ impl EngineBuilder {
             callbacks: Callbacks::default(),
             in_flight: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
-            log: Arc::new(Logger::new(self.sink, self.log, region)),
+            log: Arc::new(Logger::new(self.sink, self.log)),
+            executions: Mutex::new(executions::Table::default()),
             handlers: self.handlers,
         });
         Ok(Engine {
@@ -228,12 +234,14 @@ pub(crate) struct Shared {
     in_flight: AtomicUsize,
     closing: AtomicBool,
     pub(crate) log: Arc<Logger>,
+    /// STANDARD executions, running and recently finished.
+    executions: Mutex<executions::Table>,
     handlers: Handlers,
 }
 
 /// One version of a machine: what an execution holds on to while it runs.
 #[derive(Debug)]
-pub(crate) struct Registered {
+struct Registered {
     pub(crate) machine: Machine,
     pub(crate) info: MachineInfo,
 }
@@ -364,20 +372,7 @@ impl Engine {
             return same_or_conflict(existing, &spec);
         }
         let machine = self.link(spec.name, spec.definition, spec.machine_type)?;
-        let now = wall_clock_ms();
-        let info = MachineInfo {
-            arn: self.machine_arn(spec.name),
-            name: Str::from(spec.name),
-            machine_type: spec.machine_type,
-            definition: Str::from(spec.definition),
-            role_arn: spec
-                .role_arn
-                .map_or_else(|| self.shared.config.role_arn.clone(), Str::from),
-            created_ms: now,
-            updated_ms: now,
-            revision: 1,
-            logging: spec.logging.unwrap_or(self.shared.log.default),
-        };
+        let info = self.machine_info(&spec, wall_clock_ms());
         let mut machines = write(&self.shared.machines);
         // A concurrent create of the same name: the first one wins, as above.
         if let Some(existing) = machines.get(spec.name) {
@@ -477,6 +472,23 @@ impl Engine {
         v
     }
 
+    /// Revision 1 of `spec`, created at `now`.
+    fn machine_info(&self, spec: &MachineSpec<'_>, now: i64) -> MachineInfo {
+        MachineInfo {
+            arn: self.machine_arn(spec.name),
+            name: Str::from(spec.name),
+            machine_type: spec.machine_type,
+            definition: Str::from(spec.definition),
+            role_arn: spec
+                .role_arn
+                .map_or_else(|| self.shared.config.role_arn.clone(), Str::from),
+            created_ms: now,
+            updated_ms: now,
+            revision: 1,
+            logging: spec.logging.unwrap_or(self.shared.log.default),
+        }
+    }
+
     fn machine_arn(&self, name: &str) -> Str {
         let c = &self.shared.config;
         Str::from(format!(
@@ -547,18 +559,6 @@ impl Engine {
     pub fn flush_log(&self) {
         self.shared.log.flush();
     }
-
-    /// Admits one execution of `machine` that the caller drives itself on the engine's task
-    /// tokens and activities (`Permit::0.callbacks`): the HTTP server's STANDARD executions,
-    /// which need a completion and a stop handle that [`Engine::start`] does not give, and its
-    /// mock test cases, whose Task answers come from the mock file.
-    pub(crate) fn admit_driven(
-        &self,
-        machine: &str,
-    ) -> Result<(Arc<Registered>, Permit), EngineError> {
-        let reg = self.shared.lookup(machine)?;
-        Ok((reg, self.shared.admit()?))
-    }
 }
 
 impl Drop for Engine {
@@ -627,7 +627,7 @@ impl Shared {
     }
 
     /// The current version of a machine, by name or ARN.
-    pub(crate) fn lookup(&self, machine: &str) -> Result<Arc<Registered>, EngineError> {
+    fn lookup(&self, machine: &str) -> Result<Arc<Registered>, EngineError> {
         let name = self.machine_name(machine)?;
         let found = read(&self.machines).get(name).cloned();
         match found {
@@ -653,7 +653,7 @@ impl Shared {
     }
 
     /// Admits one more execution, or refuses at once.
-    pub(crate) fn admit(self: &Arc<Self>) -> Result<Permit, EngineError> {
+    fn admit(self: &Arc<Self>) -> Result<Permit, EngineError> {
         if self.closing.load(Ordering::Relaxed) {
             return Err(EngineError::shutting_down());
         }
@@ -668,7 +668,7 @@ impl Shared {
 
 /// One admitted execution; dropping it frees its place.
 #[derive(Debug)]
-pub(crate) struct Permit(pub(crate) Arc<Shared>);
+struct Permit(Arc<Shared>);
 
 impl Drop for Permit {
     fn drop(&mut self) {

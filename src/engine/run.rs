@@ -9,13 +9,15 @@
 //! Wait): those run inline on the caller's thread, with the same VM and the same log.
 
 use super::error::EngineError;
-use super::log::ExecutionLog;
+use super::executions::{ExecRecord, ExecutionHandle};
+use super::history::Story;
 use super::names::{parse_input, Input};
 use super::{Engine, Permit, Registered, Shared};
 use crate::asl::MachineType;
 use crate::runtime::driver::{Callbacks, ChildTask, Clock, Driver, OnPanic, Services};
 use crate::runtime::machine::wall_clock_ms;
-use crate::runtime::Machine;
+use crate::runtime::sync::lock;
+use crate::runtime::{Machine, TaskHook};
 use crate::value::{Map, Str, Value};
 use crate::vm::{Execution, ExecutionInfo, Outcome, Status, Step};
 use futures_util::FutureExt;
@@ -36,6 +38,7 @@ pub struct StartRequest<'a> {
     name: Option<&'a str>,
     input: Input<'a>,
     trace_header: Option<&'a str>,
+    hook: Option<Arc<dyn TaskHook>>,
 }
 
 impl<'a> StartRequest<'a> {
@@ -46,6 +49,7 @@ impl<'a> StartRequest<'a> {
             name: None,
             input: Input::default(),
             trace_header: None,
+            hook: None,
         }
     }
 
@@ -70,6 +74,13 @@ impl<'a> StartRequest<'a> {
     /// The X-Ray trace header, stored and echoed.
     pub fn trace_header(mut self, header: &'a str) -> Self {
         self.trace_header = Some(header);
+        self
+    }
+
+    /// Answers this execution's Task calls before their handlers do (a mock test case, a
+    /// scripted test): see [`TaskHook`].
+    pub fn task_hook(mut self, hook: Arc<dyn TaskHook>) -> Self {
+        self.hook = Some(hook);
         self
     }
 }
@@ -176,6 +187,13 @@ pub struct StartedExecution {
 }
 
 impl StartedExecution {
+    fn of(rec: &ExecRecord) -> StartedExecution {
+        StartedExecution {
+            info: Arc::clone(&rec.info),
+            start_ms: rec.info.start_ms,
+        }
+    }
+
     /// The execution ARN (express form for EXPRESS machines).
     pub fn execution_arn(&self) -> &str {
         self.info.id()
@@ -213,14 +231,35 @@ struct Job {
     info: Arc<ExecutionInfo>,
     clock: Clock,
     deadline: Option<Instant>,
-    log: bool,
+    /// What only some executions have; `None` on the hot path (no log, no history, no hook).
+    extras: Option<Arc<Extras>>,
+}
+
+/// The parts of an execution that most do not have.
+pub(crate) struct Extras {
+    /// Its history and log records.
+    story: Option<Arc<Story>>,
+    /// Its record, when the engine keeps it (STANDARD, or started with a handle).
+    record: Option<Arc<ExecRecord>>,
+    hook: Option<Arc<dyn TaskHook>>,
+}
+
+impl Job {
+    fn story(&self) -> Option<&Arc<Story>> {
+        self.extras.as_ref().and_then(|e| e.story.as_ref())
+    }
+
+    fn record(&self) -> Option<&Arc<ExecRecord>> {
+        self.extras.as_ref().and_then(|e| e.record.as_ref())
+    }
 }
 
 /// Anything that holds an admitted execution's machine version and the engine: the services
 /// it is driven with follow from these two.
-pub(crate) trait EngineBacked: Sync {
+trait EngineBacked: Sync {
     fn registered(&self) -> &Arc<Registered>;
     fn shared(&self) -> &Arc<Shared>;
+    fn extras(&self) -> Option<&Arc<Extras>>;
 }
 
 impl<T: EngineBacked> Services for T {
@@ -244,6 +283,7 @@ impl<T: EngineBacked> Services for T {
         let owned = Owned {
             reg: Arc::clone(self.registered()),
             shared: Arc::clone(self.shared()),
+            extras: self.extras().cloned(),
         };
         let (clock, deadline, on_panic) = (parent.clock, parent.deadline, parent.on_panic);
         Some(Box::pin(async move {
@@ -257,6 +297,10 @@ impl<T: EngineBacked> Services for T {
             (index, child, outcome)
         }))
     }
+
+    fn hook(&self) -> Option<&dyn TaskHook> {
+        self.extras().and_then(|e| e.hook.as_deref())
+    }
 }
 
 impl EngineBacked for Job {
@@ -267,6 +311,10 @@ impl EngineBacked for Job {
     fn shared(&self) -> &Arc<Shared> {
         &self.permit.0
     }
+
+    fn extras(&self) -> Option<&Arc<Extras>> {
+        self.extras.as_ref()
+    }
 }
 
 /// Owned handles on a machine version and the engine: what a Parallel branch or Map
@@ -274,6 +322,7 @@ impl EngineBacked for Job {
 struct Owned {
     reg: Arc<Registered>,
     shared: Arc<Shared>,
+    extras: Option<Arc<Extras>>,
 }
 
 impl EngineBacked for Owned {
@@ -283,6 +332,10 @@ impl EngineBacked for Owned {
 
     fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    fn extras(&self) -> Option<&Arc<Extras>> {
+        self.extras.as_ref()
     }
 }
 
@@ -298,15 +351,50 @@ impl Engine {
     /// `ValidationException`, `ThrottlingException` (in-flight bound), `ServiceUnavailable`
     /// (shutting down).
     pub fn start(&self, req: StartRequest<'_>) -> Result<StartedExecution, EngineError> {
-        let job = self.admit(req, false)?;
+        let job = match self.admit(req, Mode::Async { keep: false })? {
+            Admitted::New(job) => job,
+            Admitted::Existing(rec) => return Ok(StartedExecution::of(&rec)),
+        };
         let started = StartedExecution {
             info: Arc::clone(&job.info),
             start_ms: job.info.start_ms,
         };
-        // PERF: boxed, so tokio's task holds a pointer instead of copying the future at spawn,
-        // first poll and completion (callgrind, pass1 async through the engine).
-        self.handle.spawn(Box::pin(run_async(job)));
+        self.spawn(job);
         Ok(started)
+    }
+
+    /// [`Engine::start`] that keeps the execution and returns a handle on it: its status,
+    /// outcome and history while it runs, and a way to stop it. STANDARD executions are kept
+    /// anyway (DescribeExecution, ListExecutions); this keeps EXPRESS ones too, for the
+    /// handle's lifetime (they are never listed, as on AWS).
+    ///
+    /// A STANDARD execution whose name is taken: the running execution of that name and the
+    /// same input is returned (AWS's idempotency), anything else is `ExecutionAlreadyExists`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::start`], and `ExecutionAlreadyExists`.
+    pub fn start_with_handle(&self, req: StartRequest<'_>) -> Result<ExecutionHandle, EngineError> {
+        let job = match self.admit(req, Mode::Async { keep: true })? {
+            Admitted::New(job) => job,
+            Admitted::Existing(rec) => return Ok(ExecutionHandle::new(rec)),
+        };
+        let handle = match job.record() {
+            Some(rec) => ExecutionHandle::new(Arc::clone(rec)),
+            None => unreachable_kept(),
+        };
+        self.spawn(job);
+        Ok(handle)
+    }
+
+    fn spawn(&self, job: Job) {
+        if job.record().is_some() {
+            self.handle.spawn(Box::pin(run_kept(job)));
+        } else {
+            // PERF: boxed, so tokio's task holds a pointer instead of copying the future at
+            // spawn, first poll and completion (callgrind, pass1 async through the engine).
+            self.handle.spawn(Box::pin(run_async(job)));
+        }
     }
 
     /// StartSyncExecution: runs the execution to its end and returns how it ended.
@@ -322,7 +410,7 @@ impl Engine {
     /// As [`Engine::start`], and `StateMachineTypeNotSupported` for a STANDARD machine.
     pub async fn start_sync(&self, req: StartRequest<'_>) -> Result<SyncExecution, EngineError> {
         let trace = req.trace_header.map(Str::from);
-        let job = self.admit(req, true)?;
+        let job = self.admit_sync(req)?;
         if !job.reg.machine.program().can_wait() {
             let outcome = run_inline_async(&job).await;
             return Ok(finish(job, outcome, trace));
@@ -354,7 +442,7 @@ impl Engine {
     /// When called from inside an async runtime for a machine that can wait.
     pub fn start_sync_blocking(&self, req: StartRequest<'_>) -> Result<SyncExecution, EngineError> {
         let trace = req.trace_header.map(Str::from);
-        let job = self.admit(req, true)?;
+        let job = self.admit_sync(req)?;
         if !job.reg.machine.program().can_wait() {
             let outcome = run_inline(&job);
             return Ok(finish(job, outcome, trace));
@@ -362,11 +450,51 @@ impl Engine {
         Ok(self.handle.block_on(run_sync(job, trace)))
     }
 
-    /// Checks a start request and admits it.
-    fn admit(&self, req: StartRequest<'_>, sync: bool) -> Result<Job, EngineError> {
+    fn admit_sync(&self, req: StartRequest<'_>) -> Result<Job, EngineError> {
+        match self.admit(req, Mode::Sync)? {
+            Admitted::New(job) => Ok(job),
+            Admitted::Existing(_) => Err(EngineError::type_not_supported()),
+        }
+    }
+
+    /// Checks a start request and admits it; a STANDARD execution of a taken name is the
+    /// existing one or a refusal.
+    fn admit(&self, req: StartRequest<'_>, mode: Mode) -> Result<Admitted, EngineError> {
+        let reg = self.shared.lookup(req.machine)?;
+        self.admit_version(reg, req, mode)
+    }
+
+    /// Runs `spec`'s definition once without registering it (TestState): linked with the
+    /// engine's handlers, admitted, and driven by the one driver with the request's task
+    /// hook; nothing is kept. The request's machine is ignored.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidDefinition` (and what this engine does not run), `ThrottlingException`, and
+    /// the request's refusals as for [`Engine::start`].
+    pub async fn run_once(
+        &self,
+        spec: super::MachineSpec<'_>,
+        req: StartRequest<'_>,
+    ) -> Result<Outcome, EngineError> {
+        let machine = self.link(spec.name, spec.definition, spec.machine_type)?;
+        let info = self.machine_info(&spec, wall_clock_ms());
+        let reg = Arc::new(Registered { machine, info });
+        match self.admit_version(reg, req, Mode::Once)? {
+            Admitted::New(job) => Ok(run_sync(job, None).await.outcome),
+            Admitted::Existing(_) => Err(EngineError::type_not_supported()),
+        }
+    }
+
+    fn admit_version(
+        &self,
+        reg: Arc<Registered>,
+        req: StartRequest<'_>,
+        mode: Mode,
+    ) -> Result<Admitted, EngineError> {
         let shared = &self.shared;
-        let reg = shared.lookup(req.machine)?;
         let express = reg.info.machine_type == MachineType::Express;
+        let sync = mode == Mode::Sync;
         if sync && !express {
             return Err(EngineError::type_not_supported());
         }
@@ -378,8 +506,13 @@ impl Engine {
                 return Err(EngineError::too_long("traceHeader", 256));
             }
         }
+        let listed = !express && mode != Mode::Once;
+        let keep = listed || mode == (Mode::Async { keep: true });
+        let input_text = match (&req.input, keep) {
+            (Input::Json(t), true) => Some(Str::from(*t)),
+            _ => None,
+        };
         let input = parse_input(req.input)?;
-        let permit = shared.admit()?;
         let start_ms = wall_clock_ms();
         let mut info = ExecutionInfo::new(
             reg.info.arn.clone(),
@@ -391,6 +524,20 @@ impl Engine {
         );
         // CTX-2: sync express executions have no RedriveCount.
         info.redrive_count = (!sync).then_some(0);
+        let info = Arc::new(info);
+        let mut table = listed.then(|| lock(&shared.executions));
+        if let Some(t) = &table {
+            if let Some(existing) = t.get(info.id()) {
+                let text = input_text
+                    .clone()
+                    .unwrap_or_else(|| Str::from(input.to_json()));
+                return match existing.story.has_ended() || existing.input_text != text {
+                    true => Err(EngineError::execution_exists(info.id())),
+                    false => Ok(Admitted::Existing(Arc::clone(existing))),
+                };
+            }
+        }
+        let permit = shared.admit()?;
         let clock = Clock::new(start_ms);
         let own = reg.machine.program().timeout_seconds();
         let limit = own.map(std::time::Duration::from_secs);
@@ -401,68 +548,124 @@ impl Engine {
         } else {
             limit
         };
-        Ok(Job {
-            log: shared.log.enabled(reg.info.logging),
+        let logging = reg.info.logging;
+        let log = shared
+            .log
+            .enabled(logging)
+            .then(|| (Arc::clone(&shared.log), logging));
+        let region = shared.config.region.clone();
+        let story = Story::new(Arc::clone(&info), clock, region, keep, log);
+        let record = match (&story, keep) {
+            (Some(story), true) => {
+                let seq = table.as_mut().map_or(0, |t| t.next_seq());
+                let text = input_text.unwrap_or_else(|| Str::from(input.to_json()));
+                let rec = Arc::new(ExecRecord::new(
+                    seq,
+                    Arc::clone(&info),
+                    Arc::clone(&reg),
+                    input.clone(),
+                    text,
+                    req.trace_header.map(Str::from),
+                    Arc::clone(story),
+                ));
+                if let Some(t) = &mut table {
+                    t.insert(Arc::clone(&rec));
+                }
+                Some(rec)
+            }
+            _ => None,
+        };
+        drop(table);
+        let extras = (story.is_some() || req.hook.is_some()).then(|| {
+            Arc::new(Extras {
+                story,
+                record,
+                hook: req.hook,
+            })
+        });
+        Ok(Admitted::New(Job {
+            extras,
             permit,
             deadline: limit.map(|d| clock.after_start(d)),
             reg,
             input,
-            info: Arc::new(info),
+            info,
             clock,
-        })
+        }))
     }
 }
 
-/// A new execution of the job's machine version, with its log when logging is on.
-fn begin(job: &Job, attempt: u32) -> (Execution, Option<Box<ExecutionLog>>) {
+/// How an execution is started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Sync,
+    Async {
+        keep: bool,
+    },
+    /// [`Engine::run_once`]: like a sync start, of any machine type, kept nowhere.
+    Once,
+}
+
+enum Admitted {
+    New(Job),
+    /// The running STANDARD execution of that name and input.
+    Existing(Arc<ExecRecord>),
+}
+
+#[cold]
+fn unreachable_kept() -> ! {
+    unreachable!("an execution started with a handle is kept")
+}
+
+/// A new execution of the job's machine version, observed by its story if it has one.
+fn begin(job: &Job, attempt: u32) -> Execution {
     let mut exec = Execution::new(
         Arc::clone(job.reg.machine.program()),
         Arc::clone(&job.info),
         job.input.clone(),
     );
-    let log = job.log.then(|| {
-        let l = execution_log(job, attempt);
-        exec.set_observer(l.observer());
-        l.started(&job.input);
-        Box::new(l)
-    });
-    (exec, log)
-}
-
-fn execution_log(job: &Job, attempt: u32) -> ExecutionLog {
-    ExecutionLog::new(
-        Arc::clone(&job.permit.0.log),
-        Arc::clone(&job.info),
-        job.reg.info.logging,
-        job.clock,
-        attempt,
-    )
-}
-
-fn end(exec: &Execution, log: Option<&ExecutionLog>, outcome: &Outcome) {
-    if let Some(l) = log {
-        l.finished(exec.event_count() + 1, outcome);
+    if let Some(story) = job.story() {
+        if attempt > 1 {
+            story.restart(attempt);
+        }
+        exec.set_observer(story.lane());
+        story.started(&job.input);
     }
+    exec
 }
 
-/// An attempt's log. Dropped before the attempt ended, it logs how: `ExecutionAborted` when
-/// its sync caller went away, `ExecutionTimedOut` when a shutdown gave up waiting for it.
-/// Nothing when the attempt unwinds from a panic: it is re-run.
+/// The end of an execution: its story's terminal event, then its record's end. `false`
+/// when a stop came first (the outcome is then not the execution's).
+fn end(job: &Job, outcome: &Outcome) -> bool {
+    let first = job.story().is_none_or(|s| s.finished(outcome));
+    if let (Some(rec), true) = (job.record(), first) {
+        rec.complete(outcome.clone(), job.clock.now_ms());
+        lock(&job.permit.0.executions).finished(rec.info.id());
+    }
+    first
+}
+
+/// An attempt's story. Dropped before the attempt ended, it records how: `ExecutionAborted`
+/// when its sync caller went away, `ExecutionTimedOut` when a shutdown gave up waiting for
+/// it. Nothing when the attempt unwinds from a panic: it is re-run.
 struct AttemptLog<'a> {
-    log: Option<Box<ExecutionLog>>,
-    shared: &'a Shared,
+    job: &'a Job,
     ended: bool,
 }
 
 impl Drop for AttemptLog<'_> {
     fn drop(&mut self) {
-        if let (Some(l), false) = (&self.log, self.ended) {
-            if !std::thread::panicking() {
-                if self.shared.is_closing() {
-                    l.cut_off(&shutdown_outcome());
-                } else {
-                    l.aborted();
-                }
+        let Some(story) = self.job.story().filter(|_| !self.ended) else {
+            return;
+        };
+        if std::thread::panicking() {
+            return;
+        }
+        if self.job.permit.0.is_closing() {
+            end(self.job, &shutdown_outcome());
+        } else if story.abort(None, None) {
+            if let Some(rec) = self.job.record() {
+                rec.complete(aborted(), self.job.clock.now_ms());
             }
         }
     }
@@ -470,13 +673,8 @@ impl Drop for AttemptLog<'_> {
 
 /// One run of an execution on the driver, until it ends (its deadline included).
 async fn attempt(job: &Job, attempt: u32, on_panic: OnPanic) -> Outcome {
-    let shared = &job.permit.0;
-    let (mut exec, log) = begin(job, attempt);
-    let mut log = AttemptLog {
-        log,
-        shared,
-        ended: false,
-    };
+    let mut exec = begin(job, attempt);
+    let mut log = AttemptLog { job, ended: false };
     let driver = Driver {
         services: job,
         clock: job.clock,
@@ -485,7 +683,7 @@ async fn attempt(job: &Job, attempt: u32, on_panic: OnPanic) -> Outcome {
     };
     let outcome = driver.drive(&mut exec).await;
     log.ended = true;
-    end(&exec, log.log.as_deref(), &outcome);
+    end(job, &outcome);
     outcome
 }
 
@@ -513,9 +711,20 @@ fn run_async(job: Job) -> impl std::future::Future<Output = ()> + Send {
             }
         }
         // The last run panicked outside any handler (a log callback, an engine bug).
-        if job.log {
-            execution_log(&job, max).finished(2, &internal_failure());
-        }
+        end(&job, &internal_failure());
+    }
+}
+
+/// A kept async execution: [`run_async`], until it ends or is stopped (the stop has recorded
+/// its end; dropping the run drops its timers, handler calls and tokens).
+async fn run_kept(job: Job) {
+    let Some(rec) = job.record().cloned() else {
+        return run_async(job).await;
+    };
+    tokio::select! {
+        biased;
+        _ = rec.stop.notified() => {}
+        _ = run_async(job) => {}
     }
 }
 
@@ -528,7 +737,7 @@ async fn run_sync(job: Job, trace_header: Option<Str>) -> SyncExecution {
 
 /// A sync execution of a machine that never waits, on the caller's thread.
 fn run_inline(job: &Job) -> Outcome {
-    let (mut exec, log) = begin(job, 1);
+    let mut exec = begin(job, 1);
     let outcome = loop {
         match exec.step(job.clock.now_ms()) {
             Step::Done(o) => break o,
@@ -539,13 +748,14 @@ fn run_inline(job: &Job) -> Outcome {
             _ => break exec.abort(internal_failure()),
         }
     };
-    end(&exec, log.as_deref(), &outcome);
+    end(job, &outcome);
     outcome
 }
 
 /// [`run_inline`] inside a future: yields to the runtime between slices of a long loop.
 async fn run_inline_async(job: &Job) -> Outcome {
-    let (mut exec, log) = begin(job, 1);
+    let mut exec = begin(job, 1);
+    let mut log = AttemptLog { job, ended: false };
     let outcome = loop {
         match exec.step(job.clock.now_ms()) {
             Step::Done(o) => break o,
@@ -555,7 +765,8 @@ async fn run_inline_async(job: &Job) -> Outcome {
             _ => break exec.abort(internal_failure()),
         }
     };
-    end(&exec, log.as_deref(), &outcome);
+    log.ended = true;
+    end(job, &outcome);
     outcome
 }
 
@@ -579,6 +790,15 @@ fn shutdown_outcome() -> Outcome {
     Outcome {
         cause: Some("The engine shut down before the execution ended".into()),
         ..Outcome::timed_out()
+    }
+}
+
+fn aborted() -> Outcome {
+    Outcome {
+        status: Status::Aborted,
+        output: None,
+        error: None,
+        cause: None,
     }
 }
 
@@ -627,7 +847,11 @@ mod tests {
         engine
             .create_machine("w", wait, MachineType::Express)
             .unwrap();
-        let job = engine.admit(StartRequest::new("w"), false).unwrap();
+        let Ok(Admitted::New(job)) =
+            engine.admit(StartRequest::new("w"), Mode::Async { keep: false })
+        else {
+            panic!("not admitted")
+        };
         let task = run_async(job);
         let size = std::mem::size_of_val(&task);
         assert!(size <= 664, "run_async future: {size} bytes");

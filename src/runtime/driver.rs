@@ -11,6 +11,7 @@
 
 use super::activity::{Activities, Activity};
 use super::handler::{Handler, HandlerFuture, HandlerResult};
+use super::hook::TaskHook;
 use super::machine::Machine;
 use super::tokens::{TokenTable, TokenWaiter};
 use crate::compile::TaskWait;
@@ -111,6 +112,10 @@ pub(crate) trait Services: Sync {
     ) -> Option<ChildTask> {
         None
     }
+    /// What answers Task calls before their handlers ([`TaskHook`]).
+    fn hook(&self) -> Option<&dyn TaskHook> {
+        None
+    }
 }
 
 /// A branch or iteration to spawn ([`Services::child_task`]).
@@ -176,7 +181,7 @@ impl<'a> Driver<'a> {
                     }
                 }
                 Step::Fork => Wake::Fork,
-                Step::Call(call) => match self.start_call(call) {
+                Step::Call(call) => match self.answer(exec.active_state(), call) {
                     Call::Done(o) => {
                         exec.resume_task(o, self.clock.now_ms());
                         continue;
@@ -202,6 +207,16 @@ impl<'a> Driver<'a> {
                 }
             }
         }
+    }
+
+    /// The execution's [`TaskHook`] answers `call` of `state`, or its handler is called.
+    pub(crate) fn answer(&self, state: &str, call: TaskCall) -> Call<'a> {
+        if let Some(hook) = self.services.hook() {
+            if let Some(o) = hook.answer(state, &call) {
+                return Call::Done(o);
+            }
+        }
+        self.start_call(call)
     }
 
     /// Starts a handler call. Most handlers answer at once; a pending answer, or a token

@@ -4,6 +4,7 @@ pub(crate) mod activity;
 pub(crate) mod driver;
 mod fork;
 mod handler;
+mod hook;
 pub(crate) mod machine;
 mod spec;
 pub(crate) mod sync;
@@ -11,5 +12,6 @@ pub(crate) mod tokens;
 
 pub use activity::{ActivityTask, MAX_POLLERS};
 pub use handler::{Handler, HandlerFuture, HandlerResult, Handlers};
+pub use hook::TaskHook;
 pub use machine::{Machine, MachineError, RunOptions, EXPRESS_MAX_DURATION};
 pub use spec::{Behaviour, HandlerSpec};

@@ -11,8 +11,10 @@
 //! A mocked state called more often than its response defines fails the execution's task with
 //! `States.TaskFailed`; states a test case does not name run their configured handler.
 
+use crate::engine::TaskHook;
+use crate::runtime::sync::{lock, Mutex};
 use crate::value::{parse_json, Str, Value};
-use crate::vm::TaskError;
+use crate::vm::{TaskCall, TaskError, TaskOutcome};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -181,19 +183,58 @@ fn parse_response(name: &str, r: &Value) -> Result<MockedResponse, String> {
 }
 
 impl MockAnswer {
-    /// The handler result this answer stands for. For `lambda:invoke` Tasks the VM wraps a
-    /// result in the invoke envelope itself, so a mocked envelope's `Payload` is unwrapped.
-    pub fn to_result(&self, lambda_invoke: bool) -> Result<Value, TaskError> {
+    /// The Task's outcome this answer stands for: `Return` is the Task's whole result (for
+    /// `lambda:invoke`, the invoke response with its `StatusCode` and `Payload`, as Step
+    /// Functions Local returns it), `Throw` its error.
+    pub fn to_outcome(&self) -> TaskOutcome {
         match self {
-            MockAnswer::Return(v) => match (lambda_invoke, v.get("Payload")) {
-                (true, Some(p)) => Ok(p.clone()),
-                _ => Ok(v.clone()),
-            },
-            MockAnswer::Throw { error, cause } => Err(match cause {
+            MockAnswer::Return(v) => TaskOutcome::Whole(v.clone()),
+            MockAnswer::Throw { error, cause } => TaskOutcome::Err(match cause {
                 Some(c) => TaskError::new(error.as_str(), c.as_str()),
                 None => TaskError::without_cause(error.as_str()),
             }),
         }
+    }
+}
+
+/// One execution of a test case: the engine's [`TaskHook`] for it. Invocations count per
+/// state within the execution (retries, Map iterations and Parallel branches included).
+#[derive(Debug)]
+pub struct MockRun {
+    case: Arc<TestCase>,
+    calls: Mutex<HashMap<Str, u32>>,
+}
+
+impl MockRun {
+    /// A run of `case` with no invocations yet.
+    pub fn new(case: Arc<TestCase>) -> MockRun {
+        MockRun {
+            case,
+            calls: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl TaskHook for MockRun {
+    fn answer(&self, state: &str, _call: &TaskCall) -> Option<TaskOutcome> {
+        let (name, mock) = self.case.get_key_value(state)?;
+        let n = {
+            let mut calls = lock(&self.calls);
+            let n = calls.entry(Arc::clone(name)).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
+        Some(match mock.answer(n) {
+            Some(a) => a.to_outcome(),
+            // Step Functions Local fails the execution (`States.Runtime`) when a mocked state
+            // is called once more than its response answers.
+            None => TaskOutcome::Err(TaskError::new(
+                "States.Runtime",
+                format!(
+                    "aslx serve: the mocked response for state '{name}' defines no answer for invocation {n}"
+                ),
+            )),
+        })
     }
 }
 
@@ -228,15 +269,14 @@ mod tests {
     }
 
     #[test]
-    fn lambda_invoke_envelopes_are_unwrapped() {
+    fn a_mocked_return_is_the_whole_task_result() {
         let c = MockConfig::parse(DOC).unwrap();
         let r = &c.test_case("M", "Happy").unwrap()[&Str::from("L")];
         let a = r.answer(0).unwrap();
-        assert_eq!(a.to_result(true).unwrap(), crate::json!({"b": 1}));
-        assert_eq!(
-            a.to_result(false).unwrap(),
-            crate::json!({"StatusCode": 200, "Payload": {"b": 1}})
-        );
+        assert!(matches!(
+            a.to_outcome(),
+            TaskOutcome::Whole(v) if v == crate::json!({"StatusCode": 200, "Payload": {"b": 1}})
+        ));
     }
 
     #[test]

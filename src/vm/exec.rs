@@ -405,9 +405,14 @@ impl Execution {
         };
         let resource = &program.tasks[task.site.index()].resource;
         let compact = task.integration == Integration::LambdaInvoke;
+        let envelope = compact && program.tasks[task.site.index()].wait == TaskWait::Response;
         let cause;
         let event = match outcome {
-            TaskOutcome::Ok(output) => Event::TaskSucceeded { resource, output },
+            // Reported by `task_done` once the invoke envelope around it is built.
+            TaskOutcome::Ok(_) if envelope => return,
+            TaskOutcome::Ok(output) | TaskOutcome::Whole(output) => {
+                Event::TaskSucceeded { resource, output }
+            }
             TaskOutcome::Err(e) => {
                 cause = e.rendered_cause(compact);
                 Event::TaskFailed {
@@ -1006,11 +1011,17 @@ impl Execution {
         task_token: Option<(super::token::TokenId, Str)>,
     ) -> Flow {
         let site = &program.tasks[task.site.index()];
+        // The history shows the Task's parameters: for `lambda:invoke` the whole request
+        // (`FunctionName`, `Payload`, ...), not the payload the function gets.
+        let mut parameters = None;
         let (target, input) = match &task.integration {
             Integration::LambdaInvoke => match lambda_invoke_request(&effective) {
                 Ok(r) => {
                     self.log_tail =
                         effective.get("LogType").and_then(Value::as_str) == Some("Tail");
+                    if self.observer.is_some() {
+                        parameters = Some(effective);
+                    }
                     r
                 }
                 Err(msg) => {
@@ -1029,7 +1040,7 @@ impl Execution {
                 self.event_id - 1,
                 Event::TaskScheduled {
                     resource,
-                    parameters: &input,
+                    parameters: parameters.as_ref().unwrap_or(&input),
                     timeout_seconds,
                     heartbeat_seconds,
                 },
@@ -1053,9 +1064,13 @@ impl Execution {
         };
         let compact = task.integration == Integration::LambdaInvoke;
         // A callback's result is what SendTaskSuccess sent, not an invoke response.
-        let envelope = compact && program.tasks[task.site.index()].wait == TaskWait::Response;
+        let mut envelope = compact && program.tasks[task.site.index()].wait == TaskWait::Response;
         let result = match outcome {
             TaskOutcome::Ok(v) => v,
+            TaskOutcome::Whole(v) => {
+                envelope = false;
+                v
+            }
             TaskOutcome::Err(e) => return self.task_failed(program, &e, compact, now_ms),
             TaskOutcome::TimedOut => {
                 return self.handle_error_at(program, ExecError::new("States.Timeout", None, ErrorClass::Task), now_ms)
@@ -1103,7 +1118,13 @@ impl Execution {
         // The invoke envelope adds headers and metadata: well under 2 KiB.
         let result_bound = result_bytes.map(|b| if envelope { 2 * b + 2048 } else { b });
         let result = if envelope {
-            invoke_envelope(result, std::mem::take(&mut self.log_tail))
+            let result = invoke_envelope(result, std::mem::take(&mut self.log_tail));
+            if let Some(o) = &mut self.observer {
+                let resource = &program.tasks[task.site.index()].resource;
+                let output = &result;
+                o.event(self.event_id, Event::TaskSucceeded { resource, output });
+            }
+            result
         } else {
             result
         };
@@ -1285,6 +1306,7 @@ impl Execution {
             return match out {
                 Ok(v) => {
                     self.event_id += 1; // <Type>StateExited
+                    self.exited(state, &v);
                     Flow::Goto(c.next, v)
                 }
                 Err(e) => Flow::Error(e),

@@ -74,10 +74,59 @@ pub enum Event<'a> {
         /// Error name.
         error: &'a str,
     },
+    /// `ParallelStateStarted` or `MapStateStarted`: the branches or items are known.
+    ForkStarted {
+        /// `true` for a Map state.
+        map: bool,
+        /// Branches or iterations.
+        length: usize,
+    },
+    /// `MapIterationStarted`.
+    IterationStarted {
+        /// The Map state's name.
+        state: &'a str,
+        /// The iteration's index.
+        index: usize,
+    },
+    /// `MapIterationSucceeded` or `MapIterationFailed`.
+    IterationEnded {
+        /// The Map state's name.
+        state: &'a str,
+        /// The iteration's index.
+        index: usize,
+        /// How it ended.
+        succeeded: bool,
+    },
+    /// `ParallelStateSucceeded` / `ParallelStateFailed` / `MapStateSucceeded` / `MapStateFailed`.
+    ForkEnded {
+        /// `true` for a Map state.
+        map: bool,
+        /// How it ended.
+        succeeded: bool,
+    },
 }
 
 /// Receives the events of one execution, in order.
+///
+/// Parallel branches and Map iterations report on observers of their own, made by
+/// [`Observer::child`] when they start: a child's events follow the event that started it,
+/// and when it ends its parent [`follows`](Observer::follow) its last event. Children that
+/// run concurrently report concurrently, so the ids an observer assigns (in the order it
+/// receives events) may differ from the VM's `id`, which counts one line of execution.
 pub trait Observer: Send {
-    /// Event number `id` happened.
+    /// Event number `id` (the VM's count) happened.
     fn event(&mut self, id: u32, event: Event<'_>);
+
+    /// An observer for a branch or iteration starting now; `None` leaves it unobserved.
+    fn child(&self) -> Option<Box<dyn Observer>> {
+        None
+    }
+
+    /// The id of the last event this observer reported (its children's included).
+    fn last_event(&self) -> u32 {
+        0
+    }
+
+    /// A child ended with event `last`: later events of this observer follow it.
+    fn follow(&mut self, _last: u32) {}
 }

@@ -156,6 +156,10 @@ pub enum TaskOutcome {
     HeartbeatTimedOut,
     /// No handler by that function name (dynamic `lambda:invoke`).
     FunctionNotFound(Str),
+    /// The Task's whole result, as its integration returns it: for `lambda:invoke` the
+    /// invoke response itself (`StatusCode`, `Payload`, ...), not a function result for the
+    /// VM to wrap. What a mock test case answers (Step Functions Local's behaviour).
+    Whole(Value),
 }
 
 /// The `lambda:invoke` response envelope around a function result (RES-2).

@@ -3,7 +3,6 @@
 
 use super::{json_body, now_ms, read, write, MachineRec, OpResult, Service};
 use crate::asl::{parse_definition, MachineType, MAX_DEFINITION_CHARS};
-use crate::runtime::MachineError;
 use crate::serve::protocol::{parse_arn, timestamp, valid_name, ApiError, Req};
 use serde_json::{json, Map, Value as Json};
 use std::sync::Arc;
@@ -84,18 +83,6 @@ pub(super) fn check_role_arn(role: &str) -> Result<(), ApiError> {
 }
 
 /// A definition error as the API reports it.
-pub(super) fn definition_error(e: MachineError) -> ApiError {
-    match e {
-        MachineError::Definition(d) => ApiError::new("InvalidDefinition", d.to_string()),
-        other => ApiError::new(
-            "InvalidDefinition",
-            format!(
-                "Invalid State Machine Definition: 'aslx does not run this definition yet: {other}'"
-            ),
-        ),
-    }
-}
-
 fn logging_or_default(l: &Option<Json>) -> Json {
     l.clone()
         .unwrap_or_else(|| json!({"level": "OFF", "includeExecutionData": false}))

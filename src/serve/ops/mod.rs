@@ -38,7 +38,7 @@ impl Identity {
 }
 
 /// A state machine as the API shows it.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct MachineRec {
     pub arn: String,
     pub name: String,
@@ -53,6 +53,27 @@ pub(crate) struct MachineRec {
     pub encryption: Option<Json>,
     pub publish: bool,
     pub version_description: Option<String>,
+}
+
+impl MachineRec {
+    /// The record of a machine the API no longer has, from the version an execution ran.
+    pub(crate) fn from_engine(m: &crate::engine::MachineInfo) -> MachineRec {
+        MachineRec {
+            arn: m.arn.to_string(),
+            name: m.name.to_string(),
+            machine_type: m.machine_type,
+            definition: m.definition.to_string(),
+            role_arn: m.role_arn.to_string(),
+            creation_ms: m.created_ms,
+            update_ms: m.updated_ms,
+            revision_id: m.revision.to_string(),
+            logging: None,
+            tracing: None,
+            encryption: None,
+            publish: false,
+            version_description: None,
+        }
+    }
 }
 
 /// An activity.
@@ -73,7 +94,6 @@ pub struct Service {
     machines: RwLock<BTreeMap<String, Arc<MachineRec>>>,
     activities: RwLock<BTreeMap<String, ActivityRec>>,
     tags: Mutex<HashMap<String, Vec<(String, String)>>>,
-    executions: Arc<Mutex<executions::Records>>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -161,7 +181,6 @@ impl Service {
             machines: RwLock::new(BTreeMap::new()),
             activities: RwLock::new(BTreeMap::new()),
             tags: Mutex::new(HashMap::new()),
-            executions: Arc::new(Mutex::new(executions::Records::default())),
         }
     }
 

@@ -9,13 +9,13 @@
 //! `inspectionData` carries `input` and `afterResultPath` (the other stages need the VM's
 //! per-stage trace; not yet).
 
-use super::machines::definition_error;
-use super::{now_ms, OpResult, Service};
+use super::{OpResult, Service};
 use crate::asl::{MachineType, MAX_DEFINITION_CHARS};
-use crate::serve::mock::{MockAnswer, MockedResponse, TestCase};
+use crate::engine::{MachineSpec, StartRequest};
+use crate::serve::mock::{MockAnswer, MockRun, MockedResponse, TestCase};
 use crate::serve::protocol::{ApiError, Req};
 use crate::value::{parse_json, Str, Value};
-use crate::vm::{ExecutionInfo, Outcome, Status};
+use crate::vm::{Outcome, Status};
 use serde_json::{json, Map, Value as Json};
 use std::sync::Arc;
 
@@ -134,15 +134,19 @@ impl Service {
         case: Option<Arc<TestCase>>,
     ) -> Result<(Ended, Vec<String>), ApiError> {
         let (def, targets) = wrap(name, state, catchers);
-        let compiled = self
-            .backend
-            .prepare(name, &def.to_string(), MachineType::Standard)
-            .map_err(definition_error)?;
-        let info = ExecutionInfo::anonymous(name, now_ms());
-        let o = self
-            .backend
-            .run_prepared(&compiled, input.clone(), info, case)
-            .await;
+        let def = def.to_string();
+        let spec = MachineSpec {
+            name,
+            definition: &def,
+            machine_type: MachineType::Standard,
+            role_arn: None,
+            logging: None,
+        };
+        let mut req = StartRequest::new(name).input(input.clone());
+        if let Some(c) = case {
+            req = req.task_hook(Arc::new(MockRun::new(c)));
+        }
+        let o = self.backend.engine().run_once(spec, req).await?;
         let ended = match (o.status, o.output) {
             (Status::Succeeded, Some(out)) => {
                 let inner = out.get("output").cloned();

@@ -125,6 +125,10 @@ impl Execution {
             _ => return Flow::Error(self.runtime("internal error: not a Parallel or Map state")),
         };
         self.event_id += 1; // ParallelStateStarted / MapStateStarted
+        if let Some(o) = &mut self.observer {
+            let map = matches!(state.op, Op::Map(_));
+            o.event(self.event_id, Event::ForkStarted { map, length: total });
+        }
         let fork = Fork {
             source,
             total,
@@ -437,6 +441,10 @@ impl Execution {
         let is_map = matches!(fork.source, Source::Map { .. });
         if is_map {
             self.event_id += 1; // MapIterationStarted
+            if let Some(o) = &mut self.observer {
+                let state = &program.states[self.at.index()].name;
+                o.event(self.event_id, Event::IterationStarted { state, index: i });
+            }
         }
         let bound = match fork.input_bound {
             Some(b) => b,
@@ -473,18 +481,32 @@ impl Execution {
             out_bound: bound,
             exec_input_bytes: self.exec_input_bytes,
             vars: Vars::child(fork.frame.clone()),
-            // History events of branches and iterations are not reported (yet).
-            observer: None,
+            observer: self.observer.as_ref().and_then(|o| o.child()),
         })
     }
 
     /// Records the end of child `i`.
-    fn child_done(&mut self, fork: &mut Fork, i: usize, outcome: Outcome, events: u32) {
+    fn child_done(&mut self, fork: &mut Fork, i: usize, outcome: Outcome, child: &Execution) {
         fork.running = fork.running.saturating_sub(1);
         fork.completed += 1;
-        self.event_id = self.event_id.max(events);
+        self.event_id = self.event_id.max(child.event_id);
+        if let (Some(o), Some(c)) = (&mut self.observer, &child.observer) {
+            o.follow(c.last_event());
+        }
         if matches!(fork.source, Source::Map { .. }) {
             self.event_id += 1; // MapIterationSucceeded / MapIterationFailed
+            if let Some(o) = &mut self.observer {
+                let state = &self.program.states[self.at.index()].name;
+                let succeeded = outcome.status == Status::Succeeded;
+                o.event(
+                    self.event_id,
+                    Event::IterationEnded {
+                        state,
+                        index: i,
+                        succeeded,
+                    },
+                );
+            }
         }
         if outcome.status == Status::Succeeded {
             fork.results[i] = outcome.output.unwrap_or(Value::Null);
@@ -551,10 +573,10 @@ impl Execution {
             let (i, child) = fork.current.as_mut()?;
             match child.step(now_ms) {
                 Step::Done(outcome) => {
-                    let (i, events, t) = (*i, child.event_id, child.transitions);
-                    fork.current = None;
+                    let (i, t) = (*i, child.transitions);
+                    let (_, child) = fork.current.take()?;
                     self.transitions += t;
-                    self.child_done(fork, i, outcome, events);
+                    self.child_done(fork, i, outcome, &child);
                     spent += t + 1;
                     if spent >= u64::from(STEPS_PER_SLICE) && !fork.settled() {
                         return Some(Step::Yield);
@@ -568,11 +590,20 @@ impl Execution {
     /// Ends a settled fork: the state fails with the failure, or its result is the array of
     /// child outputs in order (PAR-3, MAP-5).
     pub(super) fn finish_fork(&mut self, program: &Program, fork: Fork, now_ms: i64) -> Flow {
+        let map = matches!(fork.source, Source::Map { .. });
         if let Some(e) = fork.failure {
             self.event_id += 1; // ParallelStateFailed / MapStateFailed
+            if let Some(o) = &mut self.observer {
+                let succeeded = false;
+                o.event(self.event_id, Event::ForkEnded { map, succeeded });
+            }
             return self.handle_error_at(program, e, now_ms);
         }
         self.event_id += 1; // ParallelStateSucceeded / MapStateSucceeded
+        if let Some(o) = &mut self.observer {
+            let succeeded = true;
+            o.event(self.event_id, Event::ForkEnded { map, succeeded });
+        }
         let result = Value::array(fork.results);
         self.state_result(program, result, None, now_ms)
     }
@@ -641,7 +672,7 @@ impl Execution {
         };
         if index < fork.total {
             self.transitions += child.transitions;
-            self.child_done(&mut fork, index, outcome, child.event_id);
+            self.child_done(&mut fork, index, outcome, child);
         }
         self.phase = Phase::Forked(fork);
     }

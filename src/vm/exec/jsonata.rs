@@ -459,6 +459,7 @@ impl Execution {
         match out {
             Ok(v) => {
                 self.event_id += 1; // <Type>StateExited
+                self.exited(state, &v);
                 Flow::Goto(next, v)
             }
             Err(e) => Flow::Error(e),

@@ -1,0 +1,828 @@
+//! The story of an execution: the history events AWS records (GetExecutionHistory for
+//! STANDARD executions, CloudWatch Logs records for EXPRESS ones), built once, in one place.
+//!
+//! One [`Story`] per execution attempt collects what happened, from two sources:
+//!
+//! - the VM, through [`Lane`]s ([`Observer`]s): one for the execution, and one more for each
+//!   Parallel branch and Map iteration, made when it starts ([`Observer::child`]). A lane
+//!   remembers the last event it reported, which is the `previousEventId` of its next one;
+//! - the engine, for the execution-level events: [`Story::started`], [`Story::finished`],
+//!   [`Story::abort`] (StopExecution, a sync caller gone).
+//!
+//! Ids are given here, in the order events arrive, under the story's lock, so that branches
+//! running on several threads get distinct, increasing ids. For an execution without
+//! concurrent children the ids are the VM's own count (the one `States.Runtime` causes quote),
+//! as `tests/history.rs` checks.
+//!
+//! A story keeps its events ([`Story::events`]) when the engine keeps the execution's history
+//! (STANDARD executions, and EXPRESS ones started with a handle), and hands each event to the
+//! log sink when the machine's logging level asks for it. When neither does, the engine
+//! installs no story at all: the VM then builds nothing (see [`super::log`]).
+
+use super::log::{LogConfig, LogLevel, LogRecord, Logger};
+use crate::compile::resource::{classify, ResourceKind};
+use crate::runtime::driver::Clock;
+use crate::runtime::sync::{lock, Mutex};
+use crate::value::{Map, Str, Value};
+use crate::vm::{Event, ExecutionInfo, Observer, Outcome, Status};
+use std::sync::Arc;
+
+/// Events a history keeps at most (AWS's quota for one execution's history). Later events
+/// still get ids and still go to the log, but are not kept; [`Story::dropped`] counts them.
+pub const MAX_HISTORY_EVENTS: usize = 25_000;
+
+/// One history event, as GetExecutionHistory returns it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryEvent {
+    /// 1 for `ExecutionStarted`, one more for each later event.
+    pub id: u32,
+    /// The event this one follows from (0 for the first state entered, as AWS records).
+    pub previous_event_id: u32,
+    /// `ExecutionStarted`, `PassStateEntered`, `TaskScheduled`, `MapIterationStarted`, ...
+    pub event_type: &'static str,
+    /// When, epoch milliseconds.
+    pub timestamp_ms: i64,
+    /// The details object (`name`, `input`, `resource`, `error`, ...), with execution data.
+    pub details: Value,
+}
+
+impl HistoryEvent {
+    /// The member of AWS's `HistoryEvent` structure that holds this event's details
+    /// (`stateEnteredEventDetails`, `taskScheduledEventDetails`, ...); `None` for the event
+    /// types that have none (`ParallelStateStarted`, `LambdaFunctionStarted`, ...).
+    pub fn details_member(&self) -> Option<&'static str> {
+        details_member(self.event_type)
+    }
+
+    /// The event as GetExecutionHistory returns it; without execution data, `input`,
+    /// `output` and `parameters` are left out (`includeExecutionData: false`).
+    pub fn to_api_json(&self, include_data: bool) -> Value {
+        let mut m = Map::with_capacity(5);
+        m.insert(
+            "timestamp".into(),
+            Value::Float(self.timestamp_ms as f64 / 1000.0),
+        );
+        m.insert("type".into(), Value::string(self.event_type));
+        m.insert("id".into(), Value::Int(i64::from(self.id)));
+        m.insert(
+            "previousEventId".into(),
+            Value::Int(i64::from(self.previous_event_id)),
+        );
+        if let Some(member) = self.details_member() {
+            let details = if include_data {
+                self.details.clone()
+            } else {
+                without_data(&self.details, false)
+            };
+            m.insert(member.into(), details);
+        }
+        Value::object(m)
+    }
+}
+
+/// Details of `event_type` without execution data: `input`, `output`, `parameters` go, and
+/// with `details_too` their `...Details` companions.
+fn without_data(details: &Value, details_too: bool) -> Value {
+    let Value::Object(o) = details else {
+        return details.clone();
+    };
+    let mut m = Map::with_capacity(o.len());
+    for (k, v) in o.iter() {
+        let data = matches!(&**k, "input" | "output" | "parameters");
+        let companion = matches!(&**k, "inputDetails" | "outputDetails");
+        if !(data || details_too && companion) {
+            m.insert(k.clone(), v.clone());
+        }
+    }
+    Value::object(m)
+}
+
+fn details_member(t: &str) -> Option<&'static str> {
+    if t.ends_with("StateEntered") {
+        return Some("stateEnteredEventDetails");
+    }
+    if t.ends_with("StateExited") {
+        return Some("stateExitedEventDetails");
+    }
+    Some(match t {
+        "ExecutionStarted" => "executionStartedEventDetails",
+        "ExecutionSucceeded" => "executionSucceededEventDetails",
+        "ExecutionFailed" => "executionFailedEventDetails",
+        "ExecutionTimedOut" => "executionTimedOutEventDetails",
+        "ExecutionAborted" => "executionAbortedEventDetails",
+        "TaskScheduled" => "taskScheduledEventDetails",
+        "TaskStarted" => "taskStartedEventDetails",
+        "TaskSubmitted" => "taskSubmittedEventDetails",
+        "TaskSucceeded" => "taskSucceededEventDetails",
+        "TaskFailed" => "taskFailedEventDetails",
+        "TaskTimedOut" => "taskTimedOutEventDetails",
+        "LambdaFunctionScheduled" => "lambdaFunctionScheduledEventDetails",
+        "LambdaFunctionSucceeded" => "lambdaFunctionSucceededEventDetails",
+        "LambdaFunctionFailed" => "lambdaFunctionFailedEventDetails",
+        "LambdaFunctionTimedOut" => "lambdaFunctionTimedOutEventDetails",
+        "ActivityScheduled" => "activityScheduledEventDetails",
+        "ActivityStarted" => "activityStartedEventDetails",
+        "ActivitySucceeded" => "activitySucceededEventDetails",
+        "ActivityFailed" => "activityFailedEventDetails",
+        "ActivityTimedOut" => "activityTimedOutEventDetails",
+        "MapStateStarted" => "mapStateStartedEventDetails",
+        "MapIterationStarted" => "mapIterationStartedEventDetails",
+        "MapIterationSucceeded" => "mapIterationSucceededEventDetails",
+        "MapIterationFailed" => "mapIterationFailedEventDetails",
+        "MapIterationAborted" => "mapIterationAbortedEventDetails",
+        _ => return None,
+    })
+}
+
+/// The least log level that logs `event_type` (AWS: `FATAL` logs the execution's failures,
+/// `ERROR` every failure, `ALL` everything).
+fn level_of(event_type: &str, details: &DetailsHint) -> LogLevel {
+    match event_type {
+        "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted" => LogLevel::Fatal,
+        "FailStateEntered" => LogLevel::Error,
+        t if t.ends_with("Failed") || t.ends_with("TimedOut") || t.ends_with("Aborted") => {
+            LogLevel::Error
+        }
+        _ if matches!(details, DetailsHint::Failure) => LogLevel::Error,
+        _ => LogLevel::All,
+    }
+}
+
+enum DetailsHint {
+    Plain,
+    Failure,
+}
+
+/// The story of one execution attempt. See the module docs.
+pub(super) struct Story {
+    info: Arc<ExecutionInfo>,
+    clock: Clock,
+    region: Str,
+    keep: bool,
+    log: Option<(Arc<Logger>, LogConfig)>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// The last id given.
+    last_id: u32,
+    /// The last event of the execution's own lane (not its children's).
+    last_top: u32,
+    attempt: u32,
+    events: Vec<HistoryEvent>,
+    dropped: u64,
+    /// Type of the top-level state entered and not yet exited (`Task`, `Wait`, ...).
+    open: Option<&'static str>,
+    ended: bool,
+}
+
+impl std::fmt::Debug for Story {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Story")
+            .field("execution", self.info.id())
+            .field("keep", &self.keep)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Story {
+    /// A story for `info`; `keep` keeps its events, `log` sends them to the log sink.
+    /// `None` when neither would happen.
+    pub(super) fn new(
+        info: Arc<ExecutionInfo>,
+        clock: Clock,
+        region: Str,
+        keep: bool,
+        log: Option<(Arc<Logger>, LogConfig)>,
+    ) -> Option<Arc<Story>> {
+        if !keep && log.is_none() {
+            return None;
+        }
+        Some(Arc::new(Story {
+            info,
+            clock,
+            region,
+            keep,
+            log,
+            inner: Mutex::new(Inner {
+                attempt: 1,
+                ..Inner::default()
+            }),
+        }))
+    }
+
+    /// The execution's lane, for the VM ([`crate::vm::Execution::set_observer`]).
+    pub(super) fn lane(self: &Arc<Self>) -> Box<dyn Observer> {
+        Box::new(Lane {
+            story: Arc::clone(self),
+            last: 0,
+            top: true,
+            parallel_started: 0,
+        })
+    }
+
+    /// Begins attempt `attempt` (an async execution re-run after a handler panic): the kept
+    /// events of the attempt before are dropped, ids start again at 1.
+    pub(super) fn restart(&self, attempt: u32) {
+        let mut i = lock(&self.inner);
+        *i = Inner {
+            attempt,
+            ..Inner::default()
+        };
+    }
+
+    /// The events kept so far.
+    pub(super) fn events(&self) -> Vec<HistoryEvent> {
+        lock(&self.inner).events.clone()
+    }
+
+    /// Events past [`MAX_HISTORY_EVENTS`], not kept.
+    pub(super) fn dropped(&self) -> u64 {
+        lock(&self.inner).dropped
+    }
+
+    fn wants(&self, level: LogLevel) -> (bool, bool) {
+        let log = self
+            .log
+            .as_ref()
+            .is_some_and(|(_, c)| c.level != LogLevel::Off && c.level >= level);
+        (self.keep, log)
+    }
+
+    fn with_data(&self) -> bool {
+        self.keep
+            || self
+                .log
+                .as_ref()
+                .is_some_and(|(_, c)| c.include_execution_data)
+    }
+
+    /// Records one event: gives it its id, keeps it, logs it (`details` is empty for event
+    /// types without details, and when neither keeping nor logging wants it). `previous` of
+    /// `None` means "the execution's own last event". Returns the id (0 once the story ended).
+    fn record(
+        &self,
+        previous: Option<u32>,
+        top: bool,
+        event_type: &'static str,
+        details: Map,
+        level: LogLevel,
+    ) -> u32 {
+        let mut i = lock(&self.inner);
+        let (id, logged) = self.record_locked(&mut i, previous, top, event_type, details, level);
+        drop(i);
+        self.emit(logged);
+        id
+    }
+
+    fn emit(&self, logged: Option<LogRecord>) {
+        if let (Some(r), Some((logger, _))) = (logged, &self.log) {
+            logger.emit(&r);
+        }
+    }
+
+    /// [`Story::record`] under the story's lock; the log record is emitted after it is let go.
+    fn record_locked(
+        &self,
+        i: &mut Inner,
+        previous: Option<u32>,
+        top: bool,
+        event_type: &'static str,
+        details: Map,
+        level: LogLevel,
+    ) -> (u32, Option<LogRecord>) {
+        if i.ended {
+            return (0, None);
+        }
+        let (keep, log) = self.wants(level);
+        i.last_id += 1;
+        let id = i.last_id;
+        let previous = previous.unwrap_or(i.last_top);
+        if top {
+            i.last_top = id;
+        }
+        if !keep && !log {
+            return (id, None);
+        }
+        let event = HistoryEvent {
+            id,
+            previous_event_id: previous,
+            event_type,
+            timestamp_ms: self.clock.now_ms(),
+            details: Value::object(details),
+        };
+        let logged = log.then(|| self.log_record(&event, i.attempt));
+        if keep {
+            if i.events.len() < MAX_HISTORY_EVENTS {
+                i.events.push(event);
+            } else {
+                i.dropped += 1;
+            }
+        }
+        (id, logged)
+    }
+
+    /// Records the terminal event of the execution, with `<Type>StateAborted` before it when
+    /// `abort_open` and a state is open; the story ends. `false` when it had ended already:
+    /// whoever records the terminal event first decides how the execution ended.
+    fn end(&self, abort_open: bool, event_type: &'static str, d: Map, level: LogLevel) -> bool {
+        let mut i = lock(&self.inner);
+        if i.ended {
+            return false;
+        }
+        let open = i.open.take().filter(|_| abort_open);
+        let aborted = open.and_then(aborted_event).map(|t| {
+            self.record_locked(&mut i, None, false, t, Map::new(), LogLevel::Error)
+                .1
+        });
+        // An execution ended from outside (stopped, timed out) has its terminal event
+        // follow nothing: `previousEventId` 0, as AWS records it.
+        let previous = abort_open.then_some(0);
+        let (_, logged) = self.record_locked(&mut i, previous, true, event_type, d, level);
+        i.ended = true;
+        drop(i);
+        self.emit(aborted.flatten());
+        self.emit(logged);
+        true
+    }
+
+    fn log_record(&self, e: &HistoryEvent, attempt: u32) -> LogRecord {
+        let data = self
+            .log
+            .as_ref()
+            .is_some_and(|(_, c)| c.include_execution_data);
+        LogRecord {
+            id: e.id,
+            previous_event_id: e.previous_event_id,
+            event_type: e.event_type,
+            details: if data {
+                e.details.clone()
+            } else {
+                without_data(&e.details, true)
+            },
+            event_timestamp_ms: e.timestamp_ms,
+            execution_arn: self.info.id().clone(),
+            attempt,
+        }
+    }
+
+    /// `ExecutionStarted` (id 1).
+    pub(super) fn started(&self, input: &Value) {
+        let mut d = Map::with_capacity(3);
+        if self.with_data() {
+            put_data(&mut d, "input", input);
+        }
+        d.insert("roleArn".into(), Value::String(self.info.role_arn.clone()));
+        self.record(Some(0), true, "ExecutionStarted", d, LogLevel::All);
+    }
+
+    /// `ExecutionSucceeded`, `ExecutionFailed`, `ExecutionTimedOut` or `ExecutionAborted`;
+    /// the story ends. `false` when it had ended already (a stop came first).
+    pub(super) fn finished(&self, o: &Outcome) -> bool {
+        let event_type = match o.status {
+            Status::Succeeded => "ExecutionSucceeded",
+            Status::Failed => "ExecutionFailed",
+            Status::TimedOut => "ExecutionTimedOut",
+            Status::Aborted => "ExecutionAborted",
+        };
+        let mut d = Map::with_capacity(2);
+        if let Some(out) = o.output.as_ref().filter(|_| self.with_data()) {
+            put_data(&mut d, "output", out);
+        }
+        put_error(&mut d, o.error.as_deref(), o.cause.as_deref());
+        let level = if o.status == Status::Succeeded {
+            LogLevel::All
+        } else {
+            LogLevel::Fatal
+        };
+        let abort_open = matches!(o.status, Status::TimedOut | Status::Aborted);
+        self.end(abort_open, event_type, d, level)
+    }
+
+    /// The execution was stopped from outside (StopExecution, its sync caller gone): the Task,
+    /// Map or Parallel state it was in is aborted (`<Type>StateAborted`), then
+    /// `ExecutionAborted` with the error and cause given. `false` when the story had ended.
+    pub(super) fn abort(&self, error: Option<&str>, cause: Option<&str>) -> bool {
+        let mut d = Map::with_capacity(2);
+        put_error(&mut d, error, cause);
+        self.end(true, "ExecutionAborted", d, LogLevel::Fatal)
+    }
+
+    /// `true` once the terminal event was recorded.
+    pub(super) fn has_ended(&self) -> bool {
+        lock(&self.inner).ended
+    }
+
+    /// Records what the VM reported on a lane whose last event was `last`; returns the id.
+    fn record_vm(&self, last: u32, top: bool, event: Event<'_>) -> u32 {
+        // The first state entered follows ExecutionStarted with previous id 0, as AWS records.
+        let previous = if last <= 1 { 0 } else { last };
+        let (keep, log_all) = self.wants(LogLevel::All);
+        let (_, log_error) = self.wants(LogLevel::Error);
+        let build = keep || log_all || log_error;
+        let data = self.with_data();
+        let mut d = Map::with_capacity(6);
+        let mut hint = DetailsHint::Plain;
+        let mut details = true;
+        let event_type = match event {
+            Event::StateEntered {
+                state,
+                state_type,
+                input,
+            } => {
+                if top {
+                    lock(&self.inner).open = Some(state_type);
+                }
+                if build {
+                    d.insert("name".into(), Value::string(state));
+                    if data {
+                        put_data(&mut d, "input", input);
+                    }
+                }
+                state_event(state_type, true)
+            }
+            Event::StateExited {
+                state,
+                state_type,
+                output,
+            } => {
+                if top {
+                    lock(&self.inner).open = None;
+                }
+                if build {
+                    d.insert("name".into(), Value::string(state));
+                    if data {
+                        put_data(&mut d, "output", output);
+                    }
+                }
+                state_event(state_type, false)
+            }
+            Event::TaskScheduled {
+                resource,
+                parameters,
+                timeout_seconds,
+                heartbeat_seconds,
+            } => {
+                let family = Family::of(resource);
+                if build {
+                    family.describe(&mut d, resource, &self.region);
+                    if data {
+                        match family {
+                            Family::Task => {
+                                d.insert("parameters".into(), Value::from(parameters.to_json()));
+                            }
+                            _ => put_data(&mut d, "input", parameters),
+                        }
+                    }
+                    if let Some(t) = timeout_seconds {
+                        d.insert("timeoutInSeconds".into(), Value::Int(t as i64));
+                    }
+                    if let Some(h) = heartbeat_seconds {
+                        d.insert("heartbeatInSeconds".into(), Value::Int(h as i64));
+                    }
+                }
+                family.name(0)
+            }
+            Event::TaskStarted { resource } => {
+                let family = Family::of(resource);
+                if family == Family::Task {
+                    family.short(&mut d, resource);
+                } else {
+                    details = false;
+                }
+                family.name(1)
+            }
+            Event::TaskSucceeded { resource, output } => {
+                let family = Family::of(resource);
+                if build {
+                    family.short(&mut d, resource);
+                    if data {
+                        put_data(&mut d, "output", output);
+                    }
+                }
+                family.name(2)
+            }
+            Event::TaskFailed {
+                resource,
+                error,
+                cause,
+            } => {
+                let family = Family::of(resource);
+                family.short(&mut d, resource);
+                put_error(&mut d, Some(error), cause);
+                hint = DetailsHint::Failure;
+                family.name(3)
+            }
+            Event::TaskTimedOut { resource, error } => {
+                let family = Family::of(resource);
+                family.short(&mut d, resource);
+                put_error(&mut d, Some(error), None);
+                hint = DetailsHint::Failure;
+                family.name(4)
+            }
+            Event::ForkStarted { map, length } => {
+                if map {
+                    d.insert("length".into(), Value::Int(length as i64));
+                    "MapStateStarted"
+                } else {
+                    details = false;
+                    "ParallelStateStarted"
+                }
+            }
+            Event::IterationStarted { state, index } => {
+                d.insert("name".into(), Value::string(state));
+                d.insert("index".into(), Value::Int(index as i64));
+                "MapIterationStarted"
+            }
+            Event::IterationEnded {
+                state,
+                index,
+                succeeded,
+            } => {
+                d.insert("name".into(), Value::string(state));
+                d.insert("index".into(), Value::Int(index as i64));
+                if succeeded {
+                    "MapIterationSucceeded"
+                } else {
+                    "MapIterationFailed"
+                }
+            }
+            Event::ForkEnded { map, succeeded } => {
+                details = false;
+                match (map, succeeded) {
+                    (true, true) => "MapStateSucceeded",
+                    (true, false) => "MapStateFailed",
+                    (false, true) => "ParallelStateSucceeded",
+                    (false, false) => "ParallelStateFailed",
+                }
+            }
+        };
+        let level = level_of(event_type, &hint);
+        if !details {
+            d = Map::new();
+        }
+        self.record(Some(previous), top, event_type, d, level)
+    }
+}
+
+/// The event that records a stop in a state of `state_type`: `TaskStateAborted`,
+/// `MapStateAborted`, `ParallelStateAborted`. A stopped Wait records none: AWS's history of
+/// a Wait stopped goes from `WaitStateEntered` to `ExecutionAborted`.
+fn aborted_event(state_type: &str) -> Option<&'static str> {
+    match state_type {
+        "Task" => Some("TaskStateAborted"),
+        "Map" => Some("MapStateAborted"),
+        "Parallel" => Some("ParallelStateAborted"),
+        _ => None,
+    }
+}
+
+/// A line of execution: the execution itself, or one branch or iteration.
+struct Lane {
+    story: Arc<Story>,
+    last: u32,
+    top: bool,
+    /// The `ParallelStateStarted` this lane recorded last: each branch follows it.
+    parallel_started: u32,
+}
+
+impl Observer for Lane {
+    fn event(&mut self, _vm_id: u32, event: Event<'_>) {
+        // AWS chains `MapStateSucceeded`, `ParallelStateSucceeded` and `MapIterationFailed`
+        // to the event before them, but the next event to the one before them too: they do
+        // not advance their line.
+        let advances = !matches!(
+            event,
+            Event::ForkEnded {
+                succeeded: true,
+                ..
+            } | Event::IterationEnded {
+                succeeded: false,
+                ..
+            }
+        );
+        let parallel = matches!(event, Event::ForkStarted { map: false, .. });
+        let map = matches!(event, Event::ForkStarted { map: true, .. });
+        let id = self.story.record_vm(self.last, self.top && advances, event);
+        if id != 0 && advances {
+            self.last = id;
+        }
+        if parallel {
+            self.parallel_started = id;
+        } else if map {
+            self.parallel_started = 0;
+        }
+    }
+
+    /// A Map iteration follows its `MapIterationStarted` (this lane's last event); a Parallel
+    /// branch follows `ParallelStateStarted`.
+    fn child(&self) -> Option<Box<dyn Observer>> {
+        let last = match self.parallel_started {
+            0 => self.last,
+            started => started,
+        };
+        Some(Box::new(Lane {
+            story: Arc::clone(&self.story),
+            last,
+            top: false,
+            parallel_started: 0,
+        }))
+    }
+
+    fn last_event(&self) -> u32 {
+        self.last
+    }
+
+    fn follow(&mut self, last: u32) {
+        self.last = last;
+        if self.top {
+            lock(&self.story.inner).last_top = last;
+        }
+    }
+}
+
+/// Which history-event family a Task's events belong to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    Lambda,
+    Activity,
+    Task,
+}
+
+impl Family {
+    fn of(resource: &str) -> Family {
+        match classify(resource) {
+            ResourceKind::LambdaFunction { .. } => Family::Lambda,
+            ResourceKind::Activity => Family::Activity,
+            _ => Family::Task,
+        }
+    }
+
+    /// Scheduled, Started, Succeeded, Failed, TimedOut.
+    fn name(self, i: usize) -> &'static str {
+        const NAMES: [[&str; 5]; 3] = [
+            [
+                "LambdaFunctionScheduled",
+                "LambdaFunctionStarted",
+                "LambdaFunctionSucceeded",
+                "LambdaFunctionFailed",
+                "LambdaFunctionTimedOut",
+            ],
+            [
+                "ActivityScheduled",
+                "ActivityStarted",
+                "ActivitySucceeded",
+                "ActivityFailed",
+                "ActivityTimedOut",
+            ],
+            [
+                "TaskScheduled",
+                "TaskStarted",
+                "TaskSucceeded",
+                "TaskFailed",
+                "TaskTimedOut",
+            ],
+        ];
+        NAMES[self as usize][i]
+    }
+
+    /// `resourceType` / `resource` / `region` of a scheduled Task; the ARN for the others.
+    fn describe(self, d: &mut Map, resource: &str, region: &Str) {
+        match self {
+            Family::Task => {
+                let (kind, action) = service_parts(resource);
+                d.insert("resourceType".into(), Value::string(kind));
+                d.insert("resource".into(), Value::string(action));
+                d.insert("region".into(), Value::String(region.clone()));
+            }
+            _ => {
+                d.insert("resource".into(), Value::string(resource));
+            }
+        }
+    }
+
+    /// `resourceType` / `resource` for the Task family's later events.
+    fn short(self, d: &mut Map, resource: &str) {
+        if self == Family::Task {
+            let (kind, action) = service_parts(resource);
+            d.insert("resourceType".into(), Value::string(kind));
+            d.insert("resource".into(), Value::string(action));
+        }
+    }
+}
+
+/// `arn:aws:states:::sqs:sendMessage.waitForTaskToken` → (`sqs`, `sendMessage.waitForTaskToken`).
+fn service_parts(resource: &str) -> (&str, &str) {
+    let rest = resource
+        .strip_prefix("arn:")
+        .and_then(|r| r.splitn(5, ':').nth(4))
+        .unwrap_or(resource);
+    rest.rsplit_once(':').unwrap_or(("", rest))
+}
+
+fn state_event(state_type: &str, entered: bool) -> &'static str {
+    const TYPES: [(&str, &str, &str); 8] = [
+        ("Pass", "PassStateEntered", "PassStateExited"),
+        ("Task", "TaskStateEntered", "TaskStateExited"),
+        ("Choice", "ChoiceStateEntered", "ChoiceStateExited"),
+        ("Wait", "WaitStateEntered", "WaitStateExited"),
+        ("Succeed", "SucceedStateEntered", "SucceedStateExited"),
+        ("Fail", "FailStateEntered", "FailStateExited"),
+        ("Map", "MapStateEntered", "MapStateExited"),
+        ("Parallel", "ParallelStateEntered", "ParallelStateExited"),
+    ];
+    let (_, e, x) = TYPES
+        .iter()
+        .find(|(t, _, _)| *t == state_type)
+        .copied()
+        .unwrap_or(("", "StateEntered", "StateExited"));
+    if entered {
+        e
+    } else {
+        x
+    }
+}
+
+/// `input` + `inputDetails` (or `output` + `outputDetails`).
+fn put_data(d: &mut Map, field: &'static str, v: &Value) {
+    d.insert(field.into(), Value::from(v.to_json()));
+    let mut details = Map::with_capacity(1);
+    details.insert("truncated".into(), Value::Bool(false));
+    let key = if field == "input" {
+        "inputDetails"
+    } else {
+        "outputDetails"
+    };
+    d.insert(key.into(), Value::object(details));
+}
+
+fn put_error(d: &mut Map, error: Option<&str>, cause: Option<&str>) {
+    if let Some(e) = error {
+        d.insert("error".into(), Value::string(e));
+    }
+    if let Some(c) = cause {
+        d.insert("cause".into(), Value::string(c));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_parts_split_type_and_action() {
+        assert_eq!(
+            service_parts("arn:aws:states:::sqs:sendMessage.waitForTaskToken"),
+            ("sqs", "sendMessage.waitForTaskToken")
+        );
+        assert_eq!(
+            service_parts("arn:aws:states:::aws-sdk:s3:listBuckets"),
+            ("aws-sdk:s3", "listBuckets")
+        );
+        assert_eq!(
+            service_parts("arn:aws:states:::lambda:invoke"),
+            ("lambda", "invoke")
+        );
+    }
+
+    #[test]
+    fn details_members_follow_the_api_model() {
+        let e = |t| HistoryEvent {
+            id: 1,
+            previous_event_id: 0,
+            event_type: t,
+            timestamp_ms: 0,
+            details: Value::empty_object(),
+        };
+        assert_eq!(
+            e("ChoiceStateEntered").details_member(),
+            Some("stateEnteredEventDetails")
+        );
+        assert_eq!(
+            e("MapIterationAborted").details_member(),
+            Some("mapIterationAbortedEventDetails")
+        );
+        assert_eq!(e("ParallelStateStarted").details_member(), None);
+        assert_eq!(e("LambdaFunctionStarted").details_member(), None);
+    }
+
+    #[test]
+    fn without_execution_data_the_api_keeps_the_details_flags() {
+        let details = crate::value::parse_json(
+            r#"{"name":"P","input":"{}","inputDetails":{"truncated":false}}"#,
+        )
+        .unwrap();
+        let e = HistoryEvent {
+            id: 2,
+            previous_event_id: 0,
+            event_type: "PassStateEntered",
+            timestamp_ms: 1_500,
+            details,
+        };
+        assert_eq!(
+            e.to_api_json(false).to_json(),
+            r#"{"timestamp":1.5,"type":"PassStateEntered","id":2,"previousEventId":0,"stateEnteredEventDetails":{"name":"P","inputDetails":{"truncated":false}}}"#
+        );
+    }
+}
