@@ -19,11 +19,11 @@ pub struct ServeArgs {
     /// Address to listen on (loopback by default; port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8083")]
     bind: SocketAddr,
-    /// Region in ARNs.
-    #[arg(long, default_value = "us-east-1")]
+    /// Region in ARNs (Step Functions Local's AWS_DEFAULT_REGION).
+    #[arg(long, env = "AWS_DEFAULT_REGION", default_value = "us-east-1")]
     region: String,
-    /// Account in ARNs.
-    #[arg(long, default_value = "111111111111")]
+    /// Account in ARNs (Step Functions Local's AWS_ACCOUNT_ID).
+    #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "111111111111")]
     account: String,
     /// RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:ERROR:CAUSE; RESOURCE is a
     /// Task's Resource string or a Lambda function name. Repeatable.
@@ -32,9 +32,18 @@ pub struct ServeArgs {
     /// A file of --handler specs, one a line (`#` comments).
     #[arg(long = "handlers-file")]
     handlers_file: Option<String>,
-    /// Step Functions Local mock configuration file (default: $SFN_MOCK_CONFIG).
+    /// Step Functions Local mock configuration file (default: $SFN_MOCK_CONFIG, else
+    /// MockConfigFile.json in the working directory when there is one).
     #[arg(long = "mock-config")]
     mock_config: Option<String>,
+    /// Scales Wait states and retry intervals: 0.5 waits half as long, 0 not at all (Step
+    /// Functions Local's WAIT_TIME_SCALE). Task timeouts and the EXPRESS cap are not scaled.
+    #[arg(long, env = "WAIT_TIME_SCALE", default_value_t = 1.0)]
+    wait_time_scale: f64,
+    /// Accept `.waitForTaskToken` and activity Tasks in EXPRESS machines, which AWS refuses
+    /// (ValidateStateMachineDefinition still reports AWS's diagnostic).
+    #[arg(long)]
+    allow_callbacks_in_express: bool,
     /// Require SigV4-signed requests with this key pair: ACCESS_KEY_ID:SECRET_ACCESS_KEY.
     #[arg(long)]
     auth: Option<String>,
@@ -61,6 +70,9 @@ pub struct ServeArgs {
     #[arg(long)]
     threads: Option<usize>,
 }
+
+/// The mock file Step Functions Local reads from its working directory.
+const DEFAULT_MOCK_FILE: &str = "MockConfigFile.json";
 
 fn seconds(name: &str, s: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(s)
@@ -91,11 +103,26 @@ fn setup(args: &ServeArgs) -> Result<Setup, String> {
     for s in &specs {
         s.register(&mut handlers);
     }
-    let mock_path = args.mock_config.clone().or_else(|| {
-        std::env::var("SFN_MOCK_CONFIG")
-            .ok()
-            .filter(|s| !s.is_empty())
-    });
+    // As Step Functions Local: the flag, else SFN_MOCK_CONFIG, else MockConfigFile.json in
+    // the directory the server was started from.
+    let mock_path = args
+        .mock_config
+        .clone()
+        .or_else(|| {
+            std::env::var("SFN_MOCK_CONFIG")
+                .ok()
+                .filter(|s| !s.is_empty())
+        })
+        .or_else(|| {
+            let default = std::path::Path::new(DEFAULT_MOCK_FILE);
+            default.is_file().then(|| DEFAULT_MOCK_FILE.to_string())
+        });
+    if !(args.wait_time_scale.is_finite() && args.wait_time_scale >= 0.0) {
+        return Err(format!(
+            "--wait-time-scale: {} is not a scale (a number, 0 or more)",
+            args.wait_time_scale
+        ));
+    }
     let mocks = match &mock_path {
         None => None,
         Some(p) => {
@@ -151,7 +178,12 @@ pub fn main(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let backend = match Backend::new(handlers, &id, args.max_in_flight, rt.handle().clone()) {
+    let configure = |b: aslx::engine::EngineBuilder| {
+        b.max_in_flight(args.max_in_flight)
+            .wait_time_scale(args.wait_time_scale)
+            .allow_callbacks_in_express(args.allow_callbacks_in_express)
+    };
+    let backend = match Backend::with_engine(handlers, &id, rt.handle().clone(), configure) {
         Ok(b) => b,
         Err(e) => {
             eprintln!("aslx serve: cannot start the engine: {e}");

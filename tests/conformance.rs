@@ -1,9 +1,19 @@
 //! The AWS-recorded conformance corpus as a test: every case under `../shared/conformance/cases`
-//! (or `$ASLX_CONFORMANCE_DIR`) runs through the real engine — parse, validate, compile, link,
-//! and the tokio driver on a paused clock, so Wait states, retry intervals and task timeouts
-//! take virtual time with the same outcome.
+//! (or `$ASLX_CONFORMANCE_DIR`) runs unchanged through three executors, so that a drift
+//! between them fails a test:
 //!
-//! The checked-in list `tests/conformance/known_failures.txt` holds the ids expected to fail.
+//! - `conformance`: a bare [`Machine`] — parse, validate, compile, link, and the tokio driver
+//!   on a paused clock, so Wait states, retry intervals and task timeouts take virtual time;
+//! - `conformance_engine`: the [`Engine`] on a two-worker multi-thread pool (Parallel branches
+//!   and Map iterations as tasks of their own), STANDARD executions through their handles;
+//! - `conformance_http`: an in-process `aslx serve` over loopback HTTP (CreateStateMachine,
+//!   StartSyncExecution for EXPRESS, StartExecution and DescribeExecution for STANDARD).
+//!
+//! The last two run on the wall clock with `wait_time_scale(0)` (`--wait-time-scale 0`):
+//! Waits and retry intervals take no time, task timeouts take theirs.
+//!
+//! The checked-in list `tests/conformance/known_failures.txt` (and `known_failures_engine.txt`,
+//! `known_failures_http.txt`) holds the ids expected to fail.
 //! The test fails when a case off the list fails, and when a case on the list passes, so the
 //! list only shrinks. `ASLX_CONFORMANCE_FILTER=substring` runs a subset;
 //! `ASLX_CONFORMANCE_WRITE_KNOWN=1` rewrites the list from the current run.
@@ -11,10 +21,16 @@
 #[path = "support/corpus.rs"]
 mod corpus;
 
+use aslx::engine::{Engine, ErrorKind, MachineSpec, StartRequest};
 use aslx::path::{Env, NoVars, Path};
+use aslx::serve::backend::Backend;
+use aslx::serve::http::{Limits, Server};
+use aslx::serve::ops::{Identity, Service};
 use aslx::{
     ExecutionInfo, Handlers, Machine, MachineError, MachineType, RunOptions, TaskError, Value,
 };
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,8 +42,14 @@ fn cases_dir() -> PathBuf {
     }
 }
 
-fn known_failures_file() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/known_failures.txt")
+fn known_failures_file(executor: &str) -> PathBuf {
+    let name = match executor {
+        "" => "known_failures.txt".to_string(),
+        e => format!("known_failures_{e}.txt"),
+    };
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/conformance")
+        .join(name)
 }
 
 fn load_cases() -> Vec<(String, serde_json::Value)> {
@@ -142,10 +164,21 @@ fn info(case: &serde_json::Value, id: &str) -> ExecutionInfo {
     info
 }
 
-/// Runs one case; `Err` holds a one-line difference.
-fn run_case(id: &str, case: &serde_json::Value) -> Result<(), String> {
-    let expected = &case["expected"];
-    let status = expected["status"].as_str().unwrap_or_default();
+/// What a case gives every executor.
+struct Prepared {
+    definition: String,
+    machine_type: MachineType,
+    handlers: Handlers,
+    input: Value,
+    info: ExecutionInfo,
+    /// Started with StartSyncExecution (CTX-2: no RedriveCount).
+    sync: bool,
+}
+
+/// How an executor ran a case: the definition was refused, or the outcome as JSON.
+type Ran = Result<Option<serde_json::Value>, String>;
+
+fn prepare(id: &str, case: &serde_json::Value) -> Prepared {
     let machine_type = match case["state_machine_type"].as_str() {
         Some("EXPRESS") => MachineType::Express,
         _ => MachineType::Standard,
@@ -154,25 +187,203 @@ fn run_case(id: &str, case: &serde_json::Value) -> Result<(), String> {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let machine = Machine::new("StateMachine-1", &definition, machine_type, &handlers(case));
-    let machine = match (machine, status) {
-        (Err(MachineError::Definition(_)), "INVALID_DEFINITION") => return Ok(()),
-        (Err(e), _) => return Err(format!("machine not created: {e}")),
-        (Ok(_), "INVALID_DEFINITION") => return Err("definition accepted; AWS rejected it".into()),
-        (Ok(m), _) => m,
+    let info = info(case, id);
+    Prepared {
+        sync: info.redrive_count.is_none(),
+        definition,
+        machine_type,
+        handlers: handlers(case),
+        input: Value::from(&case["input"]),
+        info,
+    }
+}
+
+/// A bare [`Machine`] on a paused current-thread clock.
+fn via_machine(p: Prepared) -> Ran {
+    let machine = Machine::new("StateMachine-1", &p.definition, p.machine_type, &p.handlers);
+    let machine = match machine {
+        Err(MachineError::Definition(_)) => return Ok(None),
+        Err(e) => return Err(format!("machine not created: {e}")),
+        Ok(m) => m,
     };
-    let input: Value = Value::from(&case["input"]);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .start_paused(true)
         .build()
         .unwrap();
     let opts = RunOptions {
-        info: Some(info(case, id)),
+        info: Some(p.info),
         max_duration: None,
     };
-    let outcome = rt.block_on(machine.run_with(input, opts));
-    let mut actual: serde_json::Value = (&outcome.to_json()).into();
+    let outcome = rt.block_on(machine.run_with(p.input, opts));
+    Ok(Some((&outcome.to_json()).into()))
+}
+
+/// The engine: an engine per case (its handlers) on a shared multi-thread runtime.
+fn via_engine(rt: &tokio::runtime::Runtime, p: Prepared) -> Ran {
+    let engine = Engine::builder()
+        .runtime(rt.handle().clone())
+        .handlers(p.handlers)
+        .wait_time_scale(0.0)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let spec = MachineSpec {
+        name: &p.info.machine_name,
+        definition: &p.definition,
+        machine_type: p.machine_type,
+        role_arn: Some(&p.info.role_arn),
+        logging: None,
+    };
+    match engine.create_machine_with(spec) {
+        Err(e) if e.kind() == ErrorKind::InvalidDefinition => return Ok(None),
+        Err(e) => return Err(format!("machine not created: {e}")),
+        Ok(_) => {}
+    }
+    let req = StartRequest::new(&p.info.machine_name)
+        .name(p.info.name())
+        .input(p.input);
+    let outcome = if p.sync {
+        rt.block_on(engine.start_sync(req))
+            .map_err(|e| e.to_string())?
+            .outcome
+    } else {
+        let h = engine.start_with_handle(req).map_err(|e| e.to_string())?;
+        rt.block_on(h.wait())
+    };
+    Ok(Some((&outcome.to_json()).into()))
+}
+
+/// One request on a fresh connection: status and JSON body.
+fn call(
+    addr: SocketAddr,
+    op: &str,
+    body: &serde_json::Value,
+) -> Result<(u16, serde_json::Value), String> {
+    let body = body.to_string();
+    let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    write!(
+        s,
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-amz-json-1.0\r\nX-Amz-Target: AWSStepFunctions.{op}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).map_err(|e| e.to_string())?;
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let rest = text.split_once("\r\n\r\n").map_or("", |r| r.1);
+    let json = match (rest.find('{'), rest.rfind('}')) {
+        (Some(a), Some(b)) => &rest[a..=b],
+        _ => return Err(format!("{op}: no JSON body: {text}")),
+    };
+    let v = serde_json::from_str(json).map_err(|e| format!("{op}: {e}"))?;
+    Ok((status, v))
+}
+
+/// An in-process `aslx serve` (the case's handlers) on a shared multi-thread runtime.
+fn via_http(rt: &tokio::runtime::Runtime, mut p: Prepared) -> Ran {
+    let handlers = std::mem::replace(&mut p.handlers, Handlers::new());
+    let id = Identity {
+        partition: "aws".into(),
+        region: "us-east-1".into(),
+        account: "111111111111".into(),
+    };
+    let backend = Backend::with_engine(handlers, &id, rt.handle().clone(), |b| {
+        b.wait_time_scale(0.0)
+    })
+    .map_err(|e| e.to_string())?;
+    let service = Service::new(id, backend, None);
+    let server = rt
+        .block_on(Server::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            service,
+            Limits::default(),
+            None,
+        ))
+        .map_err(|e| e.to_string())?;
+    let addr = server.local_addr().map_err(|e| e.to_string())?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = rt.spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    let ran = http_case(addr, &p);
+    let _ = stop.send(());
+    let _ = rt.block_on(serving);
+    ran
+}
+
+fn http_case(addr: SocketAddr, p: &Prepared) -> Ran {
+    let ty = match p.machine_type {
+        MachineType::Express => "EXPRESS",
+        MachineType::Standard => "STANDARD",
+    };
+    let (status, created) = call(
+        addr,
+        "CreateStateMachine",
+        &serde_json::json!({"name": &*p.info.machine_name, "definition": p.definition,
+            "roleArn": &*p.info.role_arn, "type": ty}),
+    )?;
+    if status != 200 {
+        return match created["__type"].as_str() {
+            Some("InvalidDefinition") => Ok(None),
+            _ => Err(format!("CreateStateMachine: {created}")),
+        };
+    }
+    let arn = created["stateMachineArn"].as_str().unwrap_or_default();
+    let start = serde_json::json!({"stateMachineArn": arn, "name": p.info.name(),
+        "input": p.input.to_json()});
+    // EXPRESS: StartSyncExecution (an async EXPRESS execution's outcome is not readable over
+    // the Step Functions API, as on AWS).
+    let ended = if p.machine_type == MachineType::Express {
+        let (status, done) = call(addr, "StartSyncExecution", &start)?;
+        if status != 200 {
+            return Err(format!("StartSyncExecution: {done}"));
+        }
+        done
+    } else {
+        let (status, started) = call(addr, "StartExecution", &start)?;
+        if status != 200 {
+            return Err(format!("StartExecution: {started}"));
+        }
+        let exec = serde_json::json!({"executionArn": started["executionArn"]});
+        let until = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            let (_, d) = call(addr, "DescribeExecution", &exec)?;
+            if d["status"] != "RUNNING" {
+                break d;
+            }
+            if std::time::Instant::now() > until {
+                return Err("still RUNNING after 120 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    let mut out = serde_json::Map::new();
+    out.insert("status".into(), ended["status"].clone());
+    if let Some(o) = ended["output"].as_str() {
+        let v = serde_json::from_str(o).map_err(|e| format!("output is not JSON: {e}"))?;
+        out.insert("output".into(), v);
+    }
+    for k in ["error", "cause"] {
+        if let Some(v) = ended.get(k) {
+            out.insert(k.into(), v.clone());
+        }
+    }
+    Ok(Some(serde_json::Value::Object(out)))
+}
+
+/// Compares what an executor gave with what AWS recorded; `Err` holds a one-line difference.
+fn check(case: &serde_json::Value, ran: Ran) -> Result<(), String> {
+    let expected = &case["expected"];
+    let status = expected["status"].as_str().unwrap_or_default();
+    let actual = match (ran?, status) {
+        (None, "INVALID_DEFINITION") => return Ok(()),
+        (Some(_), "INVALID_DEFINITION") => {
+            return Err("definition accepted; AWS rejected it".into())
+        }
+        (None, _) => return Err("machine not created: definition refused".into()),
+        (Some(a), _) => a,
+    };
+    let mut actual = actual;
     let mut expected = expected.clone();
     if let Some(obj) = expected.as_object_mut() {
         for k in ["diagnostic_codes", "diagnostics"] {
@@ -280,12 +491,12 @@ fn clip(v: &Value) -> String {
     }
 }
 
-#[test]
-fn conformance() {
+/// Runs every case through `exec`, tallied against `executor`'s known failures.
+fn run_corpus(executor: &str, name: &'static str, exec: &dyn Fn(Prepared) -> Ran) {
     let filter = std::env::var("ASLX_CONFORMANCE_FILTER").ok();
     let mut tally = corpus::Tally::new(
-        "conformance",
-        known_failures_file(),
+        name,
+        known_failures_file(executor),
         "ASLX_CONFORMANCE_WRITE_KNOWN",
         "# Conformance cases expected to fail, one id a line (text after # is the difference seen).\n# The conformance test fails when a case here passes: remove it.\n",
     );
@@ -293,9 +504,36 @@ fn conformance() {
         if filter.as_deref().is_some_and(|f| !id.contains(f)) {
             continue;
         }
-        let result = std::panic::catch_unwind(|| run_case(&id, &case))
-            .unwrap_or_else(|_| Err("panicked".to_string()));
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            check(&case, exec(prepare(&id, &case)))
+        }))
+        .unwrap_or_else(|_| Err("panicked".to_string()));
         tally.record(id, result);
     }
     tally.finish(0, "");
+}
+
+fn pool() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn conformance() {
+    run_corpus("", "conformance", &via_machine);
+}
+
+#[test]
+fn conformance_engine() {
+    let rt = pool();
+    run_corpus("engine", "conformance-engine", &|p| via_engine(&rt, p));
+}
+
+#[test]
+fn conformance_http() {
+    let rt = pool();
+    run_corpus("http", "conformance-http", &|p| via_http(&rt, p));
 }

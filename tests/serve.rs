@@ -294,8 +294,8 @@ fn create_errors_are_aws_errors() {
         "{msg}"
     );
     // EXPRESS restrictions: AWS refuses activities (and `.waitForTaskToken`) in EXPRESS
-    // machines; ValidateStateMachineDefinition says so, but `aslx serve` runs them locally
-    // (its opt-in), so CreateStateMachine accepts them.
+    // machines; ValidateStateMachineDefinition says so, and so does CreateStateMachine unless
+    // the server is started with --allow-callbacks-in-express.
     let act = json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:111111111111:activity:a", "End": true}}});
     let v = s.ok(
         "ValidateStateMachineDefinition",
@@ -306,8 +306,18 @@ fn create_errors_are_aws_errors() {
         v["diagnostics"][0]["message"],
         "Express state machine does not support Activity ARN"
     );
-    s.create("x-express", &act, "EXPRESS");
+    let (_, code, msg) = s.err(
+        "CreateStateMachine",
+        json!({"name": "x-express", "definition": act.to_string(), "roleArn": ROLE, "type": "EXPRESS"}),
+    );
+    assert_eq!(code, "InvalidDefinition");
+    assert!(
+        msg.contains("Express state machine does not support Activity ARN"),
+        "{msg}"
+    );
     s.create("x", &act, "STANDARD");
+    let opted_in = Server::start(&["--allow-callbacks-in-express"]);
+    opted_in.create("x-express", &act, "EXPRESS");
     let (_, code, _) = s.err(
         "CreateStateMachine",
         json!({"name": "y", "definition": pass(json!(1)).to_string(), "roleArn": "not-a-role"}),
@@ -1154,6 +1164,7 @@ fn test_state_runs_one_state() {
 #[test]
 fn express_callbacks_run_locally_and_starts_past_max_in_flight_are_throttled() {
     let s = Server::start(&[
+        "--allow-callbacks-in-express",
         "--max-in-flight",
         "2",
         "--handler",

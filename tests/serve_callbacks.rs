@@ -73,7 +73,10 @@ fn wait_for_task_token_completed_over_http() {
         region: "us-east-1".into(),
         account: "111111111111".into(),
     };
-    let backend = Backend::new(handlers, &id, 100, rt.handle().clone()).unwrap();
+    let backend = Backend::with_engine(handlers, &id, rt.handle().clone(), |b| {
+        b.max_in_flight(100).allow_callbacks_in_express(true)
+    })
+    .unwrap();
     let service = Service::new(id, backend, None);
     let server = rt
         .block_on(Server::bind(

@@ -87,6 +87,7 @@ pub fn compile(sm: &StateMachine) -> Result<Program, CompileError> {
         timeout_seconds: sm.timeout_seconds,
         tasks: c.tasks.into_boxed_slice(),
         can_wait,
+        wait_scale: 1.0,
     })
 }
 

@@ -69,6 +69,9 @@ pub struct Program {
     /// `true` when some state reads the Context object: only then does an execution keep
     /// its input for `$$.Execution.Input`.
     pub(crate) uses_context: bool,
+    /// How long Wait states and retry intervals last, relative to what the definition says
+    /// (Step Functions Local's `WAIT_TIME_SCALE`): 1 by default, 0 for no waiting at all.
+    pub(crate) wait_scale: f64,
 }
 
 const _: () = {
@@ -77,6 +80,15 @@ const _: () = {
 };
 
 impl Program {
+    /// Scales a wait from `now_ms` until `until_ms` by [`Program::wait_scale`].
+    #[inline]
+    pub(crate) fn scaled_wait(&self, now_ms: i64, until_ms: i64) -> i64 {
+        if self.wait_scale == 1.0 || until_ms <= now_ms {
+            return until_ms;
+        }
+        now_ms + ((until_ms - now_ms) as f64 * self.wait_scale) as i64
+    }
+
     /// Number of states.
     pub fn len(&self) -> usize {
         self.states.len()

@@ -70,6 +70,7 @@ pub struct EngineBuilder {
     express_cap: Duration,
     allow_callbacks_in_express: bool,
     async_attempts: u32,
+    wait_scale: f64,
     log: LogConfig,
     sink: Option<LogSink>,
     handlers: Handlers,
@@ -86,6 +87,7 @@ impl Default for EngineBuilder {
             express_cap: EXPRESS_MAX_DURATION,
             allow_callbacks_in_express: false,
             async_attempts: 3,
+            wait_scale: 1.0,
             log: LogConfig::default(),
             sink: None,
             handlers: Handlers::new(),
@@ -133,6 +135,18 @@ impl EngineBuilder {
     /// the Task like any handler error.
     pub fn async_attempts(mut self, n: u32) -> Self {
         self.async_attempts = n.max(1);
+        self
+    }
+
+    /// Scales Wait states and retry intervals (Step Functions Local's `WAIT_TIME_SCALE`): 0.5
+    /// waits half as long, 0 not at all. Default 1. Task timeouts, heartbeats and the
+    /// EXPRESS cap are not scaled. Not AWS behaviour: for local runs and tests.
+    pub fn wait_time_scale(mut self, scale: f64) -> Self {
+        self.wait_scale = if scale.is_finite() {
+            scale.max(0.0)
+        } else {
+            1.0
+        };
         self
     }
 
@@ -197,6 +211,7 @@ impl EngineBuilder {
                 express_cap: self.express_cap,
                 allow_callbacks_in_express: self.allow_callbacks_in_express,
                 async_attempts: self.async_attempts,
+                wait_scale: self.wait_scale,
             },
             machines: RwLock::new(HashMap::new()),
             callbacks: Callbacks::default(),
@@ -223,6 +238,7 @@ pub(crate) struct Config {
     pub(crate) express_cap: Duration,
     pub(crate) allow_callbacks_in_express: bool,
     pub(crate) async_attempts: u32,
+    pub(crate) wait_scale: f64,
 }
 
 /// What executions share with the engine.
@@ -520,7 +536,10 @@ impl Engine {
             }
             Err(e) => return Err(EngineError::machine(MachineError::Definition(e))),
         };
-        Machine::link(name, &model, t, &self.shared.handlers, true).map_err(EngineError::machine)
+        let mut m = Machine::link(name, &model, t, &self.shared.handlers, true)
+            .map_err(EngineError::machine)?;
+        m.set_wait_scale(self.shared.config.wait_scale);
+        Ok(m)
     }
 
     /// Stops admitting, lets in-flight executions finish for up to `grace`, then stops the

@@ -136,6 +136,14 @@ impl Machine {
         })
     }
 
+    /// Scales this machine's Wait states and retry intervals (`WAIT_TIME_SCALE`); before
+    /// any execution, while the program is not shared.
+    pub(crate) fn set_wait_scale(&mut self, scale: f64) {
+        if let Some(p) = Arc::get_mut(&mut self.program) {
+            p.wait_scale = scale;
+        }
+    }
+
     /// The machine's name.
     pub fn name(&self) -> &str {
         &self.name

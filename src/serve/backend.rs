@@ -16,9 +16,10 @@
 //! refused at once with `ThrottlingException` (HTTP 400).
 //!
 //! Callbacks in EXPRESS machines: AWS refuses `.waitForTaskToken` and activity Tasks in EXPRESS
-//! machines (`InvalidDefinition`). `aslx serve` accepts them — its engine is built with
-//! `allow_callbacks_in_express(true)` — so that such flows can be tried locally with
-//! StartSyncExecution; this is aslx's local opt-in, not AWS behaviour.
+//! machines (`InvalidDefinition`), and so does `aslx serve` by default. Started with
+//! `--allow-callbacks-in-express` (the engine's `allow_callbacks_in_express(true)`), it
+//! accepts and runs them, so that such flows can be tried with StartSyncExecution; this is
+//! aslx's local opt-in, not AWS behaviour.
 //!
 //! Mock test cases (`<arn>#<case>`) are the execution's task hook
 //! ([`MockRun`](super::mock::MockRun)), consulted by the engine's one driver.
@@ -29,7 +30,7 @@
 use super::ops::Identity;
 use super::protocol::ApiError;
 use crate::asl::MachineType;
-use crate::engine::{Engine, EngineError, ErrorKind, MachineSpec, MachineUpdate};
+use crate::engine::{Engine, EngineBuilder, EngineError, ErrorKind, MachineSpec, MachineUpdate};
 use crate::runtime::Handlers;
 use crate::value::{Str, Value};
 use crate::vm::TaskError;
@@ -60,16 +61,32 @@ impl From<EngineError> for ApiError {
 impl Backend {
     /// A backend whose engine runs on `runtime`, serves Task resources with `handlers` (any
     /// other resource fails its Task with an explanation) and admits at most `max_in_flight`
-    /// executions at once.
+    /// executions at once; otherwise with the engine's defaults (AWS's behaviour).
     ///
     /// # Errors
     ///
     /// When the engine cannot be built.
     pub fn new(
-        mut handlers: Handlers,
+        handlers: Handlers,
         id: &Identity,
         max_in_flight: usize,
         runtime: tokio::runtime::Handle,
+    ) -> std::io::Result<Backend> {
+        Backend::with_engine(handlers, id, runtime, |b| b.max_in_flight(max_in_flight))
+    }
+
+    /// [`Backend::new`] with more engine settings: `configure` gets the builder with the
+    /// runtime, handlers and identity set (`wait_time_scale`,
+    /// `allow_callbacks_in_express`, ...).
+    ///
+    /// # Errors
+    ///
+    /// When the engine cannot be built.
+    pub fn with_engine(
+        mut handlers: Handlers,
+        id: &Identity,
+        runtime: tokio::runtime::Handle,
+        configure: impl FnOnce(EngineBuilder) -> EngineBuilder,
     ) -> std::io::Result<Backend> {
         handlers.unbound(|resource, _| {
             Err(TaskError::new(
@@ -79,15 +96,12 @@ impl Backend {
                 ),
             ))
         });
-        let engine = Engine::builder()
+        let builder = Engine::builder()
             .runtime(runtime)
             .handlers(handlers)
-            .identity(&id.region, &id.account)
-            .max_in_flight(max_in_flight)
-            .allow_callbacks_in_express(true)
-            .build()?;
+            .identity(&id.region, &id.account);
         Ok(Backend {
-            engine,
+            engine: configure(builder).build()?,
             shutdown: watch::channel(false).0,
         })
     }

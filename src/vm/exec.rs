@@ -664,6 +664,7 @@ impl Execution {
 
     /// A Wait state whose output is ready: sleeps until `until` (epoch ms), or leaves now.
     fn wait_for(&mut self, state: &State, until: i64, output: Value, now_ms: i64) -> Flow {
+        let until = self.program.scaled_wait(now_ms, until);
         if until <= now_ms {
             self.event_id += 1; // WaitStateExited
             self.exited(state, &output);
@@ -1267,7 +1268,8 @@ impl Execution {
                 self.attempts[i] += 1;
                 self.retry_count += 1;
                 let delay = backoff_ms(r, self.attempts[i]);
-                return Flow::Sleep(now_ms + delay as i64, Phase::Retrying);
+                let until = program.scaled_wait(now_ms, now_ms + delay as i64);
+                return Flow::Sleep(until, Phase::Retrying);
             }
         }
         if let Some((i, c)) =

@@ -23,7 +23,7 @@ fi
 export ASLX_BIN
 
 log="$(mktemp)"
-"$ASLX_BIN" serve --bind 127.0.0.1:0 \
+"$ASLX_BIN" serve --bind 127.0.0.1:0 --allow-callbacks-in-express \
   --mock-config "$here/mock_config.json" \
   --handler 'greet=return:{"greeting":"hello"}' \
   --handler 'fail=raise:Greeting.Failed:no greeting today' \
