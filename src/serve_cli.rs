@@ -1,5 +1,6 @@
 //! `aslx serve`: command-line options and process concerns (signals, printing the address).
 
+use aslx::engine::LogSink;
 use aslx::runtime::HandlerSpec;
 use aslx::serve::backend::{Backend, DEFAULT_MAX_IN_FLIGHT};
 use aslx::serve::http::{Limits, Server};
@@ -40,6 +41,11 @@ pub struct ServeArgs {
     /// Functions Local's WAIT_TIME_SCALE). Task timeouts and the EXPRESS cap are not scaled.
     #[arg(long, env = "WAIT_TIME_SCALE", default_value_t = 1.0)]
     wait_time_scale: f64,
+    /// Directory of log groups: machines whose loggingConfiguration names a CloudWatch Logs
+    /// log group write their execution records there (one file per group and day), and the
+    /// CloudWatch Logs API on this port reads them (`aws logs tail GROUP`).
+    #[arg(long = "log-dir")]
+    log_dir: Option<std::path::PathBuf>,
     /// Accept `.waitForTaskToken` and activity Tasks in EXPRESS machines, which AWS refuses
     /// (ValidateStateMachineDefinition still reports AWS's diagnostic).
     #[arg(long)]
@@ -178,10 +184,28 @@ pub fn main(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let sink = match &args.log_dir {
+        None => None,
+        Some(d) => match LogSink::directory(d) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!(
+                    "aslx serve: --log-dir {}: cannot write there: {e}",
+                    d.display()
+                );
+                return ExitCode::from(2);
+            }
+        },
+    };
     let configure = |b: aslx::engine::EngineBuilder| {
-        b.max_in_flight(args.max_in_flight)
+        let b = b
+            .max_in_flight(args.max_in_flight)
             .wait_time_scale(args.wait_time_scale)
-            .allow_callbacks_in_express(args.allow_callbacks_in_express)
+            .allow_callbacks_in_express(args.allow_callbacks_in_express);
+        match sink {
+            Some(s) => b.log_sink(s),
+            None => b,
+        }
     };
     let backend = match Backend::with_engine(handlers, &id, rt.handle().clone(), configure) {
         Ok(b) => b,
@@ -190,7 +214,10 @@ pub fn main(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let service = Service::new(id, backend, mocks);
+    let mut service = Service::new(id, backend, mocks);
+    if let Some(d) = &args.log_dir {
+        service = service.with_log_dir(d);
+    }
     rt.block_on(async move {
         let server = match Server::bind(args.bind, service, limits, auth).await {
             Ok(s) => s,

@@ -233,6 +233,7 @@ fn via_engine(rt: &tokio::runtime::Runtime, p: Prepared) -> Ran {
         machine_type: p.machine_type,
         role_arn: Some(&p.info.role_arn),
         logging: None,
+        log_group: None,
     };
     match engine.create_machine_with(spec) {
         Err(e) if e.kind() == ErrorKind::InvalidDefinition => return Ok(None),

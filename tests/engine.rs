@@ -994,6 +994,7 @@ fn sync_results_are_shaped_as_start_sync_execution_responses() {
             machine_type: MachineType::Express,
             role_arn: Some("arn:aws:iam::123456789012:role/r"),
             logging: Some(LogConfig::default()),
+            log_group: None,
         })
         .unwrap();
     let out = engine

@@ -76,6 +76,19 @@ impl Server {
         )
     }
 
+    /// A CloudWatch Logs request (`Logs_20140328.<op>`).
+    fn logs(&self, op: &str, body: Value) -> (u16, Value) {
+        let r = self.conn().request(
+            &format!("Logs_20140328.{op}"),
+            body.to_string().as_bytes(),
+            "",
+        );
+        (
+            r.status,
+            serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+        )
+    }
+
     fn create(&self, name: &str, def: &Value, ty: &str) -> Value {
         self.ok(
             "CreateStateMachine",
@@ -1268,5 +1281,183 @@ fn express_callbacks_run_locally_and_starts_past_max_in_flight_are_throttled() {
     assert_eq!(
         (done["status"].as_str(), done["error"].as_str()),
         (Some("FAILED"), Some("States.Timeout"))
+    );
+}
+
+/// AWS's answer for EXPRESS executions is CloudWatch Logs: a machine whose
+/// loggingConfiguration names a log group writes its records under --log-dir, and the Logs API
+/// on the same port reads them back.
+#[test]
+fn express_executions_leave_their_story_in_their_log_group() {
+    let dir = std::env::temp_dir().join(format!("aslx-logs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = Server::start(&["--log-dir", dir.to_str().unwrap()]);
+    let group = "/aws/vendedlogs/states/logged-Logs";
+    let logging = |level: &str, arn: &str| {
+        json!({"level": level, "includeExecutionData": true,
+               "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": arn}}]})
+    };
+    let arn = format!("arn:aws:logs:us-east-1:111111111111:log-group:{group}:*");
+    s.ok(
+        "CreateStateMachine",
+        json!({"name": "logged", "definition": pass(json!({"n": 1})).to_string(), "roleArn": ROLE,
+               "type": "EXPRESS", "loggingConfiguration": logging("ALL", &arn)}),
+    );
+    let started = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": sm_arn("logged"), "input": "{\"in\":true}"}),
+    );
+    let exec = started["executionArn"].as_str().unwrap().to_string();
+    // Async: the records arrive while or after the start is answered.
+    let until = Instant::now() + Duration::from_secs(20);
+    let events = loop {
+        let (status, v) = s.logs("FilterLogEvents", json!({"logGroupName": group}));
+        if status == 200 && v["events"].as_array().is_some_and(|e| e.len() >= 4) {
+            break v["events"].as_array().unwrap().clone();
+        }
+        assert!(Instant::now() < until, "no records: {v}");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let records: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(e["message"].as_str().unwrap()).unwrap())
+        .collect();
+    let types: Vec<&str> = records
+        .iter()
+        .map(|r| r["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let first = &records[0];
+    assert_eq!(first["id"], "1");
+    assert_eq!(first["previous_event_id"], "0");
+    assert_eq!(first["execution_arn"], exec.as_str());
+    assert_eq!(first["details"]["input"], "{\"in\":true}");
+    assert_eq!(records[3]["details"]["output"], r#"{"n":1}"#);
+    let stream = events[0]["logStreamName"].as_str().unwrap();
+    assert!(stream.starts_with("states/logged/"), "{stream}");
+    // Groups, streams, one stream's events, a term filter.
+    let (_, g) = s.logs(
+        "DescribeLogGroups",
+        json!({"logGroupNamePrefix": "/aws/vendedlogs/"}),
+    );
+    assert_eq!(g["logGroups"][0]["logGroupName"], group);
+    let (_, st) = s.logs("DescribeLogStreams", json!({"logGroupName": group}));
+    assert_eq!(st["logStreams"][0]["logStreamName"], stream);
+    let (_, ev) = s.logs(
+        "GetLogEvents",
+        json!({"logGroupName": group, "logStreamName": stream, "startFromHead": true}),
+    );
+    assert_eq!(ev["events"].as_array().unwrap().len(), 4);
+    let (_, f) = s.logs(
+        "FilterLogEvents",
+        json!({"logGroupName": group, "filterPattern": "\"ExecutionSucceeded\""}),
+    );
+    assert_eq!(f["events"].as_array().unwrap().len(), 1);
+    // ERROR level: a successful execution logs nothing more.
+    s.ok(
+        "UpdateStateMachine",
+        json!({"stateMachineArn": sm_arn("logged"), "loggingConfiguration": logging("ERROR", &arn)}),
+    );
+    s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("logged")}),
+    );
+    let (_, f) = s.logs("FilterLogEvents", json!({"logGroupName": group}));
+    assert_eq!(f["events"].as_array().unwrap().len(), 4);
+    // Bad input: a log group ARN that is not one, an unknown group, a pattern not supported.
+    let (_, code, msg) = s.err(
+        "CreateStateMachine",
+        json!({"name": "badlog", "definition": pass(json!(1)).to_string(), "roleArn": ROLE,
+               "type": "EXPRESS", "loggingConfiguration": logging("ALL", "arn:aws:logs:us-east-1:1:log-group:has space:*")}),
+    );
+    assert_eq!(code, "InvalidLoggingConfiguration");
+    assert!(msg.contains("has space"), "{msg}");
+    let (status, v) = s.logs("FilterLogEvents", json!({"logGroupName": "/no/such/group"}));
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("ResourceNotFoundException"))
+    );
+    let (_, v) = s.logs(
+        "FilterLogEvents",
+        json!({"logGroupName": group, "filterPattern": "{ $.type = 1 }"}),
+    );
+    assert_eq!(v["__type"], "InvalidParameterException");
+    let (_, v) = s.logs("PutLogEvents", json!({}));
+    assert_eq!(v["__type"], "UnknownOperationException");
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_log_dir_that_cannot_be_written_is_refused_at_start_up() {
+    let file = std::env::temp_dir().join(format!("aslx-not-a-dir-{}", std::process::id()));
+    std::fs::write(&file, b"x").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_aslx"))
+        .args(["serve", "--bind", "127.0.0.1:0", "--log-dir"])
+        .arg(file.join("sub"))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--log-dir") && err.contains("cannot write there"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_history_page_token_from_another_execution_is_invalid() {
+    let s = Server::start(&[]);
+    let def = json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": true}}});
+    s.create("two", &def, "STANDARD");
+    let mut arns = Vec::new();
+    for n in ["x1", "x2"] {
+        let r = s.ok(
+            "StartExecution",
+            json!({"stateMachineArn": sm_arn("two"), "name": n}),
+        );
+        arns.push(r["executionArn"].as_str().unwrap().to_string());
+    }
+    wait_for(|| {
+        s.ok("DescribeExecution", json!({"executionArn": arns[0]}))["status"] == "SUCCEEDED"
+    });
+    let page = s.ok(
+        "GetExecutionHistory",
+        json!({"executionArn": arns[0], "maxResults": 2}),
+    );
+    let token = page["nextToken"].as_str().unwrap();
+    let (_, code, _) = s.err(
+        "GetExecutionHistory",
+        json!({"executionArn": arns[1], "maxResults": 2, "nextToken": token}),
+    );
+    assert_eq!(code, "InvalidToken");
+    // Stopping an execution that does not exist, or an EXPRESS one, is AWS's error.
+    let missing = format!("arn:aws:states:us-east-1:111111111111:execution:two:nope");
+    let (_, code, _) = s.err("StopExecution", json!({"executionArn": missing}));
+    assert_eq!(code, "ExecutionDoesNotExist");
+    let (_, code, msg) = s.err(
+        "StopExecution",
+        json!({"executionArn": "arn:aws:states:us-east-1:111111111111:express:two:n:u"}),
+    );
+    assert_eq!(code, "InvalidArn");
+    assert_eq!(
+        msg,
+        "Invalid Arn: 'Resource type not valid in this context: express'"
+    );
+    // A finished execution: stopping it changes nothing.
+    let stopped = s.ok("StopExecution", json!({"executionArn": arns[0]}));
+    assert!(stopped["stopDate"].is_number());
+    assert_eq!(
+        s.ok("DescribeExecution", json!({"executionArn": arns[0]}))["status"],
+        "SUCCEEDED"
     );
 }

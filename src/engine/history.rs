@@ -160,6 +160,7 @@ pub(super) struct Story {
     region: Str,
     keep: bool,
     log: Option<(Arc<Logger>, LogConfig)>,
+    log_group: Option<Str>,
     inner: Mutex<Inner>,
 }
 
@@ -194,17 +195,22 @@ impl Story {
         clock: Clock,
         region: Str,
         keep: bool,
-        log: Option<(Arc<Logger>, LogConfig)>,
+        log: Option<(Arc<Logger>, LogConfig, Option<Str>)>,
     ) -> Option<Arc<Story>> {
         if !keep && log.is_none() {
             return None;
         }
+        let (log, log_group) = match log {
+            Some((l, c, g)) => (Some((l, c)), g),
+            None => (None, None),
+        };
         Some(Arc::new(Story {
             info,
             clock,
             region,
             keep,
             log,
+            log_group,
             inner: Mutex::new(Inner {
                 attempt: 1,
                 ..Inner::default()
@@ -364,6 +370,7 @@ impl Story {
             event_timestamp_ms: e.timestamp_ms,
             execution_arn: self.info.id().clone(),
             attempt,
+            log_group: self.log_group.clone(),
         }
     }
 

@@ -87,6 +87,8 @@ pub struct LogRecord {
     pub execution_arn: Str,
     /// 1 for the first run of an execution; more when an async execution was re-run.
     pub attempt: u32,
+    /// The machine's log group (`loggingConfiguration.destinations`), if it has one.
+    pub log_group: Option<Str>,
 }
 
 impl LogRecord {
@@ -122,6 +124,9 @@ pub enum LogSink {
     Callback(Arc<dyn Fn(&LogRecord) + Send + Sync>),
     /// JSON lines to a writer (a file, stdout, ...), buffered; flushed on shutdown.
     JsonLines(Box<dyn Write + Send>),
+    /// Log groups under a directory, one file per group and day (see `log_dir`), written
+    /// through; records of machines without a log group are dropped.
+    Directory(std::path::PathBuf),
 }
 
 impl LogSink {
@@ -143,6 +148,17 @@ impl LogSink {
         Ok(LogSink::JsonLines(Box::new(f)))
     }
 
+    /// Log groups under `dir` (created if need be): what `aslx serve --log-dir` writes and its
+    /// CloudWatch Logs API reads.
+    ///
+    /// # Errors
+    ///
+    /// When `dir` cannot be created or written.
+    pub fn directory(dir: impl AsRef<std::path::Path>) -> std::io::Result<LogSink> {
+        super::log_dir::DirWriter::new(dir.as_ref())?;
+        Ok(LogSink::Directory(dir.as_ref().to_path_buf()))
+    }
+
     /// A Rust callback.
     pub fn callback(f: impl Fn(&LogRecord) + Send + Sync + 'static) -> LogSink {
         LogSink::Callback(Arc::new(f))
@@ -154,6 +170,7 @@ impl std::fmt::Debug for LogSink {
         f.write_str(match self {
             LogSink::Callback(_) => "LogSink::Callback",
             LogSink::JsonLines(_) => "LogSink::JsonLines",
+            LogSink::Directory(_) => "LogSink::Directory",
         })
     }
 }
@@ -162,6 +179,7 @@ enum Out {
     None,
     Callback(Arc<dyn Fn(&LogRecord) + Send + Sync>),
     Lines(Mutex<std::io::BufWriter<Box<dyn Write + Send>>>),
+    Dir(super::log_dir::DirWriter),
 }
 
 /// The engine's log: the sink and the default configuration.
@@ -186,6 +204,11 @@ impl Logger {
             Some(LogSink::JsonLines(w)) => {
                 Out::Lines(Mutex::new(std::io::BufWriter::with_capacity(1 << 16, w)))
             }
+            // Checked when the sink was made; a directory gone since logs nothing.
+            Some(LogSink::Directory(d)) => match super::log_dir::DirWriter::new(&d) {
+                Ok(w) => Out::Dir(w),
+                Err(_) => Out::None,
+            },
         };
         Logger { out, default }
     }
@@ -205,6 +228,7 @@ impl Logger {
                 // A failing sink must not fail executions; the record is lost.
                 let _ = lock(w).write_all(line.as_bytes());
             }
+            Out::Dir(d) => d.write(r),
         }
     }
 
@@ -230,6 +254,7 @@ mod tests {
             event_timestamp_ms: 1_713_959_670_680,
             execution_arn: Str::from("arn:x"),
             attempt: 1,
+            log_group: None,
         };
         assert_eq!(
             r.to_json().to_json(),

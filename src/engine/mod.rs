@@ -37,6 +37,7 @@ mod error;
 mod executions;
 mod history;
 mod log;
+mod log_dir;
 mod names;
 mod run;
 
@@ -47,6 +48,7 @@ pub use error::{EngineError, ErrorKind};
 pub use executions::{ExecutionHandle, ExecutionStatus, MAX_FINISHED};
 pub use history::{HistoryEvent, MAX_HISTORY_EVENTS};
 pub use log::{LogConfig, LogLevel, LogRecord, LogSink};
+pub use log_dir::{valid_log_group_name, LogDir, StoredEvent};
 pub use names::{check_name, Input, MAX_NAME_CHARS};
 pub use run::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
 
@@ -283,6 +285,8 @@ pub struct MachineInfo {
     pub revision: u64,
     /// Logging settings.
     pub logging: LogConfig,
+    /// The log group records go to (`loggingConfiguration.destinations`), by name.
+    pub log_group: Option<Str>,
 }
 
 /// A machine to create: [`Engine::create_machine_with`].
@@ -298,6 +302,8 @@ pub struct MachineSpec<'a> {
     pub role_arn: Option<&'a str>,
     /// Logging; the engine's default when `None`.
     pub logging: Option<LogConfig>,
+    /// The log group records go to, by name (a [`LogSink::directory`] files them by group).
+    pub log_group: Option<&'a str>,
 }
 
 /// Changes to a machine: [`Engine::update_machine_with`]; `None` keeps the current value.
@@ -307,8 +313,10 @@ pub struct MachineUpdate<'a> {
     pub definition: Option<&'a str>,
     /// New role ARN.
     pub role_arn: Option<&'a str>,
-    /// New logging settings.
+    /// New logging settings, with their log group (`None` for none).
     pub logging: Option<LogConfig>,
+    /// The log group of the new logging settings; read only with `logging`.
+    pub log_group: Option<&'a str>,
 }
 
 /// The engine. See the [module docs](self).
@@ -374,6 +382,7 @@ impl Engine {
             machine_type,
             role_arn: None,
             logging: None,
+            log_group: None,
         })
     }
 
@@ -442,6 +451,7 @@ impl Engine {
         }
         if let Some(l) = update.logging {
             info.logging = l;
+            info.log_group = update.log_group.map(Str::from);
         }
         info.updated_ms = wall_clock_ms();
         info.revision += 1;
@@ -502,6 +512,7 @@ impl Engine {
             updated_ms: now,
             revision: 1,
             logging: spec.logging.unwrap_or(self.shared.log.default),
+            log_group: spec.log_group.map(Str::from),
         }
     }
 

@@ -552,7 +552,7 @@ impl Engine {
         let log = shared
             .log
             .enabled(logging)
-            .then(|| (Arc::clone(&shared.log), logging));
+            .then(|| (Arc::clone(&shared.log), logging, reg.info.log_group.clone()));
         let region = shared.config.region.clone();
         let story = Story::new(Arc::clone(&info), clock, region, keep, log);
         let record = match (&story, keep) {

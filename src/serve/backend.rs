@@ -29,7 +29,6 @@
 
 use super::ops::Identity;
 use super::protocol::ApiError;
-use crate::asl::MachineType;
 use crate::engine::{Engine, EngineBuilder, EngineError, ErrorKind, MachineSpec, MachineUpdate};
 use crate::runtime::Handlers;
 use crate::value::{Str, Value};
@@ -116,20 +115,8 @@ impl Backend {
     /// # Errors
     ///
     /// `InvalidDefinition` with the definition's diagnostics (or what this engine does not run).
-    pub fn create_machine(
-        &self,
-        name: &str,
-        definition: &str,
-        machine_type: MachineType,
-        role_arn: &str,
-    ) -> Result<(), ApiError> {
-        self.engine.create_machine_with(MachineSpec {
-            name,
-            definition,
-            machine_type,
-            role_arn: Some(role_arn),
-            logging: None,
-        })?;
+    pub fn create_machine(&self, spec: MachineSpec<'_>) -> Result<(), ApiError> {
+        self.engine.create_machine_with(spec)?;
         Ok(())
     }
 
@@ -138,17 +125,7 @@ impl Backend {
     /// # Errors
     ///
     /// As [`Backend::create_machine`].
-    pub fn update_machine(
-        &self,
-        name: &str,
-        definition: Option<&str>,
-        role_arn: Option<&str>,
-    ) -> Result<(), ApiError> {
-        let update = MachineUpdate {
-            definition,
-            role_arn,
-            logging: None,
-        };
+    pub fn update_machine(&self, name: &str, update: MachineUpdate<'_>) -> Result<(), ApiError> {
         self.engine.update_machine_with(name, update)?;
         Ok(())
     }

@@ -60,6 +60,8 @@ struct Shared {
 }
 
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
+/// CloudWatch Logs (AWS JSON 1.1): the execution log's log groups, read back.
+const LOGS_PREFIX: &str = "Logs_20140328.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
 /// A bound, not yet running server.
@@ -363,6 +365,15 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    if let (Some(op), true) = (
+        target.strip_prefix(LOGS_PREFIX),
+        parts.method == http::Method::POST,
+    ) {
+        return match shared.service.call_logs(op, &body).await {
+            Ok(b) => respond(200, b, None),
+            Err(e) => error_response(&e),
+        };
+    }
     let op = match target.strip_prefix(TARGET_PREFIX) {
         Some(op) if parts.method == http::Method::POST => op,
         _ => return error_response(&ApiError::unknown_operation(target)),

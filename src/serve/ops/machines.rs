@@ -3,6 +3,7 @@
 
 use super::{json_body, now_ms, read, write, MachineRec, OpResult, Service};
 use crate::asl::{parse_definition, MachineType, MAX_DEFINITION_CHARS};
+use crate::engine::{LogConfig, LogLevel, MachineSpec, MachineUpdate};
 use crate::serve::protocol::{parse_arn, timestamp, valid_name, ApiError, Req};
 use serde_json::{json, Map, Value as Json};
 use std::sync::Arc;
@@ -53,6 +54,60 @@ pub(super) fn read_configs(r: &mut Req<'_>) -> Result<Configs, ApiError> {
         tracing: tracing.map(|o| Json::Object(o.clone())),
         encryption: encryption.map(|o| Json::Object(o.clone())),
     })
+}
+
+/// `loggingConfiguration` as the engine takes it: the level, whether records carry data, and
+/// the log group's name from its ARN (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]`).
+fn engine_logging(l: Option<&Json>) -> Result<(Option<LogConfig>, Option<String>), ApiError> {
+    let Some(l) = l else {
+        return Ok((None, None));
+    };
+    let level = l
+        .get("level")
+        .and_then(Json::as_str)
+        .unwrap_or("OFF")
+        .parse::<LogLevel>()
+        .map_err(|e| ApiError::new("InvalidLoggingConfiguration", e))?;
+    let config = LogConfig {
+        level,
+        include_execution_data: l
+            .get("includeExecutionData")
+            .and_then(Json::as_bool)
+            .unwrap_or(false),
+    };
+    let arn = l
+        .get("destinations")
+        .and_then(|d| d.get(0))
+        .and_then(|d| d.get("cloudWatchLogsLogGroup"))
+        .and_then(|g| g.get("logGroupArn"))
+        .and_then(Json::as_str);
+    let group = match arn {
+        None => None,
+        Some(a) => Some(log_group_name(a).ok_or_else(|| {
+            ApiError::new(
+                "InvalidLoggingConfiguration",
+                format!("Invalid Logging Configuration: Invalid Log Group ARN '{a}': expected arn:aws:logs:<region>:<account>:log-group:<name>:* with a name of 1 to 512 characters from [.-_/#A-Za-z0-9]"),
+            )
+        })?),
+    };
+    Ok((Some(config), group))
+}
+
+/// The log group name in a log group ARN, when it is one.
+pub(crate) fn log_group_name(arn: &str) -> Option<String> {
+    let rest = arn.strip_prefix("arn:")?;
+    let mut parts = rest.splitn(6, ':');
+    let (partition, service, _region, account) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let kind = parts.next()?;
+    let name = parts.next()?;
+    let name = name.strip_suffix(":*").unwrap_or(name);
+    let ok = !partition.is_empty()
+        && service == "logs"
+        && !account.is_empty()
+        && kind == "log-group"
+        && crate::engine::valid_log_group_name(name);
+    ok.then(|| name.to_string())
 }
 
 /// Nested member names in validation messages: `'level'` → `'loggingConfiguration.level'`.
@@ -126,8 +181,15 @@ impl Service {
                 version_description,
             );
         }
-        self.backend
-            .create_machine(name, definition, machine_type, role_arn)?;
+        let (logging, group) = engine_logging(configs.logging.as_ref())?;
+        self.backend.create_machine(MachineSpec {
+            name,
+            definition,
+            machine_type,
+            role_arn: Some(role_arn),
+            logging,
+            log_group: group.as_deref(),
+        })?;
         let now = now_ms();
         let rec = Arc::new(MachineRec {
             arn: arn.clone(),
@@ -247,8 +309,14 @@ impl Service {
         if let Some(role) = role_arn {
             check_role_arn(role)?;
         }
-        self.backend
-            .update_machine(&old.name, definition, role_arn)?;
+        let (logging, group) = engine_logging(configs.logging.as_ref())?;
+        let update = MachineUpdate {
+            definition,
+            role_arn,
+            logging,
+            log_group: group.as_deref(),
+        };
+        self.backend.update_machine(&old.name, update)?;
         let now = now_ms();
         let rec = Arc::new(MachineRec {
             arn: old.arn.clone(),

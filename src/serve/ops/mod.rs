@@ -5,6 +5,7 @@
 
 mod activities;
 mod executions;
+mod logs;
 mod machines;
 mod tags;
 mod test_state;
@@ -94,6 +95,8 @@ pub struct Service {
     machines: RwLock<BTreeMap<String, Arc<MachineRec>>>,
     activities: RwLock<BTreeMap<String, ActivityRec>>,
     tags: Mutex<HashMap<String, Vec<(String, String)>>>,
+    /// The log groups the CloudWatch Logs operations read (`--log-dir`).
+    log_dir: Option<crate::engine::LogDir>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -181,7 +184,16 @@ impl Service {
             machines: RwLock::new(BTreeMap::new()),
             activities: RwLock::new(BTreeMap::new()),
             tags: Mutex::new(HashMap::new()),
+            log_dir: None,
         }
+    }
+
+    /// Answers the CloudWatch Logs operations from the log groups under `dir` (the
+    /// directory the engine's [`LogSink::directory`](crate::engine::LogSink::directory)
+    /// writes).
+    pub fn with_log_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Service {
+        self.log_dir = Some(crate::engine::LogDir::new(dir));
+        self
     }
 
     /// The execution backend.

@@ -141,6 +141,7 @@ impl Service {
             machine_type: MachineType::Standard,
             role_arn: None,
             logging: None,
+            log_group: None,
         };
         let mut req = StartRequest::new(name).input(input.clone());
         if let Some(c) = case {
