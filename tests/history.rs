@@ -528,3 +528,51 @@ async fn a_task_hook_answers_before_the_handler_in_iterations_too() {
     assert!(!out.contains("StatusCode"), "{out}");
     assert_eq!(hook.0.load(Ordering::SeqCst), 3);
 }
+
+/// A `.waitForTaskToken` Task's token is in its `TaskScheduled` parameters, so a worker that
+/// reads the history (or the log) can complete it.
+#[tokio::test(start_paused = true)]
+async fn a_callback_token_in_the_scheduled_parameters_completes_the_task() {
+    let mut h = Handlers::new();
+    h.resource("arn:aws:states:::sqs:sendMessage", |_| {
+        Ok(json!({"MessageId": "m"}))
+    });
+    let e = engine(h);
+    standard(
+        &e,
+        "cb",
+        r#"{"StartAt": "Send", "States": {"Send": {"Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+            "End": true}}}"#,
+    );
+    let handle = e.start_with_handle(StartRequest::new("cb")).unwrap();
+    let mut token = None;
+    for _ in 0..100 {
+        tokio::task::yield_now().await;
+        let scheduled = handle
+            .history()
+            .into_iter()
+            .find(|ev| ev.event_type == "TaskScheduled");
+        if let Some(ev) = scheduled {
+            let params = ev
+                .details
+                .get("parameters")
+                .and_then(Value::as_str)
+                .unwrap()
+                .to_string();
+            let params = aslx::parse_json(&params).unwrap();
+            token = params
+                .get("MessageBody")
+                .and_then(|b| b.get("token"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            break;
+        }
+    }
+    let token = token.expect("a TaskScheduled event with the token");
+    assert!(details(&handle.history()[2]).contains(r#""resource":"sendMessage.waitForTaskToken""#));
+    e.send_task_success(&token, r#"{"done": 1}"#).unwrap();
+    let o = handle.wait().await;
+    assert_eq!(o.output.unwrap().to_json(), r#"{"done":1}"#);
+}

@@ -1441,7 +1441,7 @@ fn a_history_page_token_from_another_execution_is_invalid() {
     );
     assert_eq!(code, "InvalidToken");
     // Stopping an execution that does not exist, or an EXPRESS one, is AWS's error.
-    let missing = format!("arn:aws:states:us-east-1:111111111111:execution:two:nope");
+    let missing = "arn:aws:states:us-east-1:111111111111:execution:two:nope";
     let (_, code, _) = s.err("StopExecution", json!({"executionArn": missing}));
     assert_eq!(code, "ExecutionDoesNotExist");
     let (_, code, msg) = s.err(

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs tests/python/test_serve.py (boto3 and the AWS CLI against `aslx serve`):
+# Runs tests/python/test_serve.py and test_sfn_local_sample.py (boto3 and the AWS CLI against
+# `aslx serve`):
 # creates a venv under the cargo target dir with the pinned clients, builds aslx, starts the
 # server on a free port, runs pytest, stops the server. Exit code: pytest's.
 set -euo pipefail
@@ -23,13 +24,14 @@ fi
 export ASLX_BIN
 
 log="$(mktemp)"
-"$ASLX_BIN" serve --bind 127.0.0.1:0 --allow-callbacks-in-express \
+logdir="$(mktemp -d)"
+"$ASLX_BIN" serve --bind 127.0.0.1:0 --allow-callbacks-in-express --log-dir "$logdir" \
   --mock-config "$here/mock_config.json" \
   --handler 'greet=return:{"greeting":"hello"}' \
   --handler 'fail=raise:Greeting.Failed:no greeting today' \
   >"$log" 2>&1 &
 server=$!
-stop() { kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -f "$log"; }
+stop() { kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$log" "$logdir"; }
 trap stop EXIT
 
 for _ in $(seq 1 100); do
@@ -44,4 +46,4 @@ if [ -z "$endpoint" ]; then
 fi
 export ASLX_ENDPOINT="$endpoint"
 cd "$here"
-"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py "$@"
+"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py test_sfn_local_sample.py "$@"

@@ -178,7 +178,7 @@ def test_standard_execution_describe_list_history(sfn):
     assert json.loads(d["output"]) == {"ok": True}
     assert sfn.list_executions(stateMachineArn=arn)["executions"][0]["executionArn"] == ex
     events = sfn.get_execution_history(executionArn=ex)["events"]
-    assert [e["type"] for e in events] == ["ExecutionStarted", "ExecutionSucceeded"]
+    assert [e["type"] for e in events] == ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
     with pytest.raises(sfn.exceptions.ExecutionAlreadyExists):
         sfn.start_execution(stateMachineArn=arn, name="e1", input='{"other": 1}')
 
@@ -346,6 +346,60 @@ def test_tags(sfn):
     assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == [{"key": "team", "value": "core"}]
     sfn.untag_resource(resourceArn=arn, tagKeys=["team"])
     assert sfn.list_tags_for_resource(resourceArn=arn)["tags"] == []
+
+
+def aws_cli(*args):
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
+               AWS_DISABLE_HOST_PREFIX_INJECTION="true", AWS_PAGER="")
+    cli = os.path.join(os.path.dirname(os.path.realpath(os.sys.executable)), "aws")
+    if not os.path.exists(cli):
+        cli = "aws"
+    r = subprocess.run([cli, "--endpoint-url", ENDPOINT, "--output", "json", *args],
+                       capture_output=True, text=True, env=env, timeout=60)
+    return r.returncode, (json.loads(r.stdout) if r.stdout.strip() else None), r.stderr
+
+
+def test_express_records_in_cloudwatch_logs_with_boto3_and_the_cli(sfn):
+    """An async EXPRESS execution of a machine with loggingConfiguration: its records are read
+    back with the CloudWatch Logs API (boto3's logs client, then the AWS CLI)."""
+    name = unique("logged")
+    group = f"/aws/vendedlogs/states/{name}-Logs"
+    arn = sfn.create_state_machine(
+        name=name, definition=pass_def({"logged": True}), roleArn=ROLE, type="EXPRESS",
+        loggingConfiguration={"level": "ALL", "includeExecutionData": True, "destinations": [
+            {"cloudWatchLogsLogGroup": {"logGroupArn": f"arn:aws:logs:us-east-1:111111111111:log-group:{group}:*"}}]},
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, input='{"a": 1}')["executionArn"]
+    logs = boto3.client("logs", endpoint_url=ENDPOINT, **CREDS)
+    records = []
+    for _ in range(200):
+        try:
+            events = logs.filter_log_events(logGroupName=group)["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            events = []
+        records = [json.loads(e["message"]) for e in events]
+        if any(r["type"] == "ExecutionSucceeded" for r in records):
+            break
+        time.sleep(0.02)
+    assert [r["type"] for r in records] == ["ExecutionStarted", "PassStateEntered", "PassStateExited",
+                                            "ExecutionSucceeded"]
+    assert {r["execution_arn"] for r in records} == {execution}
+    assert json.loads(records[-1]["details"]["output"]) == {"logged": True}
+    groups = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert [g["logGroupName"] for g in groups] == [group]
+    stream = logs.describe_log_streams(logGroupName=group)["logStreams"][0]["logStreamName"]
+    assert stream.startswith(f"states/{name}/")
+    code, out, err = aws_cli("logs", "get-log-events", "--log-group-name", group, "--log-stream-name", stream,
+                             "--start-from-head")
+    assert code == 0, err
+    assert len(out["events"]) == 4
+    code, out, err = aws_cli("logs", "filter-log-events", "--log-group-name", group, "--filter-pattern",
+                             "ExecutionSucceeded")
+    assert code == 0, err
+    assert len(out["events"]) == 1
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        logs.filter_log_events(logGroupName="/no/such/group")
+    assert error_code(e) == "ResourceNotFoundException"
 
 
 def aws(*args, input_json=None):

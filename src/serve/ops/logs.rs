@@ -55,7 +55,7 @@ fn limit(o: &Map<String, Json>, max: usize) -> Result<usize, ApiError> {
 }
 
 /// A group name from `logGroupName`, or `logGroupIdentifier` (a name or an ARN).
-fn group<'a>(o: &'a Map<String, Json>) -> Result<String, ApiError> {
+fn group(o: &Map<String, Json>) -> Result<String, ApiError> {
     let g = text(o, "logGroupName").or_else(|| text(o, "logGroupIdentifier"));
     let Some(g) = g else {
         return Err(invalid(

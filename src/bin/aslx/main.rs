@@ -7,8 +7,7 @@ use aslx::{Handlers, Machine, MachineError, MachineType};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-#[path = "serve_cli.rs"]
-mod aslx_serve;
+mod serve;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -64,13 +63,13 @@ enum Command {
         file: String,
     },
     /// Serve the AWS Step Functions API (AWS JSON 1.0) over HTTP/1.1 and HTTP/2.
-    Serve(aslx_serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Command::Serve(args) = cli.command {
-        return aslx_serve::main(args);
+        return serve::main(*args);
     }
     match run(cli) {
         Ok(code) => code,
