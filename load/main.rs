@@ -103,6 +103,10 @@ struct Args {
     /// HTTP: role ARN of the machine to create.
     #[arg(long, default_value = "arn:aws:iam::123456789012:role/aslx-load")]
     role_arn: String,
+    /// Engine: log every execution at this level (ALL, ERROR, FATAL; default OFF) to a sink
+    /// that drops the records, without execution data: what building the history costs.
+    #[arg(long)]
+    log_level: Option<String>,
     /// Seconds to wait, after the measurement, for executions still in flight.
     #[arg(long, default_value_t = 10.0)]
     drain: f64,
@@ -227,9 +231,16 @@ fn run(args: Args) -> Result<ExitCode, String> {
             drive(t, &plan, args.quiet).await
         } else if plan.target == "engine" {
             let closed = plan.rate.is_none();
+            let level: aslx::engine::LogLevel = match &args.log_level {
+                Some(l) => l.parse().map_err(|e| format!("--log-level: {e}"))?,
+                None => aslx::engine::LogLevel::Off,
+            };
             let engine = aslx::engine::Engine::builder()
                 .runtime(tokio::runtime::Handle::current())
                 .handlers(handlers::handlers())
+                .log_level(level)
+                .include_execution_data(false)
+                .log_sink(aslx::engine::LogSink::callback(|_| {}))
                 // Closed loop: the lanes hold the count, the engine never refuses; open loop:
                 // the engine's admission refuses past the concurrency.
                 .max_in_flight(if closed {

@@ -8,8 +8,9 @@
 //! An execution uses a test case when it is started with `stateMachineArn` set to
 //! `<stateMachineArn>#<TestCaseName>`. Invocation keys count the calls of one state within
 //! one execution from 0 (retries included), singly (`"3"`) or as inclusive ranges (`"1-2"`).
-//! A mocked state called more often than its response defines fails the execution's task with
-//! `States.TaskFailed`; states a test case does not name run their configured handler.
+//! A mocked state called more often than its response defines fails the execution with
+//! `States.Runtime`, as in Step Functions Local; states a test case does not name run their
+//! configured handler.
 
 use crate::engine::TaskHook;
 use crate::runtime::sync::{lock, Mutex};

@@ -107,18 +107,7 @@ impl Service {
         if !LOG_OPERATIONS.contains(&op) {
             return Err(ApiError::unknown_operation(op));
         }
-        let parsed: Json = if body.iter().all(u8::is_ascii_whitespace) {
-            Json::Object(Map::new())
-        } else {
-            serde_json::from_slice(body).map_err(|e| {
-                ApiError::serialization(format!("The request body is not valid JSON: {e}"))
-            })?
-        };
-        let Json::Object(o) = parsed else {
-            return Err(ApiError::serialization(
-                "The request body must be a JSON object",
-            ));
-        };
+        let o = super::request_object(body)?;
         match op {
             "DescribeLogGroups" => self.describe_log_groups(&o),
             "DescribeLogStreams" => self.describe_log_streams(&o),

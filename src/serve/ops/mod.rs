@@ -145,6 +145,23 @@ fn list_page(
     json_body(Json::Object(out))
 }
 
+/// A request body: a JSON object (an empty body is `{}`).
+pub(crate) fn request_object(body: &[u8]) -> Result<Map<String, Json>, ApiError> {
+    let parsed: Json = if body.iter().all(u8::is_ascii_whitespace) {
+        Json::Object(Map::new())
+    } else {
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::serialization(format!("The request body is not valid JSON: {e}"))
+        })?
+    };
+    match parsed {
+        Json::Object(obj) => Ok(obj),
+        _ => Err(ApiError::serialization(
+            "The request body must be a JSON object",
+        )),
+    }
+}
+
 /// Every operation this server answers, as `X-Amz-Target` names it after `AWSStepFunctions.`.
 pub const OPERATIONS: &[&str] = &[
     "CreateStateMachine",
@@ -207,18 +224,7 @@ impl Service {
         if !OPERATIONS.contains(&op) {
             return Err(ApiError::unknown_operation(op));
         }
-        let parsed: Json = if body.iter().all(u8::is_ascii_whitespace) {
-            Json::Object(Map::new())
-        } else {
-            serde_json::from_slice(body).map_err(|e| {
-                ApiError::serialization(format!("The request body is not valid JSON: {e}"))
-            })?
-        };
-        let Json::Object(obj) = parsed else {
-            return Err(ApiError::serialization(
-                "The request body must be a JSON object",
-            ));
-        };
+        let obj = request_object(body)?;
         let r = Req::new(&obj);
         match op {
             "CreateStateMachine" => self.create_state_machine(r),
