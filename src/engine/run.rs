@@ -450,6 +450,9 @@ impl Engine {
         Ok(self.handle.block_on(run_sync(job, trace)))
     }
 
+    // PERF: inlined, so the admitted Job is built in place rather than moved through
+    // `Admitted` and two results (callgrind, pass1 sync through the engine).
+    #[inline(always)]
     fn admit_sync(&self, req: StartRequest<'_>) -> Result<Job, EngineError> {
         match self.admit(req, Mode::Sync)? {
             Admitted::New(job) => Ok(job),
@@ -459,6 +462,7 @@ impl Engine {
 
     /// Checks a start request and admits it; a STANDARD execution of a taken name is the
     /// existing one or a refusal.
+    #[inline(always)]
     fn admit(&self, req: StartRequest<'_>, mode: Mode) -> Result<Admitted, EngineError> {
         let reg = self.shared.lookup(req.machine)?;
         self.admit_version(reg, req, mode)
@@ -486,6 +490,7 @@ impl Engine {
         }
     }
 
+    #[inline(always)]
     fn admit_version(
         &self,
         reg: Arc<Registered>,
