@@ -228,12 +228,8 @@ fn via_engine(rt: &tokio::runtime::Runtime, p: Prepared) -> Ran {
         .build()
         .map_err(|e| e.to_string())?;
     let spec = MachineSpec {
-        name: &p.info.machine_name,
-        definition: &p.definition,
-        machine_type: p.machine_type,
         role_arn: Some(&p.info.role_arn),
-        logging: None,
-        log_group: None,
+        ..MachineSpec::new(&p.info.machine_name, &p.definition, p.machine_type)
     };
     match engine.create_machine_with(spec) {
         Err(e) if e.kind() == ErrorKind::InvalidDefinition => return Ok(None),

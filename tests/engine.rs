@@ -989,12 +989,13 @@ fn sync_results_are_shaped_as_start_sync_execution_responses() {
         .unwrap();
     engine
         .create_machine_with(MachineSpec {
-            name: "m",
-            definition: r#"{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}"#,
-            machine_type: MachineType::Express,
             role_arn: Some("arn:aws:iam::123456789012:role/r"),
             logging: Some(LogConfig::default()),
-            log_group: None,
+            ..MachineSpec::new(
+                "m",
+                r#"{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}}"#,
+                MachineType::Express,
+            )
         })
         .unwrap();
     let out = engine

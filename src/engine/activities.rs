@@ -7,11 +7,13 @@
 //! timed out, or its execution ended) → `TaskTimedOut`.
 
 use super::error::{EngineError, ErrorKind};
+use super::machines::Encryption;
 use super::names::{check_name, parse_arn};
 use super::Engine;
 use crate::runtime::activity::{Activity, PollError};
 use crate::runtime::driver::activity_missing;
 use crate::runtime::machine::wall_clock_ms;
+use crate::runtime::sync::lock;
 use crate::runtime::tokens::Completion;
 use crate::runtime::ActivityTask;
 use crate::value::{parse_json, Str, Value};
@@ -29,14 +31,19 @@ pub struct ActivityInfo {
     pub name: Str,
     /// Creation time, epoch milliseconds.
     pub created_ms: i64,
+    /// `encryptionConfiguration`, when given.
+    pub encryption: Option<Encryption>,
 }
 
-impl ActivityInfo {
-    fn of(a: &Activity) -> ActivityInfo {
+impl Engine {
+    fn activity_info(&self, a: &Activity) -> ActivityInfo {
         ActivityInfo {
             arn: a.arn.clone(),
             name: a.name.clone(),
             created_ms: a.created_ms,
+            encryption: lock(&self.shared.activity_meta)
+                .get(&a.arn)
+                .and_then(|m| m.encryption.clone()),
         }
     }
 }
@@ -51,18 +58,56 @@ impl Engine {
     ///
     /// `InvalidName`.
     pub fn create_activity(&self, name: &str) -> Result<ActivityInfo, EngineError> {
+        self.create_activity_with(name, None, &[])
+    }
+
+    /// [`Engine::create_activity`] with CreateActivity's settings: encryption, and tags
+    /// (applied only when the activity is new).
+    ///
+    /// # Errors
+    ///
+    /// `InvalidName`; `ActivityAlreadyExists` for an activity of that name with another
+    /// encryption configuration; `TooManyTags`.
+    pub fn create_activity_with(
+        &self,
+        name: &str,
+        encryption: Option<Encryption>,
+        tags: &[(Str, Str)],
+    ) -> Result<ActivityInfo, EngineError> {
         check_name(name)?;
         let c = &self.shared.config;
         let arn = Str::from(format!(
             "arn:aws:states:{}:{}:activity:{name}",
             c.region, c.account
         ));
-        let a = self
-            .shared
-            .callbacks
-            .activities
-            .create(arn, Str::from(name), wall_clock_ms());
-        Ok(ActivityInfo::of(&a))
+        let activities = &self.shared.callbacks.activities;
+        if tags.len() > super::tags::MAX_TAGS && activities.get(&arn).is_none() {
+            return Err(EngineError::too_many_tags(&arn));
+        }
+        let a = activities.create(arn.clone(), Str::from(name), wall_clock_ms());
+        let mut meta = lock(&self.shared.activity_meta);
+        match meta.get(&arn) {
+            Some(m) if m.encryption != encryption => {
+                return Err(EngineError::new(
+                    ErrorKind::ActivityAlreadyExists,
+                    format!("Activity Already Exists: '{arn}'"),
+                ))
+            }
+            Some(_) => {}
+            None => {
+                let mut kept = Vec::new();
+                super::tags::merge(&mut kept, tags);
+                meta.insert(
+                    arn,
+                    super::tags::ActivityMeta {
+                        encryption,
+                        tags: kept,
+                    },
+                );
+            }
+        }
+        drop(meta);
+        Ok(self.activity_info(&a))
     }
 
     /// An activity's description.
@@ -72,13 +117,13 @@ impl Engine {
     /// `InvalidArn`, `ActivityDoesNotExist`.
     pub fn describe_activity(&self, arn: &str) -> Result<ActivityInfo, EngineError> {
         let a = self.activity(arn)?;
-        Ok(ActivityInfo::of(&a))
+        Ok(self.activity_info(&a))
     }
 
     /// Every activity, oldest first.
     pub fn list_activities(&self) -> Vec<ActivityInfo> {
         let all = self.shared.callbacks.activities.list();
-        all.iter().map(|a| ActivityInfo::of(a)).collect()
+        all.iter().map(|a| self.activity_info(a)).collect()
     }
 
     /// Deletes an activity. Its pollers get `ActivityDoesNotExist`; Tasks still waiting for a
@@ -89,6 +134,7 @@ impl Engine {
     /// `InvalidArn`.
     pub fn delete_activity(&self, arn: &str) -> Result<(), EngineError> {
         activity_arn(arn)?;
+        lock(&self.shared.activity_meta).remove(arn);
         let cb = &self.shared.callbacks;
         for id in cb.activities.delete(arn) {
             let _ = cb

@@ -46,6 +46,19 @@ pub enum ErrorKind {
     /// `ExecutionAlreadyExists`: a STANDARD execution of that name exists with another input,
     /// or has ended.
     ExecutionAlreadyExists,
+    /// `StateMachineDeleting`: the machine is being deleted (its STANDARD executions run on).
+    StateMachineDeleting,
+    /// `ConflictException` (HTTP 409): a version an alias routes to, a stale revision id, an
+    /// alias of that name with other settings.
+    Conflict,
+    /// `ServiceQuotaExceededException` (HTTP 402): too many versions or aliases.
+    ServiceQuotaExceeded,
+    /// `ResourceNotFound`: a tag target, alias or version that does not exist.
+    ResourceNotFound,
+    /// `TooManyTags`: more than 50 tags on a resource.
+    TooManyTags,
+    /// `ActivityAlreadyExists`: an activity of that name with other settings.
+    ActivityAlreadyExists,
 }
 
 impl ErrorKind {
@@ -70,6 +83,12 @@ impl ErrorKind {
             ErrorKind::InvalidOutput => "InvalidOutput",
             ErrorKind::ExecutionDoesNotExist => "ExecutionDoesNotExist",
             ErrorKind::ExecutionAlreadyExists => "ExecutionAlreadyExists",
+            ErrorKind::StateMachineDeleting => "StateMachineDeleting",
+            ErrorKind::Conflict => "ConflictException",
+            ErrorKind::ServiceQuotaExceeded => "ServiceQuotaExceededException",
+            ErrorKind::ResourceNotFound => "ResourceNotFound",
+            ErrorKind::TooManyTags => "TooManyTags",
+            ErrorKind::ActivityAlreadyExists => "ActivityAlreadyExists",
         }
     }
 }
@@ -88,6 +107,9 @@ impl ErrorKind {
 pub struct EngineError {
     kind: ErrorKind,
     message: String,
+    /// An extra member of AWS's error shape: `reason` of a ValidationException,
+    /// `resourceName` of ResourceNotFound and TooManyTags.
+    extra: Option<(&'static str, Box<str>)>,
     source: Option<MachineError>,
 }
 
@@ -96,8 +118,59 @@ impl EngineError {
         EngineError {
             kind,
             message: message.into(),
+            extra: None,
             source: None,
         }
+    }
+
+    /// With `reason` (a ValidationException's).
+    pub(crate) fn with_reason(mut self, reason: &str) -> EngineError {
+        self.extra = Some(("reason", reason.into()));
+        self
+    }
+
+    /// The extra member of AWS's error shape, when it has one: (`reason`, ...) or
+    /// (`resourceName`, ...).
+    pub fn extra_member(&self) -> Option<(&'static str, &str)> {
+        self.extra.as_ref().map(|(k, v)| (*k, &**v))
+    }
+
+    /// The HTTP status AWS answers this error with: 409, 402, 503 or 400.
+    pub fn http_status(&self) -> u16 {
+        match self.kind {
+            ErrorKind::Conflict => 409,
+            ErrorKind::ServiceQuotaExceeded => 402,
+            ErrorKind::ShuttingDown => 503,
+            _ => 400,
+        }
+    }
+
+    #[cold]
+    pub(crate) fn deleting(arn: &str) -> EngineError {
+        EngineError::new(
+            ErrorKind::StateMachineDeleting,
+            format!("State Machine is being deleted: '{arn}'"),
+        )
+    }
+
+    #[cold]
+    pub(crate) fn resource_not_found(arn: &str) -> EngineError {
+        let mut e = EngineError::new(
+            ErrorKind::ResourceNotFound,
+            format!("Resource not found: '{arn}'"),
+        );
+        e.extra = Some(("resourceName", arn.into()));
+        e
+    }
+
+    #[cold]
+    pub(crate) fn too_many_tags(arn: &str) -> EngineError {
+        let mut e = EngineError::new(
+            ErrorKind::TooManyTags,
+            format!("Too many tags for resource: '{arn}' (at most 50)"),
+        );
+        e.extra = Some(("resourceName", arn.into()));
+        e
     }
 
     /// Which error.
@@ -226,6 +299,7 @@ impl EngineError {
                 MachineError::Definition(d) => d.to_string(),
                 other => format!("Invalid State Machine Definition: '{other}'"),
             },
+            extra: None,
             source: Some(e),
         }
     }

@@ -136,6 +136,14 @@ impl Table {
     }
 
     /// `arn` finished: it is forgotten after [`MAX_FINISHED`] later ones.
+    /// Kept executions of machine `name` (any version) that have not ended.
+    pub(super) fn running_of(&self, name: &str) -> usize {
+        self.by_arn
+            .values()
+            .filter(|r| *r.reg.info.name == *name && !r.story.has_ended())
+            .count()
+    }
+
     pub(super) fn finished(&mut self, arn: &Str) {
         self.finished.push_back(arn.clone());
         while self.finished.len() > MAX_FINISHED {
@@ -313,14 +321,26 @@ impl Engine {
     /// `StateMachineDoesNotExist`, `InvalidArn`, `StateMachineTypeNotSupported` for an
     /// EXPRESS machine.
     pub fn list_executions(&self, machine: &str) -> Result<Vec<ExecutionHandle>, EngineError> {
-        let reg = self.shared.lookup(machine)?;
-        if reg.info.machine_type == crate::asl::MachineType::Express {
+        let info = self.describe_machine(machine)?;
+        if info.machine_type == crate::asl::MachineType::Express {
             return Err(EngineError::type_not_supported());
         }
+        // A version ARN lists the executions that ran it, an alias ARN those started
+        // through it; a machine, all of its own.
+        let qualifier = self.shared.machine_name(machine)?.split_once(':');
+        let alias = qualifier
+            .map(|_| machine)
+            .filter(|_| qualifier.is_some_and(|(_, q)| !q.bytes().all(|b| b.is_ascii_digit())));
+        let version = qualifier.and(info.version_arn.as_deref());
         let mut v: Vec<Arc<ExecRecord>> = lock(&self.shared.executions)
             .by_arn
             .values()
-            .filter(|r| r.reg.info.arn == reg.info.arn)
+            .filter(|r| {
+                let ran = &r.reg.info;
+                ran.arn == info.arn
+                    && version.is_none_or(|v| ran.version_arn.as_deref() == Some(v))
+                    && alias.is_none_or(|a| ran.alias_arn.as_deref() == Some(a))
+            })
             .cloned()
             .collect();
         v.sort_by_key(|r| std::cmp::Reverse(r.seq));

@@ -375,12 +375,18 @@ impl Story {
     }
 
     /// `ExecutionStarted` (id 1).
-    pub(super) fn started(&self, input: &Value) {
+    pub(super) fn started(&self, input: &Value, machine: &super::MachineInfo) {
         let mut d = Map::with_capacity(3);
         if self.with_data() {
             put_data(&mut d, "input", input);
         }
         d.insert("roleArn".into(), Value::String(self.info.role_arn.clone()));
+        if let Some(a) = &machine.alias_arn {
+            d.insert("stateMachineAliasArn".into(), Value::String(a.clone()));
+        }
+        if let Some(v) = &machine.version_arn {
+            d.insert("stateMachineVersionArn".into(), Value::String(v.clone()));
+        }
         self.record(Some(0), true, "ExecutionStarted", d, LogLevel::All);
     }
 

@@ -38,8 +38,11 @@ mod executions;
 mod history;
 mod log;
 mod log_dir;
+mod machines;
 mod names;
 mod run;
+mod tags;
+mod versions;
 
 pub use crate::runtime::TaskHook;
 pub use crate::runtime::{ActivityTask, MAX_POLLERS};
@@ -49,13 +52,15 @@ pub use executions::{ExecutionHandle, ExecutionStatus, MAX_FINISHED};
 pub use history::{HistoryEvent, MAX_HISTORY_EVENTS};
 pub use log::{LogConfig, LogLevel, LogRecord, LogSink};
 pub use log_dir::{valid_log_group_name, LogDir, StoredEvent};
+pub(crate) use machines::Registered;
+pub use machines::{Encryption, KeyType, MachineInfo, MachineSpec, MachineStatus, MachineUpdate};
 pub use names::{check_name, Input, MAX_NAME_CHARS};
 pub use run::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
+pub use versions::{valid_alias_name, AliasInfo, Route, MAX_ALIASES, MAX_VERSIONS};
 
 use crate::asl::{parse_definition, DefinitionError, Diagnostic, MachineType};
 use crate::runtime::driver::Callbacks;
-use crate::runtime::machine::wall_clock_ms;
-use crate::runtime::sync::{read, write, AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
+use crate::runtime::sync::{AtomicBool, AtomicUsize, Mutex, Ordering, RwLock};
 use crate::runtime::{Handlers, Machine, MachineError, EXPRESS_MAX_DURATION};
 use crate::value::Str;
 use log::Logger;
@@ -216,6 +221,8 @@ impl EngineBuilder {
                 wait_scale: self.wait_scale,
             },
             machines: RwLock::new(HashMap::new()),
+            deleting: AtomicUsize::new(0),
+            activity_meta: Mutex::new(HashMap::new()),
             callbacks: Callbacks::default(),
             in_flight: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
@@ -247,7 +254,11 @@ pub(crate) struct Config {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) config: Config,
-    machines: RwLock<HashMap<Str, Arc<Registered>>>,
+    machines: RwLock<machines::Machines>,
+    /// Machines `DELETING` now (0 on the hot path: nothing to check when an execution ends).
+    deleting: AtomicUsize,
+    /// What activities carry beside their queue: encryption settings and tags.
+    activity_meta: Mutex<HashMap<Str, tags::ActivityMeta>>,
     pub(crate) callbacks: Callbacks,
     in_flight: AtomicUsize,
     closing: AtomicBool,
@@ -255,68 +266,6 @@ pub(crate) struct Shared {
     /// STANDARD executions, running and recently finished.
     executions: Mutex<executions::Table>,
     handlers: Handlers,
-}
-
-/// One version of a machine: what an execution holds on to while it runs.
-#[derive(Debug)]
-struct Registered {
-    pub(crate) machine: Machine,
-    pub(crate) info: MachineInfo,
-}
-
-/// A state machine as the engine knows it (DescribeStateMachine's data).
-#[derive(Clone, Debug)]
-pub struct MachineInfo {
-    /// `arn:aws:states:<region>:<account>:stateMachine:<name>`.
-    pub arn: Str,
-    /// Name.
-    pub name: Str,
-    /// `EXPRESS` or `STANDARD`; never changes.
-    pub machine_type: MachineType,
-    /// The definition, exactly as given.
-    pub definition: Str,
-    /// Role ARN (`$$.Execution.RoleArn`).
-    pub role_arn: Str,
-    /// Creation time, epoch milliseconds.
-    pub created_ms: i64,
-    /// Time of the last update (the creation time before any), epoch milliseconds.
-    pub updated_ms: i64,
-    /// 1 at creation, one more per update.
-    pub revision: u64,
-    /// Logging settings.
-    pub logging: LogConfig,
-    /// The log group records go to (`loggingConfiguration.destinations`), by name.
-    pub log_group: Option<Str>,
-}
-
-/// A machine to create: [`Engine::create_machine_with`].
-#[derive(Clone, Copy, Debug)]
-pub struct MachineSpec<'a> {
-    /// Name (ID-1 rules).
-    pub name: &'a str,
-    /// ASL definition text.
-    pub definition: &'a str,
-    /// `EXPRESS` or `STANDARD`.
-    pub machine_type: MachineType,
-    /// Role ARN; the engine's default role when `None`.
-    pub role_arn: Option<&'a str>,
-    /// Logging; the engine's default when `None`.
-    pub logging: Option<LogConfig>,
-    /// The log group records go to, by name (a [`LogSink::directory`] files them by group).
-    pub log_group: Option<&'a str>,
-}
-
-/// Changes to a machine: [`Engine::update_machine_with`]; `None` keeps the current value.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct MachineUpdate<'a> {
-    /// New definition.
-    pub definition: Option<&'a str>,
-    /// New role ARN.
-    pub role_arn: Option<&'a str>,
-    /// New logging settings, with their log group (`None` for none).
-    pub logging: Option<LogConfig>,
-    /// The log group of the new logging settings; read only with `logging`.
-    pub log_group: Option<&'a str>,
 }
 
 /// The engine. See the [module docs](self).
@@ -359,169 +308,6 @@ impl Engine {
     /// Task tokens open now (callback and activity Tasks waiting).
     pub fn open_tokens(&self) -> usize {
         self.shared.callbacks.tokens.len()
-    }
-
-    /// Creates a machine: parses, validates, compiles and links it once.
-    ///
-    /// Creating a machine that exists with the same definition and type returns it unchanged
-    /// (AWS's idempotency).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidName`, `InvalidDefinition` (with every finding, see
-    /// [`EngineError::definition_error`]), `StateMachineAlreadyExists`.
-    pub fn create_machine(
-        &self,
-        name: &str,
-        definition: &str,
-        machine_type: MachineType,
-    ) -> Result<MachineInfo, EngineError> {
-        self.create_machine_with(MachineSpec {
-            name,
-            definition,
-            machine_type,
-            role_arn: None,
-            logging: None,
-            log_group: None,
-        })
-    }
-
-    /// [`Engine::create_machine`] with a role and logging settings.
-    ///
-    /// # Errors
-    ///
-    /// As [`Engine::create_machine`].
-    pub fn create_machine_with(&self, spec: MachineSpec<'_>) -> Result<MachineInfo, EngineError> {
-        check_name(spec.name)?;
-        if let Some(existing) = read(&self.shared.machines).get(spec.name) {
-            return same_or_conflict(existing, &spec);
-        }
-        let machine = self.link(spec.name, spec.definition, spec.machine_type)?;
-        let info = self.machine_info(&spec, wall_clock_ms());
-        let mut machines = write(&self.shared.machines);
-        // A concurrent create of the same name: the first one wins, as above.
-        if let Some(existing) = machines.get(spec.name) {
-            return same_or_conflict(existing, &spec);
-        }
-        Ok(register(&mut machines, machine, info))
-    }
-
-    /// Replaces a machine's definition. Running executions finish on the version they started
-    /// with; new ones use this one.
-    ///
-    /// # Errors
-    ///
-    /// `StateMachineDoesNotExist`, `InvalidArn`, `InvalidDefinition`.
-    pub fn update_machine(
-        &self,
-        machine: &str,
-        definition: &str,
-    ) -> Result<MachineInfo, EngineError> {
-        self.update_machine_with(
-            machine,
-            MachineUpdate {
-                definition: Some(definition),
-                ..MachineUpdate::default()
-            },
-        )
-    }
-
-    /// Changes a machine's definition, role or logging settings.
-    ///
-    /// # Errors
-    ///
-    /// As [`Engine::update_machine`].
-    pub fn update_machine_with(
-        &self,
-        machine: &str,
-        update: MachineUpdate<'_>,
-    ) -> Result<MachineInfo, EngineError> {
-        let current = self.shared.lookup(machine)?;
-        let mut info = current.info.clone();
-        let linked = match update.definition {
-            Some(d) => {
-                let m = self.link(&info.name, d, info.machine_type)?;
-                info.definition = Str::from(d);
-                Some(m)
-            }
-            None => None,
-        };
-        if let Some(r) = update.role_arn {
-            info.role_arn = Str::from(r);
-        }
-        if let Some(l) = update.logging {
-            info.logging = l;
-            info.log_group = update.log_group.map(Str::from);
-        }
-        info.updated_ms = wall_clock_ms();
-        info.revision += 1;
-        let machine = match linked {
-            Some(m) => m,
-            // Same program, new settings: relink (cheap next to the execution it serves).
-            None => self.link(&info.name, &info.definition, info.machine_type)?,
-        };
-        let mut machines = write(&self.shared.machines);
-        if !machines.contains_key(&info.name) {
-            return Err(EngineError::machine_missing(&info.arn));
-        }
-        Ok(register(&mut machines, machine, info))
-    }
-
-    /// Deletes a machine; its running executions finish. Deleting a machine that does not
-    /// exist succeeds, as on AWS.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidArn` for an ARN that names no state machine.
-    pub fn delete_machine(&self, machine: &str) -> Result<(), EngineError> {
-        let name = self.shared.machine_name(machine)?;
-        write(&self.shared.machines).remove(name);
-        Ok(())
-    }
-
-    /// A machine's description.
-    ///
-    /// # Errors
-    ///
-    /// `StateMachineDoesNotExist`, `InvalidArn`.
-    pub fn describe_machine(&self, machine: &str) -> Result<MachineInfo, EngineError> {
-        Ok(self.shared.lookup(machine)?.info.clone())
-    }
-
-    /// Every machine, by name.
-    pub fn list_machines(&self) -> Vec<MachineInfo> {
-        let mut v: Vec<MachineInfo> = read(&self.shared.machines)
-            .values()
-            .map(|r| r.info.clone())
-            .collect();
-        v.sort_by(|a, b| a.name.cmp(&b.name));
-        v
-    }
-
-    /// Revision 1 of `spec`, created at `now`.
-    fn machine_info(&self, spec: &MachineSpec<'_>, now: i64) -> MachineInfo {
-        MachineInfo {
-            arn: self.machine_arn(spec.name),
-            name: Str::from(spec.name),
-            machine_type: spec.machine_type,
-            definition: Str::from(spec.definition),
-            role_arn: spec
-                .role_arn
-                .map_or_else(|| self.shared.config.role_arn.clone(), Str::from),
-            created_ms: now,
-            updated_ms: now,
-            revision: 1,
-            logging: spec.logging.unwrap_or(self.shared.log.default),
-            log_group: spec.log_group.map(Str::from),
-        }
-    }
-
-    fn machine_arn(&self, name: &str) -> Str {
-        let c = &self.shared.config;
-        Str::from(format!(
-            "arn:aws:states:{}:{}:stateMachine:{name}",
-            c.region, c.account
-        ))
     }
 
     /// Parses, validates (EXPRESS restrictions waived for callbacks when allowed), compiles
@@ -602,37 +388,6 @@ impl Drop for Engine {
     }
 }
 
-/// Makes `machine` the current version of its name.
-fn register(
-    machines: &mut HashMap<Str, Arc<Registered>>,
-    machine: Machine,
-    info: MachineInfo,
-) -> MachineInfo {
-    let registered = Arc::new(Registered {
-        machine,
-        info: info.clone(),
-    });
-    machines.insert(info.name.clone(), registered);
-    info
-}
-
-/// CreateStateMachine's idempotency: the same definition and type give the existing machine,
-/// anything else `StateMachineAlreadyExists`.
-fn same_or_conflict(
-    existing: &Registered,
-    spec: &MachineSpec<'_>,
-) -> Result<MachineInfo, EngineError> {
-    let info = &existing.info;
-    if &*info.definition == spec.definition && info.machine_type == spec.machine_type {
-        Ok(info.clone())
-    } else {
-        Err(EngineError::new(
-            ErrorKind::StateMachineAlreadyExists,
-            format!("State Machine Already Exists: '{}'", info.arn),
-        ))
-    }
-}
-
 /// RES-5 / RES-6 findings, waived by [`EngineBuilder::allow_callbacks_in_express`].
 fn is_callback_refusal(d: &Diagnostic) -> bool {
     let m = d.message();
@@ -641,42 +396,6 @@ fn is_callback_refusal(d: &Diagnostic) -> bool {
 }
 
 impl Shared {
-    /// The name in a machine name or ARN.
-    fn machine_name<'a>(&self, machine: &'a str) -> Result<&'a str, EngineError> {
-        if !machine.starts_with("arn:") {
-            return Ok(machine);
-        }
-        let arn = names::parse_arn(machine)?;
-        if arn.kind != "stateMachine" {
-            return Err(EngineError::invalid_arn(&format!(
-                "Resource type not valid in this context: {}",
-                arn.kind
-            )));
-        }
-        Ok(arn.rest)
-    }
-
-    /// The current version of a machine, by name or ARN.
-    fn lookup(&self, machine: &str) -> Result<Arc<Registered>, EngineError> {
-        let name = self.machine_name(machine)?;
-        let found = read(&self.machines).get(name).cloned();
-        match found {
-            Some(r) if !machine.starts_with("arn:") || *r.info.arn == *machine => Ok(r),
-            _ => Err(EngineError::machine_missing(&self.arn_of(machine))),
-        }
-    }
-
-    fn arn_of(&self, machine: &str) -> String {
-        if machine.starts_with("arn:") {
-            machine.to_string()
-        } else {
-            format!(
-                "arn:aws:states:{}:{}:stateMachine:{machine}",
-                self.config.region, self.config.account
-            )
-        }
-    }
-
     /// `true` once a shutdown began.
     pub(crate) fn is_closing(&self) -> bool {
         self.closing.load(Ordering::Relaxed)

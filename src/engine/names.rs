@@ -106,25 +106,42 @@ pub(crate) fn parse_input(input: Input<'_>) -> Result<Value, EngineError> {
 }
 
 /// The parts of an ARN: `arn:<partition>:states:<region>:<account>:<type>:<rest>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Arn<'a> {
+    pub region: &'a str,
+    pub account: &'a str,
     pub kind: &'a str,
     pub rest: &'a str,
 }
 
-/// Splits a Step Functions ARN.
+/// Splits a Step Functions ARN (ID-2).
 ///
 /// # Errors
 ///
-/// `InvalidArn` when it is not one.
+/// `InvalidArn` when it is not one: `Invalid ARN prefix: <arn>` when it does not start as a
+/// Step Functions ARN does, `Invalid ARN: <arn>` when a part is empty (AWS's words).
 pub(crate) fn parse_arn(arn: &str) -> Result<Arn<'_>, EngineError> {
     let mut parts = arn.splitn(7, ':');
-    let mut next = || parts.next().unwrap_or_default();
-    let (scheme, partition, service) = (next(), next(), next());
-    let (_region, _account, kind, rest) = (next(), next(), next(), next());
-    if scheme != "arn" || partition.is_empty() || service != "states" || kind.is_empty() {
-        return Err(EngineError::invalid_arn(arn));
+    let mut f = [""; 7];
+    let mut n = 0;
+    for (slot, p) in f.iter_mut().zip(parts.by_ref()) {
+        *slot = p;
+        n += 1;
     }
-    Ok(Arn { kind, rest })
+    if n < 7 || f[0] != "arn" || f[2] != "states" {
+        return Err(EngineError::invalid_arn(&format!(
+            "Invalid ARN prefix: {arn}"
+        )));
+    }
+    if f[1].is_empty() || f[3].is_empty() || f[4].is_empty() || f[5].is_empty() || f[6].is_empty() {
+        return Err(EngineError::invalid_arn(&format!("Invalid ARN: {arn}")));
+    }
+    Ok(Arn {
+        region: f[3],
+        account: f[4],
+        kind: f[5],
+        rest: f[6],
+    })
 }
 
 #[cfg(test)]
@@ -177,9 +194,21 @@ mod tests {
 
     #[test]
     fn id_2_arns() {
-        let a = parse_arn("arn:aws:states:us-east-1:1:stateMachine:m").unwrap();
-        assert_eq!((a.kind, a.rest), ("stateMachine", "m"));
-        assert!(parse_arn("arn:aws:lambda:us-east-1:1:function:f").is_err());
+        let a = parse_arn("arn:aws:states:us-east-1:1:stateMachine:m:3").unwrap();
+        assert_eq!(
+            (a.region, a.account, a.kind, a.rest),
+            ("us-east-1", "1", "stateMachine", "m:3")
+        );
+        let e = parse_arn("arn:aws:lambda:us-east-1:1:function:f").unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Invalid Arn: 'Invalid ARN prefix: arn:aws:lambda:us-east-1:1:function:f'"
+        );
         assert!(parse_arn("nope").is_err());
+        let e = parse_arn("arn:aws:states::1:stateMachine:m").unwrap_err();
+        assert_eq!(
+            e.message(),
+            "Invalid Arn: 'Invalid ARN: arn:aws:states::1:stateMachine:m'"
+        );
     }
 }

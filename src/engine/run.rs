@@ -634,7 +634,7 @@ fn begin(job: &Job, attempt: u32) -> Execution {
             story.restart(attempt);
         }
         exec.set_observer(story.lane());
-        story.started(&job.input);
+        story.started(&job.input, &job.reg.info);
     }
     exec
 }
@@ -726,11 +726,15 @@ async fn run_kept(job: Job) {
     let Some(rec) = job.record().cloned() else {
         return run_async(job).await;
     };
+    let shared = Arc::clone(&job.permit.0);
+    let machine = job.reg.info.name.clone();
     tokio::select! {
         biased;
-        _ = rec.stop.notified() => {}
+        // The stop recorded the end; the record is retired here like any other.
+        _ = rec.stop.notified() => lock(&shared.executions).finished(rec.info.id()),
         _ = run_async(job) => {}
     }
+    shared.execution_ended(&machine);
 }
 
 /// A sync execution on the driver: one run, panics as Task failures.

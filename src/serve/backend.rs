@@ -7,8 +7,7 @@
 //!
 //! | call | does |
 //! |---|---|
-//! | [`Backend::create_machine`], [`Backend::update_machine`], [`Backend::delete_machine`] | register versions in the engine (compile and link once) |
-//! | [`Backend::create_activity`], [`Backend::delete_activity`], [`Backend::poll_activity`] | the engine's activities; long polls end at a shutdown |
+//! | [`Backend::poll_activity`] | the engine's activity long poll, ended at a shutdown |
 //! | [`Backend::send_task_success`], [`Backend::send_task_failure`], [`Backend::heartbeat`] | the engine's task tokens |
 //! | [`Backend::shutdown`] | wake long polls so the server can drain |
 //!
@@ -29,7 +28,7 @@
 
 use super::ops::Identity;
 use super::protocol::ApiError;
-use crate::engine::{Engine, EngineBuilder, EngineError, ErrorKind, MachineSpec, MachineUpdate};
+use crate::engine::{Engine, EngineBuilder, EngineError};
 use crate::runtime::Handlers;
 use crate::value::{Str, Value};
 use crate::vm::TaskError;
@@ -50,9 +49,8 @@ pub struct Backend {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> ApiError {
         let mut a = ApiError::new(e.code(), e.message());
-        if e.kind() == ErrorKind::ShuttingDown {
-            a.status = 503;
-        }
+        a.status = e.http_status();
+        a.extra = e.extra_member().map(|(k, v)| (k, v.to_string()));
         a
     }
 }
@@ -110,31 +108,6 @@ impl Backend {
         &self.engine
     }
 
-    /// Registers a new machine in the engine.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidDefinition` with the definition's diagnostics (or what this engine does not run).
-    pub fn create_machine(&self, spec: MachineSpec<'_>) -> Result<(), ApiError> {
-        self.engine.create_machine_with(spec)?;
-        Ok(())
-    }
-
-    /// Makes a new version of a machine current; running executions keep theirs.
-    ///
-    /// # Errors
-    ///
-    /// As [`Backend::create_machine`].
-    pub fn update_machine(&self, name: &str, update: MachineUpdate<'_>) -> Result<(), ApiError> {
-        self.engine.update_machine_with(name, update)?;
-        Ok(())
-    }
-
-    /// Removes a machine; its running executions finish.
-    pub fn delete_machine(&self, name: &str) {
-        let _ = self.engine.delete_machine(name);
-    }
-
     /// Waits up to `wait` for a task of activity `arn`: its token and input. A shutdown
     /// answers at once with no task.
     ///
@@ -157,22 +130,6 @@ impl Backend {
             }
             _ = stop.changed() => Ok(None),
         }
-    }
-
-    /// Registers an activity in the engine (idempotent).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidName`.
-    pub fn create_activity(&self, name: &str) -> Result<(), ApiError> {
-        self.engine.create_activity(name)?;
-        Ok(())
-    }
-
-    /// Removes an activity: its pollers get `ActivityDoesNotExist`, Tasks still waiting for a
-    /// worker fail.
-    pub fn delete_activity(&self, arn: &str) {
-        let _ = self.engine.delete_activity(arn);
     }
 
     /// SendTaskSuccess.

@@ -1,5 +1,6 @@
 //! AWS JSON 1.0 wire details: error bodies (P-7, P-8), request member checks (P-3, P-9),
-//! timestamps (P-5), pagination tokens (P-10) and names/ARNs (ID-1, ID-2).
+//! timestamps (P-5) and pagination tokens (P-10). Names and ARNs are the engine's
+//! (`engine/names.rs`).
 
 use serde_json::{Map, Value as Json};
 use std::fmt::Write as _;
@@ -28,6 +29,12 @@ impl ApiError {
         }
     }
 
+    /// With `reason` (a ValidationException's).
+    pub fn with_reason(mut self, reason: &'static str) -> ApiError {
+        self.extra = Some(("reason", reason.to_string()));
+        self
+    }
+
     /// `SerializationException`: the body is not JSON or a member has the wrong type.
     pub fn serialization(message: impl Into<String>) -> ApiError {
         ApiError::new("SerializationException", message)
@@ -43,52 +50,9 @@ impl ApiError {
         ApiError::new("InvalidArn", format!("Invalid Arn: '{detail}'"))
     }
 
-    /// The answer of DescribeExecution, StopExecution and GetExecutionHistory for an EXPRESS
-    /// execution ARN.
-    pub fn express_not_supported() -> ApiError {
-        ApiError::invalid_arn("Resource type not valid in this context: express")
-    }
-
-    /// `InvalidName` "Invalid Name: '&lt;name&gt;'".
-    pub fn invalid_name(name: &str) -> ApiError {
-        ApiError::new("InvalidName", format!("Invalid Name: '{name}'"))
-    }
-
     /// `InvalidToken` for a pagination or task token.
     pub fn invalid_token(token: &str) -> ApiError {
         ApiError::new("InvalidToken", format!("Invalid Token: '{token}'"))
-    }
-
-    /// `StateMachineDoesNotExist`.
-    pub fn machine_does_not_exist(arn: &str) -> ApiError {
-        ApiError::new(
-            "StateMachineDoesNotExist",
-            format!("State Machine Does Not Exist: '{arn}'"),
-        )
-    }
-
-    /// `StateMachineTypeNotSupported`.
-    pub fn type_not_supported() -> ApiError {
-        ApiError::new(
-            "StateMachineTypeNotSupported",
-            "This operation is not supported by this type of state machine",
-        )
-    }
-
-    /// `ExecutionDoesNotExist`.
-    pub fn execution_does_not_exist(arn: &str) -> ApiError {
-        ApiError::new(
-            "ExecutionDoesNotExist",
-            format!("Execution Does Not Exist: '{arn}'"),
-        )
-    }
-
-    /// `ActivityDoesNotExist`.
-    pub fn activity_does_not_exist(arn: &str) -> ApiError {
-        ApiError::new(
-            "ActivityDoesNotExist",
-            format!("Activity Does Not Exist: '{arn}'"),
-        )
     }
 
     /// `ResourceNotFound` with its `resourceName` member.
@@ -96,17 +60,6 @@ impl ApiError {
         ApiError {
             extra: Some(("resourceName", arn.to_string())),
             ..ApiError::new("ResourceNotFound", format!("Resource not found: '{arn}'"))
-        }
-    }
-
-    /// `TooManyTags` with its `resourceName` member.
-    pub fn too_many_tags(arn: &str) -> ApiError {
-        ApiError {
-            extra: Some(("resourceName", arn.to_string())),
-            ..ApiError::new(
-                "TooManyTags",
-                format!("Too many tags for resource: '{arn}' (at most 50)"),
-            )
         }
     }
 
@@ -382,53 +335,6 @@ pub fn write_timestamp(out: &mut String, ms: i64) {
     let _ = write!(out, "{s}.{frac:03}");
 }
 
-/// Names (ID-1): 1..80 characters, none of whitespace, `< > { } [ ] ? * " # % \ ^ | ~ $ & , ; : /`,
-/// backtick, control characters, surrogates (impossible in Rust strings) or U+FFFE/U+FFFF.
-pub fn valid_name(name: &str) -> bool {
-    let n = name.chars().count();
-    (1..=80).contains(&n)
-        && !name.chars().any(|c| {
-            c.is_whitespace()
-                || "<>{}[]?*\"#%\\^|~$&,;:/`".contains(c)
-                || (c as u32) <= 0x1F
-                || (0x7F..=0x9F).contains(&(c as u32))
-                || c == '\u{FFFE}'
-                || c == '\u{FFFF}'
-        })
-}
-
-/// The parts of a Step Functions ARN: `arn:<partition>:states:<region>:<account>:<kind>:<rest>`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Arn<'a> {
-    /// Region.
-    pub region: &'a str,
-    /// Account.
-    pub account: &'a str,
-    /// `stateMachine`, `execution`, `express`, `activity`, ...
-    pub kind: &'a str,
-    /// What follows the kind.
-    pub rest: &'a str,
-}
-
-/// Parses a Step Functions ARN; the error is InvalidArn's detail.
-pub fn parse_arn(arn: &str) -> Result<Arn<'_>, ApiError> {
-    let mut parts = arn.splitn(7, ':');
-    let fields: Vec<&str> = parts.by_ref().collect();
-    if fields.len() < 7 || fields[0] != "arn" || fields[2] != "states" {
-        return Err(ApiError::invalid_arn(&format!("Invalid ARN prefix: {arn}")));
-    }
-    if fields[1].is_empty() || fields[3].is_empty() || fields[4].is_empty() || fields[6].is_empty()
-    {
-        return Err(ApiError::invalid_arn(&format!("Invalid ARN: {arn}")));
-    }
-    Ok(Arn {
-        region: fields[3],
-        account: fields[4],
-        kind: fields[5],
-        rest: fields[6],
-    })
-}
-
 /// An opaque pagination token: the key of the last item of the previous page, in base64.
 pub fn page_token(kind: &str, last_key: &str) -> String {
     use base64::Engine as _;
@@ -485,17 +391,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn id_1_names() {
-        assert!(valid_name("ok-name_1"));
-        assert!(valid_name("naïve"));
-        for bad in ["", "a b", "a#b", "a:b", "a/b", "a\u{7}", "a\u{85}", "a`"] {
-            assert!(!valid_name(bad), "{bad:?}");
-        }
-        assert!(!valid_name(&"x".repeat(81)));
-        assert!(valid_name(&"x".repeat(80)));
-    }
-
-    #[test]
     fn p_9_violations_are_collected() {
         let body = serde_json::json!({"maxResults": 1001, "statusFilter": "succeeded"});
         let mut r = Req::new(body.as_object().unwrap());
@@ -545,14 +440,5 @@ mod tests {
         write_timestamp(&mut s, 1_717_171_717_123);
         assert_eq!(s, "1717171717.123");
         assert_eq!(timestamp(1_717_171_717_120).to_string(), "1717171717.12");
-    }
-
-    #[test]
-    fn arns() {
-        let a = parse_arn("arn:aws:states:us-east-1:111111111111:stateMachine:m").unwrap();
-        assert_eq!((a.kind, a.rest), ("stateMachine", "m"));
-        let a = parse_arn("arn:aws:states:us-east-1:1:express:m:e:u").unwrap();
-        assert_eq!((a.kind, a.rest), ("express", "m:e:u"));
-        assert_eq!(parse_arn("nope").unwrap_err().code, "InvalidArn");
     }
 }

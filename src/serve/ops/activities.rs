@@ -1,100 +1,52 @@
 //! CreateActivity, DescribeActivity, DeleteActivity, ListActivities, GetActivityTask,
-//! SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat.
+//! SendTaskSuccess, SendTaskFailure, SendTaskHeartbeat: decoded here, answered by the engine.
 
-use super::{json_body, now_ms, read, write, ActivityRec, OpResult, Service};
-use crate::serve::protocol::{parse_arn, timestamp, valid_name, ApiError, Req};
+use super::machines::read_encryption;
+use super::{json_body, OpResult, Service};
+use crate::engine::ActivityInfo;
+use crate::serve::protocol::{timestamp, Req};
 use serde_json::{json, Value as Json};
 use std::time::Duration;
 
 /// How long GetActivityTask waits for a task (AWS: 60 s).
 pub(crate) const LONG_POLL: Duration = Duration::from_secs(60);
 
+/// DescribeActivity's answer (ListActivities' items without the encryption).
+fn activity_json(a: &ActivityInfo, with_encryption: bool) -> Json {
+    let mut out = json!({
+        "activityArn": &*a.arn,
+        "name": &*a.name,
+        "creationDate": timestamp(a.created_ms),
+    });
+    if let (Some(e), true) = (&a.encryption, with_encryption) {
+        out["encryptionConfiguration"] = super::machines::encryption_json(e);
+    }
+    out
+}
+
 impl Service {
-    /// The name of the activity an ARN names here, or `InvalidArn`.
-    fn activity_name<'a>(&self, arn: &'a str) -> Result<Option<&'a str>, ApiError> {
-        let a = parse_arn(arn)?;
-        if a.kind != "activity" {
-            return Err(ApiError::invalid_arn(&format!(
-                "Resource type not valid in this context: {}",
-                a.kind
-            )));
-        }
-        Ok((a.region == self.id.region && a.account == self.id.account).then_some(a.rest))
-    }
-
-    fn activity(&self, arn: &str) -> Result<ActivityRec, ApiError> {
-        self.activity_name(arn)?
-            .and_then(|n| read(&self.activities).get(n).cloned())
-            .ok_or_else(|| ApiError::activity_does_not_exist(arn))
-    }
-
     pub(super) fn create_activity(&self, mut r: Req<'_>) -> OpResult {
         let name = r.str_req("name", 1, 80)?;
         let tags = super::tags::read_tags(&mut r, "tags", false)?;
-        let configs = super::machines::read_configs(&mut r)?;
+        let encryption = read_encryption(&mut r)?;
         r.finish()?;
-        if !valid_name(name) {
-            return Err(ApiError::invalid_name(name));
-        }
-        let arn = self.id.arn("activity", name);
-        if tags.len() > 50 {
-            return Err(ApiError::too_many_tags(&arn));
-        }
-        let rec = {
-            let mut acts = write(&self.activities);
-            match acts.get(name) {
-                Some(existing) => {
-                    if existing.encryption != configs.encryption {
-                        return Err(ApiError::new(
-                            "ActivityAlreadyExists",
-                            format!("Activity Already Exists: '{arn}'"),
-                        ));
-                    }
-                    existing.clone()
-                }
-                None => {
-                    let rec = ActivityRec {
-                        arn: arn.clone(),
-                        name: name.to_string(),
-                        creation_ms: now_ms(),
-                        encryption: configs.encryption,
-                    };
-                    self.backend.create_activity(name)?;
-                    acts.insert(name.to_string(), rec.clone());
-                    if !tags.is_empty() {
-                        super::lock(&self.tags).insert(arn.clone(), tags);
-                    }
-                    rec
-                }
-            }
-        };
-        json_body(json!({"activityArn": rec.arn, "creationDate": timestamp(rec.creation_ms)}))
+        let a = self
+            .engine()
+            .create_activity_with(name, encryption, &tags)?;
+        json_body(json!({"activityArn": &*a.arn, "creationDate": timestamp(a.created_ms)}))
     }
 
     pub(super) fn describe_activity(&self, mut r: Req<'_>) -> OpResult {
         let arn = r.str_req("activityArn", 1, 256)?;
         r.finish()?;
-        let a = self.activity(arn)?;
-        let mut out = json!({
-            "activityArn": a.arn,
-            "name": a.name,
-            "creationDate": timestamp(a.creation_ms),
-        });
-        if let Some(e) = a.encryption {
-            out["encryptionConfiguration"] = e;
-        }
-        json_body(out)
+        let a = self.engine().describe_activity(arn)?;
+        json_body(activity_json(&a, true))
     }
 
     pub(super) fn delete_activity(&self, mut r: Req<'_>) -> OpResult {
         let arn = r.str_req("activityArn", 1, 256)?;
         r.finish()?;
-        if let Some(name) = self.activity_name(arn)? {
-            if write(&self.activities).remove(name).is_some() {
-                self.backend.delete_activity(arn);
-                self.drop_tags(arn);
-            }
-        }
+        self.engine().delete_activity(arn)?;
         json_body(json!({}))
     }
 
@@ -102,12 +54,11 @@ impl Service {
         let size = r.page_size(1000)?;
         let token = r.str_opt("nextToken", 1, 1024)?;
         r.finish()?;
-        let keyed: Vec<(String, Json)> = read(&self.activities)
-            .values()
-            .map(|a| {
-                let item = json!({"activityArn": a.arn, "name": a.name, "creationDate": timestamp(a.creation_ms)});
-                (a.name.clone(), item)
-            })
+        let keyed: Vec<(String, Json)> = self
+            .engine()
+            .list_activities()
+            .iter()
+            .map(|a| (a.name.to_string(), activity_json(a, false)))
             .collect();
         super::list_page("activities", "act", keyed, token, size)
     }
@@ -116,7 +67,7 @@ impl Service {
         let arn = r.str_req("activityArn", 1, 256)?;
         let worker = r.str_opt("workerName", 1, 80)?;
         r.finish()?;
-        let a = self.activity(arn)?;
+        let a = self.engine().describe_activity(arn)?;
         match self
             .backend
             .poll_activity(&a.arn, worker, LONG_POLL)

@@ -6,8 +6,7 @@
 //! does: they cannot be described, listed, stopped or shown). A mock test case
 //! (`<stateMachineArn>#<case>`) is the execution's task hook.
 
-use super::{json_body, MachineRec, OpResult, Service};
-use crate::asl::MachineType;
+use super::{json_body, OpResult, Service};
 use crate::engine::{ExecutionHandle, StartRequest, TaskHook};
 use crate::serve::mock::MockRun;
 use crate::serve::protocol::{timestamp, write_timestamp, ApiError, Req};
@@ -19,9 +18,8 @@ use std::sync::Arc;
 
 /// What StartExecution and StartSyncExecution share.
 struct Start<'a> {
-    machine: Arc<MachineRec>,
-    /// The machine's name, as the request's ARN spells it.
-    machine_name: &'a str,
+    /// The machine's ARN, unqualified or with a version or alias (without a test case).
+    machine: &'a str,
     name: Option<&'a str>,
     input_text: &'a str,
     trace_header: Option<&'a str>,
@@ -30,7 +28,7 @@ struct Start<'a> {
 
 impl<'a> Start<'a> {
     fn request(&self) -> StartRequest<'a> {
-        let mut req = StartRequest::new(self.machine_name).input_json(self.input_text);
+        let mut req = StartRequest::new(self.machine).input_json(self.input_text);
         if let Some(n) = self.name {
             req = req.name(n);
         }
@@ -41,6 +39,17 @@ impl<'a> Start<'a> {
             req = req.task_hook(Arc::clone(h));
         }
         req
+    }
+}
+
+/// `stateMachineVersionArn` and `stateMachineAliasArn` of an execution started through them.
+fn put_qualifiers(o: &mut Map<String, Json>, e: &ExecutionHandle) {
+    let m = e.machine();
+    if let Some(v) = &m.version_arn {
+        o.insert("stateMachineVersionArn".into(), Json::from(&**v));
+    }
+    if let Some(a) = &m.alias_arn {
+        o.insert("stateMachineAliasArn".into(), Json::from(&**a));
     }
 }
 
@@ -87,10 +96,10 @@ impl Service {
             Some((a, c)) => (a, Some(c)),
             None => (m.arn, None),
         };
-        let machine = self.machine_by_arn(arn)?;
         let hook: Option<Arc<dyn TaskHook>> = match case_name {
             None => None,
             Some(c) => {
+                let machine = self.engine().describe_machine(arn)?;
                 let case = self
                     .mocks
                     .as_ref()
@@ -116,12 +125,8 @@ impl Service {
                 )));
             }
         }
-        // `machine_by_arn` checked the ARN: its seventh part is the name (a version or alias
-        // qualifier may follow).
-        let machine_name = arn.split(':').nth(6).unwrap_or_default();
         Ok(Start {
-            machine,
-            machine_name,
+            machine: arn,
             name: m.name,
             input_text,
             trace_header,
@@ -149,9 +154,6 @@ impl Service {
         let included = r.enum_opt("includedData", &["ALL_DATA", "METADATA_ONLY"])?;
         r.finish()?;
         let s = self.resolve_start(m, header_trace)?;
-        if s.machine.machine_type != MachineType::Express {
-            return Err(ApiError::type_not_supported());
-        }
         let with_data = included != Some("METADATA_ONLY");
         let done = self.backend.engine().start_sync(s.request()).await?;
         let ended = Ended {
@@ -162,7 +164,7 @@ impl Service {
             outcome: &done.outcome,
         };
         Ok(sync_response(
-            &s.machine.arn,
+            done.state_machine_arn(),
             &ended,
             s.input_text,
             s.trace_header,
@@ -184,6 +186,7 @@ impl Service {
         let mut o = Map::new();
         o.insert("executionArn".into(), Json::from(e.arn()));
         o.insert("stateMachineArn".into(), Json::from(&*e.machine().arn));
+        put_qualifiers(&mut o, &e);
         o.insert("name".into(), Json::from(e.name()));
         o.insert("status".into(), Json::from(e.status().as_str()));
         o.insert("startDate".into(), timestamp(e.start_ms()));
@@ -223,18 +226,9 @@ impl Service {
         let included = r.enum_opt("includedData", &["ALL_DATA", "METADATA_ONLY"])?;
         r.finish()?;
         let e = self.execution(arn)?;
-        let ran = e.machine();
-        // The version the execution ran: the engine's; the settings only the API keeps come
-        // from the machine's record, when it still exists.
-        let mut m = match self.machine_by_arn(&ran.arn) {
-            Ok(current) => (*current).clone(),
-            Err(_) => MachineRec::from_engine(ran),
-        };
-        m.definition = ran.definition.to_string();
-        m.role_arn = ran.role_arn.to_string();
-        m.update_ms = ran.updated_ms;
+        // The version the execution ran, as it was then.
         json_body(super::machines::describe_json(
-            &m,
+            e.machine(),
             included == Some("METADATA_ONLY"),
             true,
         ))
@@ -276,11 +270,7 @@ impl Service {
                 ))
             }
         };
-        let m = self.machine_by_arn(machine_arn)?;
-        if m.machine_type == MachineType::Express {
-            return Err(ApiError::type_not_supported());
-        }
-        let listed = self.backend.engine().list_executions(&m.name)?;
+        let listed = self.engine().list_executions(machine_arn)?;
         let all: Vec<(String, Json)> = listed
             .iter()
             .enumerate()
@@ -295,6 +285,9 @@ impl Service {
                 });
                 if let Some((_, stop_ms)) = e.outcome() {
                     o["stopDate"] = timestamp(stop_ms);
+                }
+                if let Json::Object(m) = &mut o {
+                    put_qualifiers(m, e);
                 }
                 // Newest first, as the engine lists them; the key is the execution's place
                 // from the newest, made stable across pages by the execution's ARN.

@@ -1,21 +1,24 @@
 //! CreateStateMachine, DescribeStateMachine, UpdateStateMachine, DeleteStateMachine,
 //! ListStateMachines, ValidateStateMachineDefinition.
 
-use super::{json_body, now_ms, read, write, MachineRec, OpResult, Service};
+use super::{json_body, OpResult, Service};
 use crate::asl::{parse_definition, MachineType, MAX_DEFINITION_CHARS};
-use crate::engine::{LogConfig, LogLevel, MachineSpec, MachineUpdate};
-use crate::serve::protocol::{parse_arn, timestamp, valid_name, ApiError, Req};
+use crate::engine::{
+    Encryption, KeyType, LogConfig, LogLevel, MachineInfo, MachineSpec, MachineUpdate,
+};
+use crate::serve::protocol::{timestamp, ApiError, Req};
+use crate::value::Str;
 use serde_json::{json, Map, Value as Json};
-use std::sync::Arc;
 
 const LOG_LEVELS: &[&str] = &["ALL", "ERROR", "FATAL", "OFF"];
 const ENCRYPTION_TYPES: &[&str] = &["AWS_OWNED_KEY", "CUSTOMER_MANAGED_KMS_KEY"];
 
-/// The optional configuration members shared by Create and Update.
+/// The optional configuration members shared by Create and Update, as the engine takes them.
 pub(super) struct Configs {
-    pub logging: Option<Json>,
-    pub tracing: Option<Json>,
-    pub encryption: Option<Json>,
+    /// Level and data, with the log group's name.
+    pub logging: Option<(LogConfig, Option<String>)>,
+    pub tracing: Option<bool>,
+    pub encryption: Option<Encryption>,
 }
 
 /// Reads and checks `loggingConfiguration`, `tracingConfiguration`, `encryptionConfiguration`.
@@ -34,33 +37,61 @@ pub(super) fn read_configs(r: &mut Req<'_>) -> Result<Configs, ApiError> {
             ));
         }
     }
-    let tracing = r.obj_opt("tracingConfiguration")?;
-    if let Some(t) = tracing {
-        Req::new(t).bool_opt("enabled")?;
-    }
-    let encryption = r.obj_opt("encryptionConfiguration")?;
-    if let Some(e) = encryption {
-        let mut er = Req::new(e);
-        er.str_opt("kmsKeyId", 1, 2048)?;
-        er.int_opt("kmsDataKeyReusePeriodSeconds", 60, 900)?;
-        let ty = er.enum_opt("type", ENCRYPTION_TYPES)?;
-        if ty.is_none() {
-            er.violation(None, "type", "must not be null");
-        }
-        er.finish().map_err(prefix("encryptionConfiguration"))?;
-    }
+    let tracing = match r.obj_opt("tracingConfiguration")? {
+        Some(t) => Some(Req::new(t).bool_opt("enabled")?.unwrap_or(false)),
+        None => None,
+    };
+    let encryption = read_encryption(r)?;
     Ok(Configs {
-        logging: logging.map(|o| Json::Object(o.clone())),
-        tracing: tracing.map(|o| Json::Object(o.clone())),
-        encryption: encryption.map(|o| Json::Object(o.clone())),
+        logging: engine_logging(logging)?,
+        tracing,
+        encryption,
     })
+}
+
+/// Reads and checks `encryptionConfiguration`.
+pub(super) fn read_encryption(r: &mut Req<'_>) -> Result<Option<Encryption>, ApiError> {
+    let Some(e) = r.obj_opt("encryptionConfiguration")? else {
+        return Ok(None);
+    };
+    let mut er = Req::new(e);
+    let kms_key_id = er.str_opt("kmsKeyId", 1, 2048)?;
+    let reuse = er.int_opt("kmsDataKeyReusePeriodSeconds", 60, 900)?;
+    let ty = er.enum_opt("type", ENCRYPTION_TYPES)?;
+    if ty.is_none() {
+        er.violation(None, "type", "must not be null");
+    }
+    er.finish().map_err(prefix("encryptionConfiguration"))?;
+    Ok(Some(Encryption {
+        key_type: match ty {
+            Some("CUSTOMER_MANAGED_KMS_KEY") => KeyType::CustomerManaged,
+            _ => KeyType::AwsOwned,
+        },
+        kms_key_id: kms_key_id.map(Str::from),
+        reuse_period_seconds: reuse.map(|n| n as u32),
+    }))
+}
+
+/// `encryptionConfiguration` as the API shows it.
+pub(super) fn encryption_json(e: &Encryption) -> Json {
+    let mut o = json!({"type": e.key_type.as_str()});
+    if let Some(k) = &e.kms_key_id {
+        o["kmsKeyId"] = Json::from(&**k);
+    }
+    if let Some(p) = e.reuse_period_seconds {
+        o["kmsDataKeyReusePeriodSeconds"] = Json::from(p);
+    }
+    o
 }
 
 /// `loggingConfiguration` as the engine takes it: the level, whether records carry data, and
 /// the log group's name from its ARN (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME[:*]`).
-fn engine_logging(l: Option<&Json>) -> Result<(Option<LogConfig>, Option<String>), ApiError> {
+#[allow(clippy::type_complexity)]
+fn engine_logging(
+    l: Option<&Map<String, Json>>,
+) -> Result<Option<(LogConfig, Option<String>)>, ApiError> {
     let Some(l) = l else {
-        return Ok((None, None));
+        return Ok(None);
     };
     let level = l
         .get("level")
@@ -90,7 +121,7 @@ fn engine_logging(l: Option<&Json>) -> Result<(Option<LogConfig>, Option<String>
             )
         })?),
     };
-    Ok((Some(config), group))
+    Ok(Some((config, group)))
 }
 
 /// The log group name in a log group ARN, when it is one.
@@ -137,12 +168,6 @@ pub(super) fn check_role_arn(role: &str) -> Result<(), ApiError> {
     }
 }
 
-/// A definition error as the API reports it.
-fn logging_or_default(l: &Option<Json>) -> Json {
-    l.clone()
-        .unwrap_or_else(|| json!({"level": "OFF", "includeExecutionData": false}))
-}
-
 impl Service {
     pub(super) fn create_state_machine(&self, mut r: Req<'_>) -> OpResult {
         let name = r.str_req("name", 1, 80)?;
@@ -159,110 +184,26 @@ impl Service {
                 "Version description can only be set when publish is true",
             ));
         }
-        if !valid_name(name) {
-            return Err(ApiError::invalid_name(name));
-        }
         check_role_arn(role_arn)?;
         let machine_type = match ty {
             Some("EXPRESS") => MachineType::Express,
             _ => MachineType::Standard,
         };
-        if tags.len() > 50 {
-            return Err(ApiError::too_many_tags(&self.id.arn("stateMachine", name)));
-        }
-        let arn = self.id.arn("stateMachine", name);
-        if let Some(existing) = read(&self.machines).get(name).cloned() {
-            return self.idempotent_create(
-                &existing,
-                definition,
-                machine_type,
-                &configs,
-                publish,
-                version_description,
-            );
-        }
-        let (logging, group) = engine_logging(configs.logging.as_ref())?;
-        self.backend.create_machine(MachineSpec {
-            name,
-            definition,
-            machine_type,
+        let (logging, group) = configs.logging.unzip();
+        let m = self.engine().create_machine_with(MachineSpec {
             role_arn: Some(role_arn),
             logging,
-            log_group: group.as_deref(),
-        })?;
-        let now = now_ms();
-        let rec = Arc::new(MachineRec {
-            arn: arn.clone(),
-            name: name.to_string(),
-            machine_type,
-            definition: definition.to_string(),
-            role_arn: role_arn.to_string(),
-            creation_ms: now,
-            update_ms: now,
-            revision_id: uuid::Uuid::new_v4().to_string(),
-            logging: configs.logging,
+            log_group: group.flatten().as_deref(),
             tracing: configs.tracing,
             encryption: configs.encryption,
             publish,
-            version_description: version_description.map(str::to_string),
-        });
-        {
-            let mut machines = write(&self.machines);
-            if let Some(existing) = machines.get(name).cloned() {
-                drop(machines);
-                let c = Configs {
-                    logging: rec.logging.clone(),
-                    tracing: rec.tracing.clone(),
-                    encryption: rec.encryption.clone(),
-                };
-                return self.idempotent_create(
-                    &existing,
-                    definition,
-                    machine_type,
-                    &c,
-                    publish,
-                    version_description,
-                );
-            }
-            machines.insert(name.to_string(), rec);
-        }
-        if !tags.is_empty() {
-            super::lock(&self.tags).insert(arn.clone(), tags);
-        }
-        let mut out = json!({"stateMachineArn": arn, "creationDate": timestamp(now)});
-        if publish {
-            out["stateMachineVersionArn"] = Json::from(format!("{arn}:1"));
-        }
-        json_body(out)
-    }
-
-    /// CreateStateMachine for a name that exists: the same machine again succeeds with the
-    /// original answer; any difference but role and tags is `StateMachineAlreadyExists`.
-    fn idempotent_create(
-        &self,
-        existing: &MachineRec,
-        definition: &str,
-        machine_type: MachineType,
-        c: &Configs,
-        publish: bool,
-        version_description: Option<&str>,
-    ) -> OpResult {
-        let same = existing.definition == definition
-            && existing.machine_type == machine_type
-            && existing.logging == c.logging
-            && existing.tracing == c.tracing
-            && existing.encryption == c.encryption
-            && existing.publish == publish
-            && existing.version_description.as_deref() == version_description;
-        if !same {
-            return Err(ApiError::new(
-                "StateMachineAlreadyExists",
-                format!("State Machine Already Exists: '{}'", existing.arn),
-            ));
-        }
-        let mut out = json!({"stateMachineArn": existing.arn, "creationDate": timestamp(existing.creation_ms)});
-        if publish {
-            out["stateMachineVersionArn"] = Json::from(format!("{}:1", existing.arn));
+            version_description,
+            tags,
+            ..MachineSpec::new(name, definition, machine_type)
+        })?;
+        let mut out = json!({"stateMachineArn": &*m.arn, "creationDate": timestamp(m.created_ms)});
+        if let Some(v) = &m.version_arn {
+            out["stateMachineVersionArn"] = Json::from(&**v);
         }
         json_body(out)
     }
@@ -271,7 +212,7 @@ impl Service {
         let arn = r.str_req("stateMachineArn", 1, 256)?;
         let included = r.enum_opt("includedData", &["ALL_DATA", "METADATA_ONLY"])?;
         r.finish()?;
-        let m = self.machine_by_arn(arn)?;
+        let m = self.engine().describe_machine(arn)?;
         json_body(describe_json(&m, included == Some("METADATA_ONLY"), false))
     }
 
@@ -283,13 +224,6 @@ impl Service {
         let version_description = r.str_opt("versionDescription", 0, 256)?;
         let configs = read_configs(&mut r)?;
         r.finish()?;
-        let a = parse_arn(arn)?;
-        if a.kind == "stateMachine" && a.rest.contains(':') {
-            return Err(ApiError::validation(
-                "Invalid Arn: 'Qualified state machine ARNs are not supported by this API'",
-            ));
-        }
-        let old = self.machine_by_arn(arn)?;
         if definition.is_none()
             && role_arn.is_none()
             && configs.logging.is_none()
@@ -309,35 +243,26 @@ impl Service {
         if let Some(role) = role_arn {
             check_role_arn(role)?;
         }
-        let (logging, group) = engine_logging(configs.logging.as_ref())?;
-        let update = MachineUpdate {
-            definition,
-            role_arn,
-            logging,
-            log_group: group.as_deref(),
-        };
-        self.backend.update_machine(&old.name, update)?;
-        let now = now_ms();
-        let rec = Arc::new(MachineRec {
-            arn: old.arn.clone(),
-            name: old.name.clone(),
-            machine_type: old.machine_type,
-            definition: definition.map_or_else(|| old.definition.clone(), str::to_string),
-            role_arn: role_arn.map_or_else(|| old.role_arn.clone(), str::to_string),
-            creation_ms: old.creation_ms,
-            update_ms: now,
-            revision_id: uuid::Uuid::new_v4().to_string(),
-            logging: configs.logging.or_else(|| old.logging.clone()),
-            tracing: configs.tracing.or_else(|| old.tracing.clone()),
-            encryption: configs.encryption.or_else(|| old.encryption.clone()),
-            publish: old.publish,
-            version_description: old.version_description.clone(),
-        });
-        let revision = rec.revision_id.clone();
-        write(&self.machines).insert(old.name.clone(), rec);
-        let mut out = json!({"updateDate": timestamp(now), "revisionId": revision});
-        if publish {
-            out["stateMachineVersionArn"] = Json::from(format!("{}:1", old.arn));
+        let (logging, group) = configs.logging.unzip();
+        let m = self.engine().update_machine_with(
+            arn,
+            MachineUpdate {
+                definition,
+                role_arn,
+                logging,
+                log_group: group.flatten().as_deref(),
+                tracing: configs.tracing,
+                encryption: configs.encryption,
+                publish,
+                version_description,
+            },
+        )?;
+        let mut out = json!({"updateDate": timestamp(m.updated_ms)});
+        if let Some(id) = &m.revision_id {
+            out["revisionId"] = Json::from(&**id);
+        }
+        if let Some(v) = &m.version_arn {
+            out["stateMachineVersionArn"] = Json::from(&**v);
         }
         json_body(out)
     }
@@ -345,19 +270,7 @@ impl Service {
     pub(super) fn delete_state_machine(&self, mut r: Req<'_>) -> OpResult {
         let arn = r.str_req("stateMachineArn", 1, 256)?;
         r.finish()?;
-        let a = parse_arn(arn)?;
-        if a.kind != "stateMachine" {
-            return Err(ApiError::invalid_arn(&format!(
-                "Resource type not valid in this context: {}",
-                a.kind
-            )));
-        }
-        if a.region == self.id.region && a.account == self.id.account && !a.rest.contains(':') {
-            if let Some(m) = write(&self.machines).remove(a.rest) {
-                self.backend.delete_machine(&m.name);
-                super::lock(&self.tags).remove(&m.arn);
-            }
-        }
+        self.engine().delete_machine(arn)?;
         json_body(json!({}))
     }
 
@@ -365,16 +278,18 @@ impl Service {
         let size = r.page_size(1000)?;
         let token = r.str_opt("nextToken", 1, 1024)?;
         r.finish()?;
-        let keyed: Vec<(String, Json)> = read(&self.machines)
-            .values()
+        let keyed: Vec<(String, Json)> = self
+            .engine()
+            .list_machines()
+            .iter()
             .map(|m| {
                 let item = json!({
-                    "stateMachineArn": m.arn,
-                    "name": m.name,
+                    "stateMachineArn": &*m.arn,
+                    "name": &*m.name,
                     "type": m.machine_type.as_str(),
-                    "creationDate": timestamp(m.creation_ms),
+                    "creationDate": timestamp(m.created_ms),
                 });
-                (m.name.clone(), item)
+                (m.name.to_string(), item)
             })
             .collect();
         super::list_page("stateMachines", "sm", keyed, token, size)
@@ -404,42 +319,51 @@ impl Service {
     }
 }
 
-/// DescribeStateMachine's answer (and DescribeStateMachineForExecution's with `for_execution`).
-pub(super) fn describe_json(m: &MachineRec, metadata_only: bool, for_execution: bool) -> Json {
+/// DescribeStateMachine's answer (and DescribeStateMachineForExecution's with
+/// `for_execution`).
+pub(super) fn describe_json(m: &MachineInfo, metadata_only: bool, for_execution: bool) -> Json {
     let mut o = Map::new();
-    o.insert("stateMachineArn".into(), Json::from(m.arn.as_str()));
-    o.insert("name".into(), Json::from(m.name.as_str()));
+    let arn = m.version_arn.as_deref().unwrap_or(&m.arn);
+    o.insert("stateMachineArn".into(), Json::from(arn));
+    o.insert("name".into(), Json::from(&*m.name));
     if !for_execution {
-        o.insert("status".into(), Json::from("ACTIVE"));
+        o.insert("status".into(), Json::from(m.status.as_str()));
     }
-    o.insert(
-        "definition".into(),
-        Json::from(if metadata_only {
-            "{}"
-        } else {
-            m.definition.as_str()
-        }),
-    );
-    o.insert("roleArn".into(), Json::from(m.role_arn.as_str()));
+    let definition = if metadata_only { "{}" } else { &m.definition };
+    o.insert("definition".into(), Json::from(definition));
+    o.insert("roleArn".into(), Json::from(&*m.role_arn));
     if for_execution {
-        o.insert("updateDate".into(), timestamp(m.update_ms));
+        o.insert("updateDate".into(), timestamp(m.updated_ms));
     } else {
         o.insert("type".into(), Json::from(m.machine_type.as_str()));
-        o.insert("creationDate".into(), timestamp(m.creation_ms));
+        o.insert("creationDate".into(), timestamp(m.created_ms));
     }
-    o.insert(
-        "loggingConfiguration".into(),
-        logging_or_default(&m.logging),
-    );
-    o.insert(
-        "tracingConfiguration".into(),
-        m.tracing
-            .clone()
-            .unwrap_or_else(|| json!({"enabled": false})),
-    );
-    o.insert("revisionId".into(), Json::from(m.revision_id.as_str()));
+    let mut logging = json!({
+        "level": m.logging.level.as_str(),
+        "includeExecutionData": m.logging.include_execution_data,
+    });
+    if let Some(g) = &m.log_group {
+        let (region, account) = region_account(&m.arn);
+        logging["destinations"] = json!([{"cloudWatchLogsLogGroup": {
+            "logGroupArn": format!("arn:aws:logs:{region}:{account}:log-group:{g}:*")
+        }}]);
+    }
+    o.insert("loggingConfiguration".into(), logging);
+    o.insert("tracingConfiguration".into(), json!({"enabled": m.tracing}));
+    if let Some(id) = &m.revision_id {
+        o.insert("revisionId".into(), Json::from(&**id));
+    }
+    if let Some(d) = &m.description {
+        o.insert("description".into(), Json::from(&**d));
+    }
     if let Some(e) = &m.encryption {
-        o.insert("encryptionConfiguration".into(), e.clone());
+        o.insert("encryptionConfiguration".into(), encryption_json(e));
     }
     Json::Object(o)
+}
+
+/// The region and account of a Step Functions ARN.
+fn region_account(arn: &str) -> (&str, &str) {
+    let mut p = arn.split(':').skip(3);
+    (p.next().unwrap_or_default(), p.next().unwrap_or_default())
 }

@@ -1,7 +1,6 @@
-//! The operations of the Step Functions API over in-memory records.
-//!
-//! [`Service`] owns what the API shows (state machines, activities, tags, STANDARD execution
-//! records) and reaches executions only through the [`Backend`] seam.
+//! The operations of the Step Functions API: each decodes its request, calls the engine and
+//! encodes the answer. The engine keeps every record (machines, versions, aliases, activities,
+//! tags, executions); nothing here holds state.
 
 mod activities;
 mod executions;
@@ -9,14 +8,12 @@ mod logs;
 mod machines;
 mod tags;
 mod test_state;
+mod versions;
 
 use super::backend::Backend;
 use super::mock::MockConfig;
-use super::protocol::{paginate, parse_arn, read_page_token, ApiError, Req};
-use crate::asl::MachineType;
+use super::protocol::{paginate, read_page_token, ApiError, Req};
 use serde_json::{Map, Value as Json};
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex, RwLock};
 
 /// Where the service lives: the region and account in its ARNs.
 #[derive(Clone, Debug)]
@@ -29,93 +26,14 @@ pub struct Identity {
     pub account: String,
 }
 
-impl Identity {
-    fn arn(&self, kind: &str, rest: &str) -> String {
-        format!(
-            "arn:{}:states:{}:{}:{kind}:{rest}",
-            self.partition, self.region, self.account
-        )
-    }
-}
-
-/// A state machine as the API shows it.
-#[derive(Clone, Debug)]
-pub(crate) struct MachineRec {
-    pub arn: String,
-    pub name: String,
-    pub machine_type: MachineType,
-    pub definition: String,
-    pub role_arn: String,
-    pub creation_ms: i64,
-    pub update_ms: i64,
-    pub revision_id: String,
-    pub logging: Option<Json>,
-    pub tracing: Option<Json>,
-    pub encryption: Option<Json>,
-    pub publish: bool,
-    pub version_description: Option<String>,
-}
-
-impl MachineRec {
-    /// The record of a machine the API no longer has, from the version an execution ran.
-    pub(crate) fn from_engine(m: &crate::engine::MachineInfo) -> MachineRec {
-        MachineRec {
-            arn: m.arn.to_string(),
-            name: m.name.to_string(),
-            machine_type: m.machine_type,
-            definition: m.definition.to_string(),
-            role_arn: m.role_arn.to_string(),
-            creation_ms: m.created_ms,
-            update_ms: m.updated_ms,
-            revision_id: m.revision.to_string(),
-            logging: None,
-            tracing: None,
-            encryption: None,
-            publish: false,
-            version_description: None,
-        }
-    }
-}
-
-/// An activity.
-#[derive(Clone, Debug)]
-pub(crate) struct ActivityRec {
-    pub arn: String,
-    pub name: String,
-    pub creation_ms: i64,
-    pub encryption: Option<Json>,
-}
-
-/// The Step Functions API over in-memory records.
+/// The Step Functions API, answered by the engine.
 #[derive(Debug)]
 pub struct Service {
     id: Identity,
     backend: Backend,
     mocks: Option<MockConfig>,
-    machines: RwLock<BTreeMap<String, Arc<MachineRec>>>,
-    activities: RwLock<BTreeMap<String, ActivityRec>>,
-    tags: Mutex<HashMap<String, Vec<(String, String)>>>,
     /// The log groups the CloudWatch Logs operations read (`--log-dir`).
     log_dir: Option<crate::engine::LogDir>,
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-pub(crate) fn read<T>(m: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    m.read().unwrap_or_else(|p| p.into_inner())
-}
-
-pub(crate) fn write<T>(m: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
-    m.write().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Milliseconds since the Unix epoch.
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// An operation's answer: the JSON body of a 200.
@@ -130,11 +48,12 @@ fn json_body(v: Json) -> OpResult {
 fn list_page(
     member: &str,
     kind: &str,
-    keyed: Vec<(String, Json)>,
+    mut keyed: Vec<(String, Json)>,
     token: Option<&str>,
     size: usize,
 ) -> OpResult {
     let after = token.map(|t| read_page_token(kind, t)).transpose()?;
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
     let (page, next) = paginate(keyed, |e| e.0.as_str(), kind, after.as_deref(), size);
     let items: Vec<Json> = page.into_iter().map(|e| e.1).collect();
     let mut out = Map::new();
@@ -160,6 +79,28 @@ pub(crate) fn request_object(body: &[u8]) -> Result<Map<String, Json>, ApiError>
             "The request body must be a JSON object",
         )),
     }
+}
+
+/// The members that hold ARNs. The engine also takes plain names where the API takes ARNs;
+/// the API does not: text that does not start as an ARN is `InvalidArn` (ID-2).
+const ARN_MEMBERS: &[&str] = &[
+    "stateMachineArn",
+    "executionArn",
+    "activityArn",
+    "resourceArn",
+    "stateMachineVersionArn",
+    "stateMachineAliasArn",
+];
+
+fn names_no_arn(obj: &Map<String, Json>) -> Result<(), ApiError> {
+    for m in ARN_MEMBERS {
+        if let Some(Json::String(s)) = obj.get(*m) {
+            if !s.is_empty() && s.len() <= 256 && !s.starts_with("arn:") {
+                return Err(ApiError::invalid_arn(&format!("Invalid ARN prefix: {s}")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every operation this server answers, as `X-Amz-Target` names it after `AWSStepFunctions.`.
@@ -189,18 +130,23 @@ pub const OPERATIONS: &[&str] = &[
     "UntagResource",
     "ListTagsForResource",
     "TestState",
+    "PublishStateMachineVersion",
+    "ListStateMachineVersions",
+    "DeleteStateMachineVersion",
+    "CreateStateMachineAlias",
+    "DescribeStateMachineAlias",
+    "UpdateStateMachineAlias",
+    "DeleteStateMachineAlias",
+    "ListStateMachineAliases",
 ];
 
 impl Service {
-    /// A service with no records.
+    /// A service over `backend`'s engine.
     pub fn new(id: Identity, backend: Backend, mocks: Option<MockConfig>) -> Service {
         Service {
             id,
             backend,
             mocks,
-            machines: RwLock::new(BTreeMap::new()),
-            activities: RwLock::new(BTreeMap::new()),
-            tags: Mutex::new(HashMap::new()),
             log_dir: None,
         }
     }
@@ -218,6 +164,11 @@ impl Service {
         &self.backend
     }
 
+    /// The engine every operation is answered by.
+    pub(crate) fn engine(&self) -> &crate::engine::Engine {
+        self.backend.engine()
+    }
+
     /// Answers one request: `op` is the operation name, `body` the JSON request,
     /// `trace_header` the `X-Amzn-Trace-Id` header.
     pub async fn call(&self, op: &str, body: &[u8], trace_header: Option<&str>) -> OpResult {
@@ -225,6 +176,7 @@ impl Service {
             return Err(ApiError::unknown_operation(op));
         }
         let obj = request_object(body)?;
+        names_no_arn(&obj)?;
         let r = Req::new(&obj);
         match op {
             "CreateStateMachine" => self.create_state_machine(r),
@@ -252,27 +204,15 @@ impl Service {
             "UntagResource" => self.untag_resource(r),
             "ListTagsForResource" => self.list_tags(r),
             "TestState" => self.test_state(r).await,
+            "PublishStateMachineVersion" => self.publish_version(r),
+            "ListStateMachineVersions" => self.list_versions(r),
+            "DeleteStateMachineVersion" => self.delete_version(r),
+            "CreateStateMachineAlias" => self.create_alias(r),
+            "DescribeStateMachineAlias" => self.describe_alias(r),
+            "UpdateStateMachineAlias" => self.update_alias(r),
+            "DeleteStateMachineAlias" => self.delete_alias(r),
+            "ListStateMachineAliases" => self.list_aliases(r),
             _ => Err(ApiError::unknown_operation(op)),
         }
-    }
-
-    /// The machine an ARN names: unqualified, or qualified by a version or alias (which
-    /// resolve to the latest revision here: versions and aliases are not kept).
-    fn machine_by_arn(&self, arn: &str) -> Result<Arc<MachineRec>, ApiError> {
-        let a = parse_arn(arn)?;
-        if a.kind != "stateMachine" {
-            return Err(ApiError::invalid_arn(&format!(
-                "Resource type not valid in this context: {}",
-                a.kind
-            )));
-        }
-        let name = a.rest.split(':').next().unwrap_or(a.rest);
-        if a.region != self.id.region || a.account != self.id.account {
-            return Err(ApiError::machine_does_not_exist(arn));
-        }
-        read(&self.machines)
-            .get(name)
-            .cloned()
-            .ok_or_else(|| ApiError::machine_does_not_exist(arn))
     }
 }

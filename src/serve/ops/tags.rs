@@ -1,17 +1,16 @@
 //! TagResource, UntagResource, ListTagsForResource.
 
-use super::{json_body, lock, read, OpResult, Service};
-use crate::serve::protocol::{parse_arn, ApiError, Req};
+use super::{json_body, OpResult, Service};
+use crate::serve::protocol::{ApiError, Req};
+use crate::value::Str;
 use serde_json::{json, Value as Json};
-
-const MAX_TAGS: usize = 50;
 
 /// Reads a list of `{key, value}` tags, checking their lengths.
 pub(super) fn read_tags(
     r: &mut Req<'_>,
     member: &str,
     required: bool,
-) -> Result<Vec<(String, String)>, ApiError> {
+) -> Result<Vec<(Str, Str)>, ApiError> {
     let list = if required {
         Some(r.list_req(member)?)
     } else {
@@ -33,48 +32,17 @@ pub(super) fn read_tags(
                 .replace(" at '", &format!(" at '{member}.{}.member.", i + 1));
             e
         })?;
-        out.push((key.to_string(), value.to_string()));
+        out.push((Str::from(key), Str::from(value)));
     }
     Ok(out)
 }
 
 impl Service {
-    /// The ARN of an existing state machine or activity, else `ResourceNotFound`.
-    fn taggable(&self, arn: &str) -> Result<String, ApiError> {
-        let a = parse_arn(arn)?;
-        let here = a.region == self.id.region && a.account == self.id.account;
-        let found = here
-            && match a.kind {
-                "stateMachine" => {
-                    !a.rest.contains(':') && read(&self.machines).contains_key(a.rest)
-                }
-                "activity" => read(&self.activities).contains_key(a.rest),
-                _ => false,
-            };
-        if found {
-            Ok(arn.to_string())
-        } else {
-            Err(ApiError::resource_not_found(arn))
-        }
-    }
-
     pub(super) fn tag_resource(&self, mut r: Req<'_>) -> OpResult {
         let arn = r.str_req("resourceArn", 1, 256)?;
         let tags = read_tags(&mut r, "tags", true)?;
         r.finish()?;
-        let arn = self.taggable(arn)?;
-        let mut all = lock(&self.tags);
-        let mut merged = all.get(&arn).cloned().unwrap_or_default();
-        for (k, v) in tags {
-            match merged.iter_mut().find(|(ek, _)| *ek == k) {
-                Some(e) => e.1 = v,
-                None => merged.push((k, v)),
-            }
-        }
-        if merged.len() > MAX_TAGS {
-            return Err(ApiError::too_many_tags(&arn));
-        }
-        all.insert(arn, merged);
+        self.engine().tag_resource(arn, &tags)?;
         json_body(json!({}))
     }
 
@@ -93,30 +61,19 @@ impl Service {
                 }
             }
         }
-        let arn = self.taggable(arn)?;
-        if let Some(tags) = lock(&self.tags).get_mut(&arn) {
-            tags.retain(|(k, _)| !names.contains(&k.as_str()));
-        }
+        self.engine().untag_resource(arn, &names)?;
         json_body(json!({}))
     }
 
     pub(super) fn list_tags(&self, mut r: Req<'_>) -> OpResult {
         let arn = r.str_req("resourceArn", 1, 256)?;
         r.finish()?;
-        let arn = self.taggable(arn)?;
-        let tags: Vec<Json> = lock(&self.tags)
-            .get(&arn)
-            .map(|t| {
-                t.iter()
-                    .map(|(k, v)| json!({"key": k, "value": v}))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let tags: Vec<Json> = self
+            .engine()
+            .list_tags(arn)?
+            .iter()
+            .map(|(k, v)| json!({"key": &**k, "value": &**v}))
+            .collect();
         json_body(json!({ "tags": tags }))
-    }
-
-    /// Forgets the tags of a deleted resource.
-    pub(super) fn drop_tags(&self, arn: &str) {
-        lock(&self.tags).remove(arn);
     }
 }

@@ -135,14 +135,7 @@ impl Service {
     ) -> Result<(Ended, Vec<String>), ApiError> {
         let (def, targets) = wrap(name, state, catchers);
         let def = def.to_string();
-        let spec = MachineSpec {
-            name,
-            definition: &def,
-            machine_type: MachineType::Standard,
-            role_arn: None,
-            logging: None,
-            log_group: None,
-        };
+        let spec = MachineSpec::new(name, &def, MachineType::Standard);
         let mut req = StartRequest::new(name).input(input.clone());
         if let Some(c) = case {
             req = req.task_hook(Arc::new(MockRun::new(c)));
