@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs tests/python/test_serve.py and test_sfn_local_sample.py (boto3 and the AWS CLI against
+# Runs tests/python/test_serve.py, test_versions.py and test_sfn_local_sample.py (boto3 and the AWS CLI against
 # `aslx serve`):
 # creates a venv under the cargo target dir with the pinned clients, builds aslx, starts the
 # server on a free port, runs pytest, stops the server. Exit code: pytest's.
@@ -46,4 +46,4 @@ if [ -z "$endpoint" ]; then
 fi
 export ASLX_ENDPOINT="$endpoint"
 cd "$here"
-"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py test_sfn_local_sample.py "$@"
+"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py test_versions.py test_sfn_local_sample.py "$@"
