@@ -189,9 +189,9 @@ pub struct MachineUpdate<'a> {
 
 /// One version of a machine: what an execution holds on to while it runs.
 #[derive(Debug)]
-pub(crate) struct Registered {
-    pub(crate) machine: Machine,
-    pub(crate) info: MachineInfo,
+pub(super) struct Registered {
+    pub(super) machine: Machine,
+    pub(super) info: MachineInfo,
 }
 
 /// A machine name's record: its current revision, versions, aliases and tags.

@@ -52,7 +52,7 @@ pub use executions::{ExecutionHandle, ExecutionStatus, MAX_FINISHED};
 pub use history::{HistoryEvent, MAX_HISTORY_EVENTS};
 pub use log::{LogConfig, LogLevel, LogRecord, LogSink};
 pub use log_dir::{valid_log_group_name, LogDir, StoredEvent};
-pub(crate) use machines::Registered;
+use machines::Registered;
 pub use machines::{Encryption, KeyType, MachineInfo, MachineSpec, MachineStatus, MachineUpdate};
 pub use names::{check_name, Input, MAX_NAME_CHARS};
 pub use run::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
@@ -239,7 +239,7 @@ impl EngineBuilder {
 }
 
 #[derive(Debug)]
-pub(crate) struct Config {
+struct Config {
     pub(crate) region: Str,
     pub(crate) account: Str,
     pub(crate) role_arn: Str,
@@ -252,7 +252,7 @@ pub(crate) struct Config {
 
 /// What executions share with the engine.
 #[derive(Debug)]
-pub(crate) struct Shared {
+struct Shared {
     pub(crate) config: Config,
     machines: RwLock<machines::Machines>,
     /// Machines `DELETING` now (0 on the hot path: nothing to check when an execution ends).

@@ -640,7 +640,7 @@ impl Execution {
 
     /// The next child to run, with its index, when the fork wants one more running now.
     /// `None` when the concurrency limit is reached, all children started, or the fork failed.
-    pub fn fork_next(&mut self) -> Option<(usize, Execution)> {
+    pub(crate) fn fork_next(&mut self) -> Option<(usize, Execution)> {
         let program = Arc::clone(&self.program);
         let Phase::Forked(mut fork) = std::mem::replace(&mut self.phase, Phase::TaskPending) else {
             return None;
@@ -666,7 +666,7 @@ impl Execution {
     }
 
     /// Reports that child `index` (from [`Execution::fork_next`]) ended with `outcome`.
-    pub fn fork_complete(&mut self, index: usize, child: &Execution, outcome: Outcome) {
+    pub(crate) fn fork_complete(&mut self, index: usize, child: &Execution, outcome: Outcome) {
         let Phase::Forked(mut fork) = std::mem::replace(&mut self.phase, Phase::TaskPending) else {
             return;
         };
@@ -679,7 +679,7 @@ impl Execution {
 
     /// `true` when the fork needs no more children: call [`Execution::step`] (children still
     /// running are to be cancelled).
-    pub fn fork_settled(&self) -> bool {
+    pub(crate) fn fork_settled(&self) -> bool {
         match &self.phase {
             Phase::Forked(f) => f.settled(),
             _ => true,
