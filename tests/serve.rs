@@ -893,6 +893,81 @@ fn mock_config_test_cases_answer_task_states() {
 }
 
 #[test]
+fn a_mock_test_case_naming_a_state_the_machine_lacks_is_refused() {
+    let dir = std::env::temp_dir().join(format!("aslx-serve-mock-typo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("MockConfigFile.json");
+    std::fs::write(
+        &file,
+        json!({
+            "StateMachines": {
+                "Orders": {"TestCases": {
+                    "Good": {"Charge": "Ok", "Notify": "Ok"},
+                    "Typo": {"Charge": "Ok", "Notfy": "Ok", "Ghost": "Ok"}
+                }},
+                "OrdersX": {"TestCases": {"Typo": {"Charge": "Ok", "Notfy": "Ok", "Ghost": "Ok"}}}
+            },
+            "MockedResponses": {"Ok": {"0": {"Return": {"done": true}}}}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let task = |next: Value| {
+        let mut t = json!({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+            "Parameters": {"QueueUrl": "q", "MessageBody": "m"}, "ResultPath": null});
+        t.as_object_mut()
+            .unwrap()
+            .extend(next.as_object().unwrap().clone());
+        t
+    };
+    let def = json!({"StartAt": "Check", "States": {
+        "Check": {"Type": "Pass", "Next": "Charge"},
+        "Charge": task(json!({"Next": "Fan"})),
+        "Fan": {"Type": "Parallel", "Branches": [
+            {"StartAt": "Notify", "States": {"Notify": task(json!({"End": true}))}}],
+            "End": true}}});
+    let s = Server::start_env(&[], &[("SFN_MOCK_CONFIG", file.to_str().unwrap())]);
+    s.create("Orders", &def, "STANDARD");
+    s.create("OrdersX", &def, "EXPRESS");
+    // A test case whose states all exist (one inside a Parallel branch) runs.
+    let r = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": format!("{}#Good", sm_arn("Orders"))}),
+    );
+    let exec = r["executionArn"].as_str().unwrap().to_string();
+    wait_for(|| s.ok("DescribeExecution", json!({"executionArn": exec}))["status"] == "SUCCEEDED");
+    // One naming states the machine does not have is refused, naming them and listing the
+    // machine's Task states; nothing runs.
+    let expected = "Test case 'Typo' of state machine 'Orders' mocks states that the state machine does not have: ['Ghost', 'Notfy']. Its Task states are: ['Charge', 'Notify']";
+    for op in ["StartExecution", "StartSyncExecution"] {
+        let machine = if op == "StartExecution" {
+            "Orders"
+        } else {
+            "OrdersX"
+        };
+        let (_, code, msg) = s.err(
+            op,
+            json!({"stateMachineArn": format!("{}#Typo", sm_arn(machine))}),
+        );
+        assert_eq!(code, "ValidationException", "{op}");
+        assert_eq!(
+            msg,
+            expected.replace("'Orders'", &format!("'{machine}'")),
+            "{op}"
+        );
+    }
+    let listed = s.ok(
+        "ListExecutions",
+        json!({"stateMachineArn": sm_arn("Orders")}),
+    );
+    assert_eq!(
+        listed["executions"].as_array().unwrap().len(),
+        1,
+        "{listed}"
+    );
+}
+
+#[test]
 fn activities_are_served_to_remote_workers() {
     let s = Server::start(&[]);
     let a = s.ok("CreateActivity", json!({"name": "work"}));
