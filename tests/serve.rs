@@ -893,6 +893,81 @@ fn mock_config_test_cases_answer_task_states() {
 }
 
 #[test]
+fn a_mock_test_case_naming_a_state_the_machine_lacks_is_refused() {
+    let dir = std::env::temp_dir().join(format!("aslx-serve-mock-typo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("MockConfigFile.json");
+    std::fs::write(
+        &file,
+        json!({
+            "StateMachines": {
+                "Orders": {"TestCases": {
+                    "Good": {"Charge": "Ok", "Notify": "Ok"},
+                    "Typo": {"Charge": "Ok", "Notfy": "Ok", "Ghost": "Ok"}
+                }},
+                "OrdersX": {"TestCases": {"Typo": {"Charge": "Ok", "Notfy": "Ok", "Ghost": "Ok"}}}
+            },
+            "MockedResponses": {"Ok": {"0": {"Return": {"done": true}}}}
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let task = |next: Value| {
+        let mut t = json!({"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+            "Parameters": {"QueueUrl": "q", "MessageBody": "m"}, "ResultPath": null});
+        t.as_object_mut()
+            .unwrap()
+            .extend(next.as_object().unwrap().clone());
+        t
+    };
+    let def = json!({"StartAt": "Check", "States": {
+        "Check": {"Type": "Pass", "Next": "Charge"},
+        "Charge": task(json!({"Next": "Fan"})),
+        "Fan": {"Type": "Parallel", "Branches": [
+            {"StartAt": "Notify", "States": {"Notify": task(json!({"End": true}))}}],
+            "End": true}}});
+    let s = Server::start_env(&[], &[("SFN_MOCK_CONFIG", file.to_str().unwrap())]);
+    s.create("Orders", &def, "STANDARD");
+    s.create("OrdersX", &def, "EXPRESS");
+    // A test case whose states all exist (one inside a Parallel branch) runs.
+    let r = s.ok(
+        "StartExecution",
+        json!({"stateMachineArn": format!("{}#Good", sm_arn("Orders"))}),
+    );
+    let exec = r["executionArn"].as_str().unwrap().to_string();
+    wait_for(|| s.ok("DescribeExecution", json!({"executionArn": exec}))["status"] == "SUCCEEDED");
+    // One naming states the machine does not have is refused, naming them and listing the
+    // machine's Task states; nothing runs.
+    let expected = "Test case 'Typo' of state machine 'Orders' mocks states that the state machine does not have: ['Ghost', 'Notfy']. Its Task states are: ['Charge', 'Notify']";
+    for op in ["StartExecution", "StartSyncExecution"] {
+        let machine = if op == "StartExecution" {
+            "Orders"
+        } else {
+            "OrdersX"
+        };
+        let (_, code, msg) = s.err(
+            op,
+            json!({"stateMachineArn": format!("{}#Typo", sm_arn(machine))}),
+        );
+        assert_eq!(code, "ValidationException", "{op}");
+        assert_eq!(
+            msg,
+            expected.replace("'Orders'", &format!("'{machine}'")),
+            "{op}"
+        );
+    }
+    let listed = s.ok(
+        "ListExecutions",
+        json!({"stateMachineArn": sm_arn("Orders")}),
+    );
+    assert_eq!(
+        listed["executions"].as_array().unwrap().len(),
+        1,
+        "{listed}"
+    );
+}
+
+#[test]
 fn activities_are_served_to_remote_workers() {
     let s = Server::start(&[]);
     let a = s.ok("CreateActivity", json!({"name": "work"}));
@@ -1172,6 +1247,320 @@ fn test_state_runs_one_state() {
         json!({"definition": json!({"Type": "Parallel", "Branches": [], "End": true}).to_string()}),
     );
     assert_eq!(code, "InvalidDefinition");
+}
+
+/// A JSON text member of a response, parsed (P-6: TestState's values are JSON text strings).
+fn json_text(v: &Value) -> Value {
+    let text = v.as_str().unwrap_or_else(|| panic!("not JSON text: {v}"));
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+/// The members of `inspectionData`, each parsed, except `input` and `errorDetails`.
+fn steps(r: &Value) -> serde_json::Map<String, Value> {
+    let data = r["inspectionData"].as_object().expect("inspectionData");
+    data.iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "input" | "errorDetails"))
+        .map(|(k, v)| (k.clone(), json_text(v)))
+        .collect()
+}
+
+#[test]
+fn test_state_debug_shows_every_data_flow_step_of_a_task() {
+    let s = Server::start(&[]);
+    // IO-1: InputPath, Parameters, the result, ResultSelector, ResultPath (into the raw
+    // input), OutputPath; Assign (VAR-6: `$` is the result).
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "InputPath": "$.order",
+        "Parameters": {"FunctionName": "price", "Payload.$": "$"},
+        "ResultSelector": {"total.$": "$.Payload.total"},
+        "ResultPath": "$.order.priced",
+        "OutputPath": "$.order",
+        "Assign": {"lastTotal.$": "$.Payload.total"},
+        "Next": "Ship"});
+    let input = r#"{"order": {"id": 7}, "other": true}"#;
+    for level in ["DEBUG", "TRACE"] {
+        let r = s.ok(
+            "TestState",
+            json!({"definition": task.to_string(), "input": input,
+            "inspectionLevel": level,
+            "mock": {"result": r#"{"StatusCode": 200, "Payload": {"total": 42}}"#}}),
+        );
+        assert_eq!(
+            (r["status"].as_str(), r["nextState"].as_str()),
+            (Some("SUCCEEDED"), Some("Ship")),
+            "{r}"
+        );
+        assert_eq!(
+            json_text(&r["output"]),
+            json!({"id": 7, "priced": {"total": 42}})
+        );
+        assert_eq!(r["inspectionData"]["input"], input);
+        let expected = json!({
+            "afterInputPath": {"id": 7},
+            "afterParameters": {"FunctionName": "price", "Payload": {"id": 7}},
+            "result": {"StatusCode": 200, "Payload": {"total": 42}},
+            "afterResultSelector": {"total": 42},
+            "afterResultPath": {"order": {"id": 7, "priced": {"total": 42}}, "other": true},
+            "variables": {"lastTotal": 42},
+        });
+        assert_eq!(Value::Object(steps(&r)), expected, "{level}");
+    }
+    // INFO (the default) shows none of it.
+    let r = s.ok(
+        "TestState",
+        json!({"definition": task.to_string(), "input": input,
+        "mock": {"result": r#"{"Payload": {"total": 1}}"#}}),
+    );
+    assert!(r.get("inspectionData").is_none(), "{r}");
+    // A state that fails shows the steps it took before the failure.
+    let r = s.ok(
+        "TestState",
+        json!({"definition": task.to_string(), "input": input,
+        "inspectionLevel": "DEBUG", "mock": {"result": r#"{"Payload": {}}"#}}),
+    );
+    assert_eq!(r["status"], "FAILED", "{r}");
+    assert_eq!(r["error"], "States.Runtime");
+    let seen = steps(&r);
+    assert_eq!(seen["result"], json!({"Payload": {}}));
+    assert!(!seen.contains_key("afterResultSelector"), "{r}");
+    assert!(!seen.contains_key("afterResultPath"), "{r}");
+}
+
+#[test]
+fn test_state_debug_shows_every_data_flow_step_of_a_pass_state() {
+    let s = Server::start(&[]);
+    let state = json!({"Type": "Pass", "InputPath": "$.a",
+        "Parameters": {"x.$": "$.b", "y.$": "$seed"},
+        "ResultPath": "$.r", "OutputPath": "$.r",
+        "Assign": {"got.$": "$.x"}, "End": true});
+    let r = s.ok(
+        "TestState",
+        json!({"definition": state.to_string(), "input": r#"{"a": {"b": 1}}"#,
+        "variables": r#"{"seed": 5}"#, "inspectionLevel": "DEBUG"}),
+    );
+    assert_eq!(r["status"], "SUCCEEDED", "{r}");
+    assert_eq!(json_text(&r["output"]), json!({"x": 1, "y": 5}));
+    // A Pass state has no ResultSelector step.
+    let expected = json!({
+        "afterInputPath": {"b": 1},
+        "afterParameters": {"x": 1, "y": 5},
+        "result": {"x": 1, "y": 5},
+        "afterResultPath": {"a": {"b": 1}, "r": {"x": 1, "y": 5}},
+        "variables": {"seed": 5, "got": 1},
+    });
+    assert_eq!(Value::Object(steps(&r)), expected);
+    // With `Result`, the result is the Result field, whatever the effective input.
+    let fixed =
+        json!({"Type": "Pass", "Result": {"fixed": true}, "ResultPath": "$.f", "End": true});
+    let r = s.ok(
+        "TestState",
+        json!({"definition": fixed.to_string(), "input": r#"{"k": 0}"#,
+        "inspectionLevel": "DEBUG"}),
+    );
+    let expected = json!({
+        "afterInputPath": {"k": 0},
+        "afterParameters": {"k": 0},
+        "result": {"fixed": true},
+        "afterResultPath": {"k": 0, "f": {"fixed": true}},
+    });
+    assert_eq!(Value::Object(steps(&r)), expected);
+}
+
+#[test]
+fn test_state_preset_variables_are_seen_and_reported() {
+    let s = Server::start(&[]);
+    // JSONata: the Task's Arguments read a preset variable; Output and Assign see the result.
+    let task = json!({"Type": "Task", "QueryLanguage": "JSONata",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "f", "Payload": {"n": "{% $states.input.n * $factor %}"}},
+        "Output": {"doubled": "{% $states.result.Payload.v %}"},
+        "Assign": {"seen": "{% $states.result.Payload.v %}"},
+        "End": true});
+    let r = s.ok(
+        "TestState",
+        json!({"definition": task.to_string(), "input": r#"{"n": 3}"#,
+        "variables": r#"{"factor": 2}"#, "inspectionLevel": "DEBUG",
+        "mock": {"result": r#"{"Payload": {"v": 6}}"#}}),
+    );
+    assert_eq!(r["status"], "SUCCEEDED", "{r}");
+    assert_eq!(json_text(&r["output"]), json!({"doubled": 6}));
+    // JSONata states have no JSONPath steps.
+    let expected = json!({
+        "afterArguments": {"FunctionName": "f", "Payload": {"n": 6}},
+        "result": {"Payload": {"v": 6}},
+        "variables": {"factor": 2, "seen": 6},
+    });
+    assert_eq!(Value::Object(steps(&r)), expected);
+    // A Choice rule on a preset variable (JSONPath `$limit`); the variables are reported
+    // although the state assigns none.
+    let machine = json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$limit", "NumericGreaterThan": 5, "Next": "Big"}],
+              "Default": "Small"},
+        "Big": {"Type": "Succeed"}, "Small": {"Type": "Succeed"}}});
+    for (limit, next) in [(9, "Big"), (1, "Small")] {
+        let r = s.ok(
+            "TestState",
+            json!({"definition": machine.to_string(), "stateName": "C",
+            "variables": json!({"limit": limit}).to_string(), "inspectionLevel": "DEBUG"}),
+        );
+        assert_eq!(r["nextState"], next, "{r}");
+        assert_eq!(
+            json_text(&r["inspectionData"]["variables"]),
+            json!({"limit": limit})
+        );
+    }
+    // Without variables, a variable that is not set fails the state as it would in a machine.
+    let r = s.ok(
+        "TestState",
+        json!({"definition": machine.to_string(), "stateName": "C"}),
+    );
+    assert_eq!(r["status"], "FAILED", "{r}");
+    assert_eq!(r["error"], "States.Runtime");
+    // `variables` must be a JSON object.
+    for bad in ["[1]", "{nope"] {
+        let (_, code, msg) = s.err(
+            "TestState",
+            json!({"definition": machine.to_string(),
+            "stateName": "C", "variables": bad}),
+        );
+        assert_eq!(code, "ValidationException", "{bad}");
+        assert!(msg.contains("variables must be a JSON object"), "{msg}");
+    }
+}
+
+#[test]
+fn test_state_runs_mocked_map_and_parallel_states() {
+    let s = Server::start(&[]);
+    let ts = |req: Value| s.ok("TestState", req);
+    // A Map state: the mock is its result; ResultSelector, ResultPath, OutputPath and Assign
+    // apply to it (the item processor does not run).
+    let map = json!({"Type": "Map", "ItemsPath": "$.items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Fail",
+            "States": {"Fail": {"Type": "Fail", "Error": "NotRun"}}},
+        "ResultSelector": {"count.$": "States.ArrayLength($)"},
+        "ResultPath": "$.summary", "OutputPath": "$.summary",
+        "Assign": {"first.$": "$[0]"},
+        "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 3, "MaxAttempts": 2}],
+        "Next": "Done"});
+    let r = ts(
+        json!({"definition": map.to_string(), "input": r#"{"items": [1, 2, 3]}"#,
+        "inspectionLevel": "DEBUG", "mock": {"result": "[10, 20, 30]"}}),
+    );
+    assert_eq!(
+        (r["status"].as_str(), r["nextState"].as_str()),
+        (Some("SUCCEEDED"), Some("Done")),
+        "{r}"
+    );
+    assert_eq!(json_text(&r["output"]), json!({"count": 3}));
+    let seen = steps(&r);
+    assert_eq!(seen["result"], json!([10, 20, 30]));
+    assert_eq!(seen["afterResultSelector"], json!({"count": 3}));
+    assert_eq!(
+        seen["afterResultPath"],
+        json!({"items": [1, 2, 3], "summary": {"count": 3}})
+    );
+    assert_eq!(seen["variables"], json!({"first": 10}));
+    // A mocked error a retrier matches: RETRIABLE.
+    let r = ts(
+        json!({"definition": map.to_string(), "inspectionLevel": "DEBUG",
+        "mock": {"errorOutput": {"error": "Item.Failed", "cause": "item 2"}}}),
+    );
+    assert_eq!(r["status"], "RETRIABLE", "{r}");
+    assert_eq!(
+        r["inspectionData"]["errorDetails"],
+        json!({"retryIndex": 0, "retryBackoffIntervalSeconds": 3})
+    );
+    assert!(!steps(&r).contains_key("result"), "{r}");
+    // A Map's result must be an array.
+    let (_, code, msg) = s.err(
+        "TestState",
+        json!({"definition": map.to_string(), "mock": {"result": "{}"}}),
+    );
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        ("ValidationException", "Mocked result must be an array.")
+    );
+    // A Map state that is not valid as written is refused, mock or not.
+    let no_processor = json!({"Type": "Map", "End": true});
+    let (_, code, _) = s.err(
+        "TestState",
+        json!({"definition": no_processor.to_string(), "mock": {"result": "[]"}}),
+    );
+    assert_eq!(code, "InvalidDefinition");
+    let (_, code, _) = s.err("TestState", json!({"definition": map.to_string()}));
+    assert_eq!(code, "InvalidDefinition", "no mock: Map is not supported");
+
+    // A Parallel state: one result per branch; its Parameters build the branch input.
+    let branch = |n: &str| json!({"StartAt": n, "States": {n: {"Type": "Pass", "End": true}}});
+    let parallel = json!({"Type": "Parallel", "Parameters": {"v.$": "$.v"},
+        "Branches": [branch("A"), branch("B")],
+        "ResultPath": "$.branches",
+        "Catch": [{"ErrorEquals": ["Branch.Failed"], "ResultPath": "$.error", "Next": "Recover"}],
+        "End": true});
+    let r = ts(
+        json!({"definition": parallel.to_string(), "input": r#"{"v": 1, "keep": true}"#,
+        "inspectionLevel": "DEBUG", "mock": {"result": r#"[{"a": 1}, {"b": 2}]"#}}),
+    );
+    assert_eq!(r["status"], "SUCCEEDED", "{r}");
+    assert!(r.get("nextState").is_none());
+    assert_eq!(
+        json_text(&r["output"]),
+        json!({"v": 1, "keep": true, "branches": [{"a": 1}, {"b": 2}]})
+    );
+    assert_eq!(steps(&r)["afterParameters"], json!({"v": 1}));
+    // A mocked error a catcher matches: CAUGHT_ERROR with the catcher's output and target.
+    let r = ts(
+        json!({"definition": parallel.to_string(), "input": r#"{"v": 1}"#,
+        "inspectionLevel": "DEBUG",
+        "mock": {"errorOutput": {"error": "Branch.Failed", "cause": "branch 1"}}}),
+    );
+    assert_eq!(r["status"], "CAUGHT_ERROR", "{r}");
+    assert_eq!(
+        (
+            r["nextState"].as_str(),
+            r["error"].as_str(),
+            r["cause"].as_str()
+        ),
+        (Some("Recover"), Some("Branch.Failed"), Some("branch 1"))
+    );
+    let caught = json!({"v": 1, "error": {"Error": "Branch.Failed", "Cause": "branch 1"}});
+    assert_eq!(json_text(&r["output"]), caught);
+    assert_eq!(
+        r["inspectionData"]["errorDetails"],
+        json!({"catchIndex": 0})
+    );
+    assert_eq!(steps(&r)["afterResultPath"], caught);
+    // An error no catcher matches fails the state.
+    let r = ts(
+        json!({"definition": parallel.to_string(), "input": "{\"v\": 1}", "mock": {"errorOutput": {"error": "Other"}}}),
+    );
+    assert_eq!(
+        (r["status"].as_str(), r["error"].as_str()),
+        (Some("FAILED"), Some("Other")),
+        "{r}"
+    );
+    // AWS's refusals of the mocked result.
+    for (result, msg) in [
+        (
+            "[1]",
+            "Mocked result must contain the same number of items as number of Parallel branches.",
+        ),
+        (
+            "[1, 2, 3]",
+            "Mocked result must contain the same number of items as number of Parallel branches.",
+        ),
+        ("{\"a\": 1}", "Mocked result must be an array."),
+    ] {
+        let (_, code, m) = s.err(
+            "TestState",
+            json!({"definition": parallel.to_string(), "mock": {"result": result}}),
+        );
+        assert_eq!(
+            (code.as_str(), m.as_str()),
+            ("ValidationException", msg),
+            "{result}"
+        );
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@
 use super::error::EngineError;
 use super::executions::{ExecRecord, ExecutionHandle};
 use super::history::Story;
+use super::inspect::StateProbe;
 use super::names::{parse_input, Input};
 use super::{Engine, Permit, Registered, Shared};
 use crate::asl::MachineType;
@@ -39,6 +40,7 @@ pub struct StartRequest<'a> {
     input: Input<'a>,
     trace_header: Option<&'a str>,
     hook: Option<Arc<dyn TaskHook>>,
+    probe: Option<StateProbe>,
 }
 
 impl<'a> StartRequest<'a> {
@@ -50,6 +52,7 @@ impl<'a> StartRequest<'a> {
             input: Input::default(),
             trace_header: None,
             hook: None,
+            probe: None,
         }
     }
 
@@ -81,6 +84,12 @@ impl<'a> StartRequest<'a> {
     /// scripted test): see [`TaskHook`].
     pub fn task_hook(mut self, hook: Arc<dyn TaskHook>) -> Self {
         self.hook = Some(hook);
+        self
+    }
+
+    /// Presets variables and records one state's data flow (TestState): see [`StateProbe`].
+    pub fn probe(mut self, probe: StateProbe) -> Self {
+        self.probe = Some(probe);
         self
     }
 }
@@ -242,6 +251,7 @@ pub(crate) struct Extras {
     /// Its record, when the engine keeps it (STANDARD, or started with a handle).
     record: Option<Arc<ExecRecord>>,
     hook: Option<Arc<dyn TaskHook>>,
+    probe: Option<StateProbe>,
 }
 
 impl Job {
@@ -581,11 +591,12 @@ impl Engine {
             _ => None,
         };
         drop(table);
-        let extras = (story.is_some() || req.hook.is_some()).then(|| {
+        let extras = (story.is_some() || req.hook.is_some() || req.probe.is_some()).then(|| {
             Arc::new(Extras {
                 story,
                 record,
                 hook: req.hook,
+                probe: req.probe,
             })
         });
         Ok(Admitted::New(Job {
@@ -635,6 +646,9 @@ fn begin(job: &Job, attempt: u32) -> Execution {
         }
         exec.set_observer(story.lane());
         story.started(&job.input, &job.reg.info);
+    }
+    if let Some(probe) = job.extras.as_ref().and_then(|e| e.probe.as_ref()) {
+        probe.attach(&mut exec);
     }
     exec
 }

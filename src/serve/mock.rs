@@ -10,7 +10,10 @@
 //! one execution from 0 (retries included), singly (`"3"`) or as inclusive ranges (`"1-2"`).
 //! A mocked state called more often than its response defines fails the execution with
 //! `States.Runtime`, as in Step Functions Local; states a test case does not name run their
-//! configured handler.
+//! configured handler. A test case that names a state the machine does not have (at any depth:
+//! Parallel branches and Map processors included) is refused when an execution is started
+//! with it ([`check_case`]): a misspelt state name would otherwise silently call the real
+//! handler.
 
 use crate::engine::TaskHook;
 use crate::runtime::sync::{lock, Mutex};
@@ -119,6 +122,73 @@ impl MockConfig {
     /// The test case `case` of machine `machine`.
     pub fn test_case(&self, machine: &str, case: &str) -> Option<&Arc<TestCase>> {
         self.machines.get(machine)?.get(case)
+    }
+}
+
+/// Refuses test case `case_name` of machine `machine` when it names states that `definition`
+/// does not have: the message names them and lists the machine's Task states.
+///
+/// # Errors
+///
+/// The explanation, for a `ValidationException`.
+pub fn check_case(
+    case: &TestCase,
+    case_name: &str,
+    machine: &str,
+    definition: &str,
+) -> Result<(), String> {
+    let Ok(doc) = parse_json(definition) else {
+        return Ok(());
+    };
+    let mut all = Vec::new();
+    let mut tasks = Vec::new();
+    collect_states(&doc, &mut all, &mut tasks);
+    let mut unknown: Vec<&str> = case
+        .keys()
+        .map(|k| &**k)
+        .filter(|k| !all.contains(k))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    unknown.sort_unstable();
+    let quoted = |names: &[&str]| {
+        let q: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+        format!("[{}]", q.join(", "))
+    };
+    Err(format!(
+        "Test case '{case_name}' of state machine '{machine}' mocks states that the state machine does not have: {}. Its Task states are: {}",
+        quoted(&unknown),
+        quoted(&tasks)
+    ))
+}
+
+/// The names of the states of a `States` scope and of the scopes inside it, and of the Task
+/// states among them, in definition order.
+fn collect_states<'a>(scope: &'a Value, all: &mut Vec<&'a str>, tasks: &mut Vec<&'a str>) {
+    let Some(states) = scope.get("States").and_then(Value::as_object) else {
+        return;
+    };
+    for (name, state) in states.iter() {
+        all.push(name);
+        match state.get("Type").and_then(Value::as_str) {
+            Some("Task") => tasks.push(name),
+            Some("Parallel") => {
+                for b in state
+                    .get("Branches")
+                    .and_then(Value::as_array)
+                    .unwrap_or(&[])
+                {
+                    collect_states(b, all, tasks);
+                }
+            }
+            Some("Map") => {
+                if let Some(p) = state.get("ItemProcessor").or_else(|| state.get("Iterator")) {
+                    collect_states(p, all, tasks);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -278,6 +348,29 @@ mod tests {
             a.to_outcome(),
             TaskOutcome::Whole(v) if v == crate::json!({"StatusCode": 200, "Payload": {"b": 1}})
         ));
+    }
+
+    #[test]
+    fn a_test_case_naming_unknown_states_is_refused_with_the_task_states() {
+        let def = r#"{"StartAt": "P", "States": {
+            "P": {"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {
+                "B": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}}],
+                "Next": "M"},
+            "M": {"Type": "Map", "ItemProcessor": {"StartAt": "I", "States": {
+                "I": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "End": true}}},
+                "End": true}}}"#;
+        let ok = Arc::new(MockedResponse::default());
+        let mut case = TestCase::new();
+        case.insert(Str::from("B"), Arc::clone(&ok));
+        case.insert(Str::from("I"), Arc::clone(&ok));
+        assert_eq!(check_case(&case, "Happy", "Mach", def), Ok(()));
+        case.insert(Str::from("Typo"), Arc::clone(&ok));
+        case.insert(Str::from("Another"), ok);
+        let e = check_case(&case, "Happy", "Mach", def).unwrap_err();
+        assert_eq!(
+            e,
+            "Test case 'Happy' of state machine 'Mach' mocks states that the state machine does not have: ['Another', 'Typo']. Its Task states are: ['B', 'I']"
+        );
     }
 
     #[test]

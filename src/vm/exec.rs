@@ -8,7 +8,7 @@
 
 use super::context::{context_object, ExecutionInfo};
 use super::error::{ErrorClass, ExecError};
-use super::observe::{Event, Observer};
+use super::observe::{DataFlow, Event, Observer};
 use super::retry::{backoff_ms, catches, retries};
 use super::task::{invoke_envelope, CallTarget, TaskCall, TaskError, TaskOutcome};
 use super::vars::{Assigned, Vars};
@@ -184,6 +184,9 @@ pub struct Execution {
     vars: Vars,
     /// Receives history events; `None` (the common case) costs one branch per event.
     observer: Option<Box<dyn Observer>>,
+    /// The observer wants [`DataFlow`] steps: asked once, when it was set, so each step costs
+    /// one branch on this flag when none does.
+    data_flow: bool,
 }
 
 impl std::fmt::Debug for Execution {
@@ -230,12 +233,31 @@ impl Execution {
             exec_input_bytes: input_bytes,
             vars: Vars::default(),
             observer: None,
+            data_flow: false,
         }
     }
 
-    /// Reports this execution's state and task events to `observer` from now on.
+    /// Reports this execution's state and task events to `observer` from now on, and its
+    /// data-flow steps if it [wants them](Observer::wants_data_flow).
     pub fn set_observer(&mut self, observer: Box<dyn Observer>) {
+        self.data_flow = observer.wants_data_flow();
         self.observer = Some(observer);
+    }
+
+    /// Takes the observer back (to wrap it in another, say): nothing is reported until one is
+    /// set again.
+    pub fn take_observer(&mut self) -> Option<Box<dyn Observer>> {
+        self.data_flow = false;
+        self.observer.take()
+    }
+
+    /// Sets the members of `vars` as workflow variables before the execution starts (TestState's
+    /// `variables`): its states read them as `$name`. Stored as given, without `Assign`'s size
+    /// checks (VAR-10): the caller bounds them. Anything but an object sets nothing.
+    pub fn set_variables(&mut self, vars: &Value) {
+        if let Value::Object(m) = vars {
+            self.vars.preset(m);
+        }
     }
 
     /// Ids of history events so far (`ExecutionStarted` is #1): the next event is this + 1.
@@ -397,6 +419,18 @@ impl Execution {
         &self.program.states[self.at.index()]
     }
 
+    /// Reports the variables `state` can read, if there are any (the caller checked
+    /// `data_flow`).
+    #[cold]
+    #[inline(never)]
+    fn report_variables(&mut self, state: &str) {
+        if self.vars.is_empty() {
+            return;
+        }
+        let vars = self.vars.snapshot();
+        report(&mut self.observer, state, DataFlow::Variables(&vars));
+    }
+
     /// Reports how the pending Task call ended.
     #[cold]
     fn report_task(&mut self, program: &Program, outcome: &TaskOutcome) {
@@ -489,6 +523,9 @@ impl Execution {
                 },
             );
         }
+        if self.data_flow {
+            self.report_variables(&state.name);
+        }
     }
 
     fn enter(&mut self, program: &Program, now_ms: i64) -> Flow {
@@ -507,6 +544,9 @@ impl Execution {
                     input: &self.input,
                 },
             );
+        }
+        if self.data_flow {
+            self.report_variables(&state.name);
         }
         if let Some(j) = state.io.jsonata.as_deref() {
             return self.enter_jsonata(program, state, j, now_ms);
@@ -527,6 +567,7 @@ impl Execution {
                             // ResultPath writes into the input, which then needs no copy.
                             if !matches!(state.io.input_path, Select::All)
                                 || state.io.parameters.is_some()
+                                || self.data_flow
                             {
                                 self.effective_input(state, &ctx)?;
                             }
@@ -538,6 +579,9 @@ impl Execution {
                             (effective, b)
                         }
                     };
+                    if self.data_flow {
+                        report(&mut self.observer, &state.name, DataFlow::Result(&result));
+                    }
                     let assigned = self.assign(&state.io.assign, &result, &ctx)?;
                     let output = self.merge_and_select(state, result, bound, &ctx)?;
                     self.commit(assigned)?;
@@ -558,6 +602,13 @@ impl Execution {
                     Ok(v) => v,
                     Err(e) => return Flow::Error(e),
                 };
+                if self.data_flow {
+                    report(
+                        &mut self.observer,
+                        &state.name,
+                        DataFlow::AfterInputPath(&effective),
+                    );
+                }
                 let env = Env {
                     input: &effective,
                     context: &ctx,
@@ -601,6 +652,13 @@ impl Execution {
                     Ok(v) => v,
                     Err(e) => return Flow::Error(e),
                 };
+                if self.data_flow {
+                    report(
+                        &mut self.observer,
+                        &state.name,
+                        DataFlow::AfterInputPath(&effective),
+                    );
+                }
                 let until = match self.wait_until(w, &effective, &ctx, now_ms) {
                     Ok(t) => t,
                     Err(e) => return Flow::Error(e),
@@ -618,7 +676,16 @@ impl Execution {
                 let ctx = self.context(state, false);
                 let out = self
                     .select(&state.io.input_path, &self.input, &ctx)
-                    .and_then(|v| self.select_within_input(state, &v, &ctx));
+                    .and_then(|v| {
+                        if self.data_flow {
+                            report(
+                                &mut self.observer,
+                                &state.name,
+                                DataFlow::AfterInputPath(&v),
+                            );
+                        }
+                        self.select_within_input(state, &v, &ctx)
+                    });
                 match out {
                     Ok(o) => {
                         self.event_id += 1; // SucceedStateExited
@@ -698,19 +765,34 @@ impl Execution {
     }
 
     /// InputPath then Parameters (IO-1 steps 1–2).
-    fn effective_input(&self, state: &State, ctx: &Value) -> Result<Value, ExecError> {
+    fn effective_input(&mut self, state: &State, ctx: &Value) -> Result<Value, ExecError> {
         let v = self.select(&state.io.input_path, &self.input, ctx)?;
-        match &state.io.parameters {
-            None => Ok(v),
+        if self.data_flow {
+            report(
+                &mut self.observer,
+                &state.name,
+                DataFlow::AfterInputPath(&v),
+            );
+        }
+        let effective = match &state.io.parameters {
+            None => v,
             Some(t) => {
                 let env = Env {
                     input: &v,
                     context: ctx,
                     vars: &self.vars,
                 };
-                t.eval(&env).map_err(|e| self.template_error(e, &v))
+                t.eval(&env).map_err(|e| self.template_error(e, &v))?
             }
+        };
+        if self.data_flow {
+            report(
+                &mut self.observer,
+                &state.name,
+                DataFlow::AfterParameters(&effective),
+            );
         }
+        Ok(effective)
     }
 
     /// OutputPath of a state whose output is a selection of its (already checked) input:
@@ -760,6 +842,13 @@ impl Execution {
         let rb = result_bound.or_else(|| serialized_len_at_most(&result, usize::MAX));
         let merged_bound = rb.and_then(|rb| self.merge_bound(&state.io.result_path, rb));
         let merged = self.merge(&state.io.result_path, result)?;
+        if self.data_flow {
+            report(
+                &mut self.observer,
+                &state.name,
+                DataFlow::AfterResultPath(&merged),
+            );
+        }
         let out = self.select(&state.io.output_path, &merged, ctx)?;
         let b = merged_bound.and_then(|m| self.select_bound(state, &state.io.output_path, m));
         self.check_size(out, b)
@@ -949,6 +1038,10 @@ impl Execution {
         if let Some(j) = state.io.jsonata.as_deref() {
             return match self.task_input_jsonata(state, j, &ctx) {
                 Ok((effective, timeout, heartbeat)) => {
+                    if self.data_flow {
+                        let step = DataFlow::AfterArguments(&effective);
+                        report(&mut self.observer, &state.name, step);
+                    }
                     self.call_task(program, task, effective, timeout, heartbeat, task_token)
                 }
                 Err(e) => self.handle_error(program, e),
@@ -1142,6 +1235,9 @@ impl Execution {
         now_ms: i64,
     ) -> Flow {
         let state = &program.states[self.at.index()];
+        if self.data_flow {
+            report(&mut self.observer, &state.name, DataFlow::Result(&result));
+        }
         if let Some(j) = state.io.jsonata.as_deref() {
             return self.result_jsonata(program, state, j, result, result_bound, now_ms);
         }
@@ -1165,6 +1261,10 @@ impl Execution {
                 }
             }
         };
+        if self.data_flow {
+            let step = DataFlow::AfterResultSelector(&selected);
+            report(&mut self.observer, &state.name, step);
+        }
         let out = self
             .merge_and_select(state, selected, result_bound, &ctx)
             .and_then(|out| self.commit(assigned).map(|()| out));
@@ -1299,9 +1399,15 @@ impl Execution {
                 }
             };
             let out = assigned.and_then(|a| {
-                let v = self
-                    .merge(&c.result_path, error_output)
-                    .and_then(|v| self.check_size(v, bound))?;
+                let v = self.merge(&c.result_path, error_output)?;
+                if self.data_flow {
+                    report(
+                        &mut self.observer,
+                        &state.name,
+                        DataFlow::AfterResultPath(&v),
+                    );
+                }
+                let v = self.check_size(v, bound)?;
                 self.commit(a)?;
                 Ok(v)
             });
@@ -1315,6 +1421,15 @@ impl Execution {
             };
         }
         Flow::Error(e)
+    }
+}
+
+/// Reports a data-flow step of `state` (the caller checked `data_flow`).
+#[cold]
+#[inline(never)]
+fn report(observer: &mut Option<Box<dyn Observer>>, state: &str, step: DataFlow<'_>) {
+    if let Some(o) = observer {
+        o.data_flow(state, step);
     }
 }
 

@@ -1,8 +1,12 @@
 //! What the VM reports as it runs: the state- and task-level history events, for execution
-//! logs.
+//! logs, and — for an observer that asks — each step of a state's input and output processing
+//! ([`DataFlow`], TestState's inspection data).
 //!
 //! An [`Observer`] is optional and per execution ([`Execution::set_observer`]). Without one the
-//! VM pays a single untaken branch per event and builds nothing. Event ids are the VM's own
+//! VM pays a single untaken branch per event and builds nothing. Data-flow steps are reported
+//! only to an observer whose [`Observer::wants_data_flow`] said so when it was set: the VM
+//! keeps that answer in a flag, so without such an observer each step costs one untaken
+//! branch on a `bool` and nothing is built. Event ids are the VM's own
 //! logical counter — the one `States.Runtime` causes quote ("entered at the event id #N") —
 //! so logged ids and error messages agree. Execution-level events (started, succeeded,
 //! failed, timed out) are the runtime's to report: it knows the input and the outcome, and
@@ -106,6 +110,31 @@ pub enum Event<'a> {
     },
 }
 
+/// One step of a state's input and output processing (IO-1), borrowed from the VM for the
+/// duration of the call. A step is reported whether or not the state sets the field (an absent
+/// `InputPath` gives the input unchanged); a state reports the steps its type has.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DataFlow<'a> {
+    /// JSONPath: the input after `InputPath` (every state type but Fail).
+    AfterInputPath(&'a Value),
+    /// JSONPath: the effective input after `Parameters` (Pass, Task, Parallel, Map).
+    AfterParameters(&'a Value),
+    /// JSONata: the effective input after `Arguments` (Task, Parallel).
+    AfterArguments(&'a Value),
+    /// The state's raw result: a Task's answer, a fork's array, a Pass state's `Result` (or
+    /// its effective input).
+    Result(&'a Value),
+    /// JSONPath: the result after `ResultSelector` (Task, Parallel, Map).
+    AfterResultSelector(&'a Value),
+    /// JSONPath: the result placed in the raw input by `ResultPath` (a catcher's too), before
+    /// `OutputPath`.
+    AfterResultPath(&'a Value),
+    /// Every variable the state can read, as an object: when it is entered (if there are
+    /// any), then after its `Assign` was stored, as it leaves.
+    Variables(&'a Value),
+}
+
 /// Receives the events of one execution, in order.
 ///
 /// Parallel branches and Map iterations report on observers of their own, made by
@@ -129,4 +158,12 @@ pub trait Observer: Send {
 
     /// A child ended with event `last`: later events of this observer follow it.
     fn follow(&mut self, _last: u32) {}
+
+    /// Does this observer want [`DataFlow`] steps? Asked once, when it is set.
+    fn wants_data_flow(&self) -> bool {
+        false
+    }
+
+    /// State `state` took data-flow step `step` (only if [`Observer::wants_data_flow`]).
+    fn data_flow(&mut self, _state: &str, _step: DataFlow<'_>) {}
 }

@@ -7,7 +7,7 @@
 
 use super::error::{ErrorClass, ExecError};
 use crate::path::VarLookup;
-use crate::value::{serialized_len_at_most, Str, Value};
+use crate::value::{serialized_len_at_most, Map, Str, Value};
 use smallvec::SmallVec;
 use std::sync::Arc;
 
@@ -85,6 +85,54 @@ impl Vars {
         }))
     }
 
+    /// `true` when no variable is readable here.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0
+            .as_deref()
+            .is_none_or(|s| s.own.is_empty() && s.outer.as_deref().is_none_or(Frame::is_empty))
+    }
+
+    /// Every variable readable here as one object, an inner scope's value winning over an
+    /// outer one of the same name (what TestState's `inspectionData.variables` shows).
+    pub(crate) fn snapshot(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(s) = self.0.as_deref() {
+            let mut frames = Vec::new();
+            let mut frame = s.outer.as_deref();
+            while let Some(f) = frame {
+                frames.push(f);
+                frame = f.outer.as_deref();
+            }
+            for f in frames.iter().rev() {
+                for (n, v, _) in &f.vars {
+                    m.insert(n.clone(), v.clone());
+                }
+            }
+            for (n, v, _) in &s.own {
+                m.insert(n.clone(), v.clone());
+            }
+        }
+        Value::object(m)
+    }
+
+    /// Stores the members of `vars` as variables of this scope, as an `Assign` would but
+    /// without its size checks: pre-set by the caller (TestState's `variables`), who bounds
+    /// them.
+    pub(crate) fn preset(&mut self, vars: &Map) {
+        let s = self.0.get_or_insert_with(Box::default);
+        for (name, value) in vars.iter() {
+            let size = serialized_len_at_most(value, usize::MAX).unwrap_or(usize::MAX);
+            if let Some(slot) = s.own.iter_mut().find(|(n, _, _)| n == name) {
+                s.bytes = s.bytes.saturating_sub(slot.2).saturating_add(size);
+                slot.1 = value.clone();
+                slot.2 = size;
+            } else {
+                s.bytes = s.bytes.saturating_add(size);
+                s.own.push((name.clone(), value.clone(), size));
+            }
+        }
+    }
+
     /// Checks the values of one `Assign` object against the size limits (VAR-10) and returns
     /// them ready to [`commit`](Vars::commit).
     pub(crate) fn prepare(&self, assigned: Value, state: &str) -> Result<Assigned, ExecError> {
@@ -129,6 +177,12 @@ impl Vars {
             )));
         }
         Ok(())
+    }
+}
+
+impl Frame {
+    fn is_empty(&self) -> bool {
+        self.vars.is_empty() && self.outer.as_deref().is_none_or(Frame::is_empty)
     }
 }
 

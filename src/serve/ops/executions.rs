@@ -8,7 +8,7 @@
 
 use super::{json_body, OpResult, Service};
 use crate::engine::{ExecutionHandle, StartRequest, TaskHook};
-use crate::serve::mock::MockRun;
+use crate::serve::mock::{check_case, MockRun};
 use crate::serve::protocol::{timestamp, write_timestamp, ApiError, Req};
 use crate::value::Value;
 use crate::vm::Outcome;
@@ -110,6 +110,8 @@ impl Service {
                             machine.name
                         ))
                     })?;
+                check_case(case, c, &machine.name, &machine.definition)
+                    .map_err(ApiError::validation)?;
                 Some(Arc::new(MockRun::new(Arc::clone(case))))
             }
         };

@@ -5,13 +5,25 @@
 //! catchers). Retriers are not run (a retry would wait): an error a retrier matches with
 //! attempts left (after `stateConfiguration.retrierRetryCount`) answers `RETRIABLE`; otherwise
 //! the state is run again with its catchers wired to stubs, which gives `CAUGHT_ERROR` with the
-//! catcher's output and next state. Wait states do not wait. With `inspectionLevel` DEBUG,
-//! `inspectionData` carries `input` and `afterResultPath` (the other stages need the VM's
-//! per-stage trace; not yet).
+//! catcher's output and next state. Wait states do not wait.
+//!
+//! `variables` (a JSON object) are set before the state runs, and with `inspectionLevel` DEBUG
+//! or TRACE `inspectionData` shows each data-flow step the VM reported for the state through
+//! the engine's [`StateProbe`]: `input`, then for JSONPath `afterInputPath`,
+//! `afterParameters`, `result`, `afterResultSelector`, `afterResultPath` as the state type has
+//! them, for JSONata `afterArguments` and `result`, and `variables` (every variable the state
+//! sees once its `Assign` is stored), each as JSON text (P-6).
+//!
+//! A Map or Parallel state runs only with a `mock` (as on AWS): its result is the mock's, which
+//! must be an array (for Parallel, one element per branch). The state is checked as written,
+//! then run as a Task with its own `InputPath`, `Parameters` / `Arguments` (Parallel),
+//! `ResultSelector`, `ResultPath`, `OutputPath`, `Output`, `Assign`, retriers and catchers,
+//! whose call the mock answers; `ItemsPath`, `ItemSelector` and the branches do not run.
 
 use super::{OpResult, Service};
+use crate::asl::parse_definition;
 use crate::asl::{MachineType, MAX_DEFINITION_CHARS};
-use crate::engine::{MachineSpec, StartRequest};
+use crate::engine::{Inspection, MachineSpec, StartRequest, StateProbe};
 use crate::serve::mock::{MockAnswer, MockRun, MockedResponse, TestCase};
 use crate::serve::protocol::{ApiError, Req};
 use crate::value::{parse_json, Str, Value};
@@ -21,6 +33,23 @@ use std::sync::Arc;
 
 const SUPPORTED: &str = "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]";
 const NEXT_STUB: &str = "__aslx_next_";
+/// The Resource of a mocked Map or Parallel state run as a Task: the mock answers its call.
+const MOCKED_FORK: &str = "arn:aws:states:::aws-sdk:aslx:mockedResult";
+/// What a mocked Map or Parallel state keeps when it runs as a Task.
+const FORK_AS_TASK_FIELDS: &[&str] = &[
+    "Comment",
+    "QueryLanguage",
+    "InputPath",
+    "ResultSelector",
+    "ResultPath",
+    "OutputPath",
+    "Output",
+    "Assign",
+    "Retry",
+    "Catch",
+    "Next",
+    "End",
+];
 const CATCH_STUB: &str = "__aslx_catch_";
 
 /// Where a run of the wrapped state ended.
@@ -124,21 +153,100 @@ fn retrier_matches(r: &Json, e: &str) -> bool {
     })
 }
 
+/// A mocked Map or Parallel state as the Task that runs in its place: its own input and output
+/// processing, retriers and catchers; its branch input (`Parameters` / `Arguments`) for a
+/// Parallel state (a Map's `Parameters` are its item selector, which does not run).
+fn fork_as_task(state: &Map<String, Json>, ty: &str) -> Map<String, Json> {
+    let mut task = Map::new();
+    task.insert("Type".into(), Json::from("Task"));
+    task.insert("Resource".into(), Json::from(MOCKED_FORK));
+    let branch_input: &[&str] = match ty {
+        "Parallel" => &["Parameters", "Arguments"],
+        _ => &[],
+    };
+    for k in FORK_AS_TASK_FIELDS.iter().chain(branch_input) {
+        if let Some(v) = state.get(*k) {
+            task.insert((*k).to_string(), v.clone());
+        }
+    }
+    task
+}
+
+/// The mocked result of a Map or Parallel state must be an array; a Parallel state's must have
+/// one element per branch (AWS's messages).
+fn check_fork_mock(
+    state: &Map<String, Json>,
+    ty: &str,
+    answer: &MockAnswer,
+) -> Result<(), ApiError> {
+    let MockAnswer::Return(v) = answer else {
+        return Ok(());
+    };
+    let Some(items) = v.as_array() else {
+        return Err(ApiError::validation("Mocked result must be an array."));
+    };
+    let branches = state
+        .get("Branches")
+        .and_then(Json::as_array)
+        .map_or(0, Vec::len);
+    if ty == "Parallel" && items.len() != branches {
+        return Err(ApiError::validation(
+            "Mocked result must contain the same number of items as number of Parallel branches.",
+        ));
+    }
+    Ok(())
+}
+
+/// The inspection data: the raw input as given, then each step the state reported, as JSON
+/// text.
+fn inspection_data(input_text: &str, seen: &Inspection) -> Map<String, Json> {
+    let mut data = Map::new();
+    data.insert("input".into(), Json::from(input_text));
+    for (key, v) in [
+        ("afterInputPath", &seen.after_input_path),
+        ("afterParameters", &seen.after_parameters),
+        ("afterArguments", &seen.after_arguments),
+        ("result", &seen.result),
+        ("afterResultSelector", &seen.after_result_selector),
+        ("afterResultPath", &seen.after_result_path),
+        ("variables", &seen.variables),
+    ] {
+        if let Some(v) = v {
+            data.insert(key.into(), Json::from(v.to_json()));
+        }
+    }
+    data
+}
+
+/// What one TestState request asks to run.
+struct Run<'a> {
+    name: &'a str,
+    state: &'a Map<String, Json>,
+    input: &'a Value,
+    variables: Option<&'a Value>,
+    case: Option<Arc<TestCase>>,
+}
+
 impl Service {
+    /// Runs the wrapped state once; `catchers` wires its catchers to stubs.
     async fn run_wrapped(
         &self,
-        name: &str,
-        state: &Map<String, Json>,
+        run: &Run<'_>,
         catchers: bool,
-        input: &Value,
-        case: Option<Arc<TestCase>>,
-    ) -> Result<(Ended, Vec<String>), ApiError> {
-        let (def, targets) = wrap(name, state, catchers);
+    ) -> Result<(Ended, Inspection), ApiError> {
+        let name = run.name;
+        let (def, targets) = wrap(name, run.state, catchers);
         let def = def.to_string();
         let spec = MachineSpec::new(name, &def, MachineType::Standard);
-        let mut req = StartRequest::new(name).input(input.clone());
-        if let Some(c) = case {
-            req = req.task_hook(Arc::new(MockRun::new(c)));
+        let mut probe = StateProbe::new(name);
+        if let Some(v) = run.variables {
+            probe = probe.variables(v.clone())?;
+        }
+        let mut req = StartRequest::new(name)
+            .input(run.input.clone())
+            .probe(probe.clone());
+        if let Some(c) = &run.case {
+            req = req.task_hook(Arc::new(MockRun::new(Arc::clone(c))));
         }
         let o = self.backend.engine().run_once(spec, req).await?;
         let ended = match (o.status, o.output) {
@@ -161,7 +269,7 @@ impl Service {
                 cause: o.cause,
             }),
         };
-        Ok((ended, targets))
+        Ok((ended, probe.inspection()))
     }
 
     pub(super) async fn test_state(&self, mut r: Req<'_>) -> OpResult {
@@ -170,7 +278,7 @@ impl Service {
         let input_text = r.bytes_opt("input", 262_144)?;
         let level = r.enum_opt("inspectionLevel", &["INFO", "DEBUG", "TRACE"])?;
         let reveal = r.bool_opt("revealSecrets")?.unwrap_or(false);
-        r.bytes_opt("variables", 262_144)?;
+        let variables_text = r.bytes_opt("variables", 262_144)?;
         let state_name = r.str_opt("stateName", 1, 80)?;
         let mock = r.obj_opt("mock")?;
         r.bytes_opt("context", 262_144)?;
@@ -183,7 +291,7 @@ impl Service {
                 "SCHEMA_VALIDATION_FAILED: Definition must be a valid JSON object",
             ));
         };
-        let (name, state) = if doc.contains_key("Type") {
+        let (name, mut state) = if doc.contains_key("Type") {
             (state_name.unwrap_or("TestState").to_string(), doc)
         } else {
             let Some(n) = state_name else {
@@ -200,10 +308,15 @@ impl Service {
                 }
             }
         };
-        let ty = state.get("Type").and_then(Json::as_str).unwrap_or("");
+        let ty = state
+            .get("Type")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string();
+        let fork = matches!(ty.as_str(), "Map" | "Parallel");
         let case = match mock {
             None => {
-                if matches!(ty, "Map" | "Parallel") {
+                if fork {
                     return Err(invalid(SUPPORTED));
                 }
                 None
@@ -214,13 +327,10 @@ impl Service {
                         "TestState does not support RevealSecrets when a mock is specified.",
                     ));
                 }
-                if !matches!(ty, "Task" | "Map" | "Parallel") {
+                if !matches!(ty.as_str(), "Task" | "Map" | "Parallel") {
                     return Err(ApiError::validation(format!(
                         "State type '{ty}' is not supported when a mock is specified"
                     )));
-                }
-                if matches!(ty, "Map" | "Parallel") {
-                    return Err(invalid(SUPPORTED));
                 }
                 let answer = match (m.get("result"), m.get("errorOutput")) {
                     (Some(Json::String(res)), None) => MockAnswer::Return(
@@ -238,6 +348,14 @@ impl Service {
                         ))
                     }
                 };
+                if fork {
+                    // The state as written must be valid before it runs as a Task.
+                    let (def, _) = wrap(&name, &state, true);
+                    parse_definition(&def.to_string(), MachineType::Standard)
+                        .map_err(|e| ApiError::new("InvalidDefinition", e.to_string()))?;
+                    check_fork_mock(&state, &ty, &answer)?;
+                    state = fork_as_task(&state, &ty);
+                }
                 let mut tc = TestCase::new();
                 tc.insert(
                     Str::from(name.as_str()),
@@ -248,14 +366,36 @@ impl Service {
         };
         let input_text = input_text.unwrap_or("{}");
         let input = parse_json(input_text).map_err(|e| ApiError::invalid_input(&e.to_string()))?;
+        let variables = match variables_text {
+            None => None,
+            Some(t) => match parse_json(t) {
+                Ok(v @ Value::Object(_)) => Some(v),
+                Ok(v) => {
+                    return Err(ApiError::validation(format!(
+                        "variables must be a JSON object, but was: {}",
+                        v.type_name()
+                    )))
+                }
+                Err(e) => {
+                    return Err(ApiError::validation(format!(
+                        "variables must be a JSON object: {e}"
+                    )))
+                }
+            },
+        };
         let retries_done = config
             .and_then(|c| c.get("retrierRetryCount"))
             .and_then(Json::as_u64)
             .unwrap_or(0);
+        let run = Run {
+            name: &name,
+            state: &state,
+            input: &input,
+            variables: variables.as_ref(),
+            case,
+        };
 
-        let (ended, _) = self
-            .run_wrapped(&name, &state, false, &input, case.clone())
-            .await?;
+        let (ended, mut seen) = self.run_wrapped(&run, false).await?;
         let mut out = Map::new();
         let mut details = Map::new();
         let mut caught: Option<(Option<Str>, Option<String>)> = None;
@@ -288,21 +428,22 @@ impl Service {
                     Ended::Failed(o)
                 } else if state.get("Catch").is_some() {
                     caught = Some((o.error.clone(), o.cause.clone()));
-                    self.run_wrapped(&name, &state, true, &input, case).await?.0
+                    let (ended, with_catch) = self.run_wrapped(&run, true).await?;
+                    seen = with_catch;
+                    ended
                 } else {
                     Ended::Failed(o)
                 }
             }
             other => other,
         };
-        let after = match ended {
+        match ended {
             Ended::Next(next, v) => {
                 out.insert("status".into(), Json::from("SUCCEEDED"));
                 if let Some(n) = next {
                     out.insert("nextState".into(), Json::from(n));
                 }
                 out.insert("output".into(), Json::from(v.to_json()));
-                Some(v)
             }
             Ended::Caught(i, v) => {
                 out.insert("status".into(), Json::from("CAUGHT_ERROR"));
@@ -320,7 +461,6 @@ impl Service {
                 }
                 details.insert("catchIndex".into(), Json::from(i));
                 out.insert("output".into(), Json::from(v.to_json()));
-                Some(v)
             }
             Ended::Failed(o) => {
                 out.entry("status").or_insert_with(|| Json::from("FAILED"));
@@ -330,15 +470,10 @@ impl Service {
                 if let Some(c) = &o.cause {
                     out.insert("cause".into(), Json::from(c.as_str()));
                 }
-                None
             }
-        };
+        }
         if matches!(level, Some("DEBUG") | Some("TRACE")) {
-            let mut data = Map::new();
-            data.insert("input".into(), Json::from(input_text));
-            if let Some(v) = after {
-                data.insert("afterResultPath".into(), Json::from(v.to_json()));
-            }
+            let mut data = inspection_data(input_text, &seen);
             if !details.is_empty() {
                 data.insert("errorDetails".into(), Json::Object(details));
             }

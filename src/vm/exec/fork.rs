@@ -89,6 +89,13 @@ impl Execution {
             Ok(v) => v,
             Err(e) => return self.handle_error(program, e),
         };
+        if self.data_flow && state.io.jsonata.is_some() && matches!(state.op, Op::Parallel(_)) {
+            report(
+                &mut self.observer,
+                &state.name,
+                DataFlow::AfterArguments(&effective),
+            );
+        }
         let (source, total, limit, scope_waits, tolerance, input_bound) = match &state.op {
             Op::Parallel(p) => {
                 let waits = p
@@ -462,6 +469,7 @@ impl Execution {
                 }
             },
         };
+        let observer = self.observer.as_ref().and_then(|o| o.child());
         Ok(Execution {
             program: Arc::clone(program),
             info: Arc::clone(&self.info),
@@ -481,7 +489,8 @@ impl Execution {
             out_bound: bound,
             exec_input_bytes: self.exec_input_bytes,
             vars: Vars::child(fork.frame.clone()),
-            observer: self.observer.as_ref().and_then(|o| o.child()),
+            data_flow: observer.as_ref().is_some_and(|o| o.wants_data_flow()),
+            observer,
         })
     }
 
