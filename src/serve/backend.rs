@@ -41,7 +41,7 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 100_000;
 /// The server's engine. See the module documentation.
 #[derive(Debug)]
 pub struct Backend {
-    engine: Engine,
+    engine: std::sync::Arc<Engine>,
     shutdown: watch::Sender<bool>,
 }
 
@@ -98,7 +98,7 @@ impl Backend {
             .handlers(handlers)
             .identity(&id.region, &id.account);
         Ok(Backend {
-            engine: configure(builder).build()?,
+            engine: std::sync::Arc::new(configure(builder).build()?),
             shutdown: watch::channel(false).0,
         })
     }
@@ -106,6 +106,11 @@ impl Backend {
     /// The engine.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The engine, shared (EventBridge's deliveries and schedules hold it).
+    pub fn shared_engine(&self) -> std::sync::Arc<Engine> {
+        std::sync::Arc::clone(&self.engine)
     }
 
     /// Waits up to `wait` for a task of activity `arn`: its token and input. A shutdown
