@@ -1803,6 +1803,229 @@ fn a_log_dir_that_cannot_be_written_is_refused_at_start_up() {
     );
 }
 
+/// A server with a fresh `--log-dir` (removed when the guard drops) and a machine logging to
+/// `group`.
+struct Logged {
+    s: Server,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Logged {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn logged_server(tag: &str, group: &str) -> Logged {
+    let dir = std::env::temp_dir().join(format!("aslx-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let s = Server::start(&["--log-dir", dir.to_str().unwrap()]);
+    s.ok(
+        "CreateStateMachine",
+        json!({"name": "logs", "definition": pass(json!(1)).to_string(), "roleArn": ROLE,
+               "type": "EXPRESS", "loggingConfiguration": {"level": "ALL", "includeExecutionData": true,
+               "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn":
+                   format!("arn:aws:logs:us-east-1:111111111111:log-group:{group}:*")}}]}}),
+    );
+    Logged { s, dir }
+}
+
+/// `aws logs tail GROUP --follow` started before a machine's first execution exited with
+/// ResourceNotFoundException: the group existed only once it had a record. A group a machine
+/// names exists from then on (on AWS its owner creates it before the machine logs to it).
+#[test]
+fn a_log_group_named_by_a_machine_exists_before_its_first_record() {
+    let group = "/aws/vendedlogs/states/Named";
+    let l = logged_server("named", group);
+    let (status, v) = l.s.logs(
+        "FilterLogEvents",
+        json!({"logGroupName": group, "startTime": 0, "interleaved": true}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["events"], json!([]));
+    assert!(v.get("nextToken").is_none(), "{v}");
+    let (_, g) = l.s.logs("DescribeLogGroups", json!({}));
+    assert_eq!(g["logGroups"][0]["logGroupName"], group);
+    assert!(g["logGroups"][0]["creationTime"].as_i64().unwrap() > 0);
+    let (status, st) =
+        l.s.logs("DescribeLogStreams", json!({"logGroupName": group}));
+    assert_eq!((status, &st["logStreams"]), (200, &json!([])));
+    let (status, v) = l.s.logs(
+        "GetLogEvents",
+        json!({"logGroupName": group, "logStreamName": "states/logs/x"}),
+    );
+    assert_eq!((status, &v["events"]), (200, &json!([])));
+    // Its records appear from startTime on, as `aws logs tail --follow` polls for them.
+    let before = l.s.ok(
+        "StartSyncExecution",
+        json!({"stateMachineArn": sm_arn("logs")}),
+    );
+    let started = before["startDate"].as_f64().unwrap();
+    let (_, v) = l.s.logs(
+        "FilterLogEvents",
+        json!({"logGroupName": group, "startTime": (started * 1000.0) as i64, "interleaved": true}),
+    );
+    assert_eq!(v["events"].as_array().unwrap().len(), 4, "{v}");
+    // Groups nobody named still do not exist; without --log-dir, none does.
+    let (status, v) = l.s.logs(
+        "FilterLogEvents",
+        json!({"logGroupName": "/named/by/nobody"}),
+    );
+    assert_eq!(
+        (status, v["__type"].as_str()),
+        (400, Some("ResourceNotFoundException"))
+    );
+    let bare = Server::start(&[]);
+    bare.ok(
+        "CreateStateMachine",
+        json!({"name": "logs", "definition": pass(json!(1)).to_string(), "roleArn": ROLE,
+               "type": "EXPRESS", "loggingConfiguration": {"level": "ALL", "destinations": [
+                   {"cloudWatchLogsLogGroup": {"logGroupArn":
+                       format!("arn:aws:logs:us-east-1:111111111111:log-group:{group}:*")}}]}}),
+    );
+    let (_, v) = bare.logs("FilterLogEvents", json!({"logGroupName": group}));
+    assert_eq!(v["__type"], "ResourceNotFoundException");
+    assert_eq!(v["message"], "The specified log group does not exist.");
+}
+
+/// Log group names and stream prefixes are checked against the constraints of AWS's API model,
+/// with CloudWatch Logs' own `InvalidParameterException` messages: a 513-character name was
+/// reported as failing the pattern, and a prefix with a space listed no groups instead.
+#[test]
+fn bad_log_group_names_get_cloudwatch_logs_validation_errors() {
+    let group = "/aws/vendedlogs/states/Checked";
+    let l = logged_server("checked", group);
+    let err = |op: &str, body: Value| {
+        let (status, v) = l.s.logs(op, body);
+        assert_eq!(
+            (status, v["__type"].as_str()),
+            (400, Some("InvalidParameterException")),
+            "{op}: {v}"
+        );
+        v["message"].as_str().unwrap().to_string()
+    };
+    let pattern = r"Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+";
+    assert_eq!(
+        err("FilterLogEvents", json!({"logGroupName": "has space"})),
+        format!("1 validation error detected: Value 'has space' at 'logGroupName' failed to satisfy constraint: {pattern}")
+    );
+    let long = "a".repeat(513);
+    assert_eq!(
+        err("FilterLogEvents", json!({"logGroupName": long})),
+        format!("1 validation error detected: Value '{long}' at 'logGroupName' failed to satisfy constraint: Member must have length less than or equal to 512")
+    );
+    assert_eq!(
+        err("GetLogEvents", json!({"logGroupName": "", "logStreamName": "s"})),
+        format!("2 validation errors detected: Value '' at 'logGroupName' failed to satisfy constraint: Member must have length greater than or equal to 1; Value '' at 'logGroupName' failed to satisfy constraint: {pattern}")
+    );
+    assert_eq!(
+        err("DescribeLogGroups", json!({"logGroupNamePrefix": "bad name"})),
+        format!("1 validation error detected: Value 'bad name' at 'logGroupNamePrefix' failed to satisfy constraint: {pattern}")
+    );
+    assert_eq!(
+        err("DescribeLogStreams", json!({"logGroupIdentifier": "x y"})),
+        r"1 validation error detected: Value 'x y' at 'logGroupIdentifier' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w#+=/:,.@-]*"
+    );
+    assert_eq!(
+        err("FilterLogEvents", json!({"logGroupName": group, "logStreamNamePrefix": "a:b"})),
+        "1 validation error detected: Value 'a:b' at 'logStreamNamePrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]*"
+    );
+    // Parameters AWS documents as exclusive.
+    let both = err(
+        "FilterLogEvents",
+        json!({"logGroupName": group, "logGroupIdentifier": group}),
+    );
+    assert!(
+        both.contains("logGroupName and logGroupIdentifier"),
+        "{both}"
+    );
+    let neither = err("FilterLogEvents", json!({}));
+    assert!(
+        neither.contains("logGroupName or logGroupIdentifier"),
+        "{neither}"
+    );
+    let streams = err(
+        "FilterLogEvents",
+        json!({"logGroupName": group, "logStreamNames": ["s"], "logStreamNamePrefix": "s"}),
+    );
+    assert!(
+        streams.contains("logStreamNames and logStreamNamePrefix"),
+        "{streams}"
+    );
+    let order = err(
+        "DescribeLogStreams",
+        json!({"logGroupName": group, "orderBy": "LastEventTime", "logStreamNamePrefix": "s"}),
+    );
+    assert!(order.contains("LastEventTime"), "{order}");
+    let search = err(
+        "DescribeLogGroups",
+        json!({"logGroupNamePrefix": "/aws", "logGroupNamePattern": "Checked"}),
+    );
+    assert!(search.contains("logGroupNamePattern"), "{search}");
+    // An identifier may be the group's ARN; one that cannot name a group names none.
+    let (status, _) = l.s.logs(
+        "FilterLogEvents",
+        json!({"logGroupIdentifier": format!("arn:aws:logs:us-east-1:111111111111:log-group:{group}")}),
+    );
+    assert_eq!(status, 200);
+    let (_, v) =
+        l.s.logs("FilterLogEvents", json!({"logGroupIdentifier": "a@b"}));
+    assert_eq!(v["__type"], "ResourceNotFoundException");
+}
+
+/// DescribeLogGroups' `logGroupNamePattern` (AWS CLI v2's `--log-group-name-pattern`) was
+/// ignored: every group was listed. It is a case-sensitive substring search.
+#[test]
+fn describe_log_groups_name_pattern_is_a_case_sensitive_substring_search() {
+    let l = logged_server("pattern", "/aws/vendedlogs/states/FooBar");
+    let names = |pattern: &str| {
+        let (status, v) = l.s.logs(
+            "DescribeLogGroups",
+            json!({ "logGroupNamePattern": pattern }),
+        );
+        assert_eq!(status, 200, "{v}");
+        v["logGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["logGroupName"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names("Foo"), ["/aws/vendedlogs/states/FooBar"]);
+    assert!(names("foo").is_empty());
+    assert_eq!(names("").len(), 1);
+}
+
+/// CloudWatch Logs is an AWS JSON 1.1 service: its answers (errors too) said 1.0.
+#[test]
+fn logs_answers_are_aws_json_1_1() {
+    let l = logged_server("json11", "/aws/vendedlogs/states/J");
+    for body in [json!({}), json!({"logGroupName": "no such"})] {
+        let op = if body.get("logGroupName").is_some() {
+            "Logs_20140328.FilterLogEvents"
+        } else {
+            "Logs_20140328.DescribeLogGroups"
+        };
+        let r = l.s.conn().request(op, body.to_string().as_bytes(), "");
+        let ct = r.headers.iter().find(|(k, _)| k == "content-type");
+        assert_eq!(
+            ct.map(|(_, v)| v.as_str()),
+            Some("application/x-amz-json-1.1"),
+            "{op} {}",
+            r.status
+        );
+    }
+    // Step Functions stays 1.0.
+    let r =
+        l.s.conn()
+            .request("AWSStepFunctions.ListStateMachines", b"{}", "");
+    let ct = r.headers.iter().find(|(k, _)| k == "content-type");
+    assert_eq!(
+        ct.map(|(_, v)| v.as_str()),
+        Some("application/x-amz-json-1.0")
+    );
+}
+
 #[test]
 fn a_history_page_token_from_another_execution_is_invalid() {
     let s = Server::start(&[]);

@@ -63,6 +63,8 @@ const TARGET_PREFIX: &str = "AWSStepFunctions.";
 /// CloudWatch Logs (AWS JSON 1.1): the execution log's log groups, read back.
 const LOGS_PREFIX: &str = "Logs_20140328.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+/// CloudWatch Logs speaks AWS JSON 1.1.
+const LOGS_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// A bound, not yet running server.
 pub struct Server {
@@ -369,10 +371,15 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         target.strip_prefix(LOGS_PREFIX),
         parts.method == http::Method::POST,
     ) {
-        return match shared.service.call_logs(op, &body).await {
+        let mut r = match shared.service.call_logs(op, &body).await {
             Ok(b) => respond(200, b, None),
             Err(e) => error_response(&e),
         };
+        r.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static(LOGS_CONTENT_TYPE),
+        );
+        return r;
     }
     let op = match target.strip_prefix(TARGET_PREFIX) {
         Some(op) if parts.method == http::Method::POST => op,

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs tests/python/test_serve.py, test_versions.py and test_sfn_local_sample.py (boto3 and the AWS CLI against
 # `aslx serve`):
-# creates a venv under the cargo target dir with the pinned clients, builds aslx, starts the
-# server on a free port, runs pytest, stops the server. Exit code: pytest's.
+# creates a venv under the cargo target dir with the pinned clients, installs the AWS CLI v2
+# when missing, builds aslx, starts the server on a free port, runs pytest, stops the server.
+# Exit code: pytest's.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -16,6 +17,25 @@ if [ ! -x "$venv/bin/pytest" ] || ! cmp -s "$here/requirements.txt" "$venv/requi
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
   cp "$here/requirements.txt" "$venv/requirements.txt"
 fi
+
+# `aws logs tail` is AWS CLI v2 only, and v2 is not on PyPI (the venv's `aws` is v1, which the
+# other CLI tests use). Debian packages v2 (bookworm: awscli 2.9.19, /usr/bin/aws) and CI runs
+# on Debian as root, so apt installs it there; AWS's own installer would be a download of a
+# bundle outside any package manager. Elsewhere, point ASLX_AWS_CLI_V2 at a v2 `aws`.
+aws2="${ASLX_AWS_CLI_V2:-/usr/bin/aws}"
+if ! "$aws2" --version 2>/dev/null | grep -q '^aws-cli/2'; then
+  if [ "$aws2" != /usr/bin/aws ] || [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "AWS CLI v2 not found at $aws2: install Debian's awscli (apt-get install awscli)" \
+      "or set ASLX_AWS_CLI_V2 to a v2 aws" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # A clean machine may have no package lists yet: update once, then retry.
+  apt-get install -y -qq --no-install-recommends awscli >/dev/null ||
+    { apt-get update -qq && apt-get install -y -qq --no-install-recommends awscli >/dev/null; }
+  "$aws2" --version | grep -q '^aws-cli/2' || { echo "$aws2 is not AWS CLI v2" >&2; exit 1; }
+fi
+export ASLX_AWS_CLI_V2="$aws2"
 
 if [ -z "${ASLX_BIN:-}" ]; then
   (cd "$root" && cargo build --quiet --bin aslx)

@@ -402,6 +402,100 @@ def test_express_records_in_cloudwatch_logs_with_boto3_and_the_cli(sfn):
     assert error_code(e) == "ResourceNotFoundException"
 
 
+# AWS CLI v2 (`aws logs tail` is v2 only); run.sh installs Debian's package and exports this.
+AWS_CLI_V2 = os.environ.get("ASLX_AWS_CLI_V2", "/usr/bin/aws")
+CLI_ENV = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+           "AWS_PAGER": ""}
+
+
+def logged_machine(sfn, group):
+    """An EXPRESS Pass machine (output = input) logging ALL, with data, to `group`."""
+    return sfn.create_state_machine(
+        name=unique("tail"), roleArn=ROLE, type="EXPRESS",
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        loggingConfiguration={"level": "ALL", "includeExecutionData": True, "destinations": [
+            {"cloudWatchLogsLogGroup": {"logGroupArn": f"arn:aws:logs:us-east-1:111111111111:log-group:{group}:*"}}]},
+    )["stateMachineArn"]
+
+
+def lines_of(stream, into):
+    """Reads `stream` line by line into the list `into` (a reader thread)."""
+    for line in iter(stream.readline, ""):
+        into.append(line)
+
+
+def test_aws_logs_tail_follow_prints_express_executions_as_they_run(sfn):
+    """`aws logs tail GROUP --follow` (AWS CLI v2), started before the machine's first execution,
+    prints the records of async EXPRESS executions started while it follows: ExecutionStarted
+    to ExecutionSucceeded of each, with each execution's own input."""
+    group = "/aws/vendedlogs/states/TailMe"
+    arn = logged_machine(sfn, group)
+    # --debug: stderr shows the tail's FilterLogEvents answers, so the executions start only
+    # once it has polled the (still empty) group; their records come from later polls.
+    tail = subprocess.Popen(
+        [AWS_CLI_V2, "logs", "tail", group, "--follow", "--format", "short", "--color", "off", "--debug",
+         "--endpoint-url", ENDPOINT],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1", **CLI_ENV))
+    out, err = [], []
+    readers = [threading.Thread(target=lines_of, args=(tail.stdout, out), daemon=True),
+               threading.Thread(target=lines_of, args=(tail.stderr, err), daemon=True)]
+    for r in readers:
+        r.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not any("Response headers" in line for line in err):
+            assert tail.poll() is None, "".join(err[-20:])
+            assert time.monotonic() < deadline, "aws logs tail made no request in 30 s"
+            time.sleep(0.05)
+        assert out == [], "the group has no records yet"
+        inputs = {}
+        for i in range(3):
+            data = {"tail": i, "token": uuid.uuid4().hex}
+            execution = sfn.start_execution(stateMachineArn=arn, input=json.dumps(data))["executionArn"]
+            inputs[execution] = data
+
+        def records():
+            # Short format: "<timestamp> <message>".
+            return [json.loads(line.split(" ", 1)[1]) for line in list(out)]
+
+        deadline = time.monotonic() + 30
+        while sum(r["type"] == "ExecutionSucceeded" for r in records()) < len(inputs):
+            assert tail.poll() is None, "".join(err[-20:])
+            assert time.monotonic() < deadline, f"records printed in 30 s: {out}"
+            time.sleep(0.1)
+        assert tail.poll() is None, "--follow keeps following"
+        for execution, data in inputs.items():
+            mine = [r for r in records() if r["execution_arn"] == execution]
+            assert [r["type"] for r in mine] == ["ExecutionStarted", "PassStateEntered", "PassStateExited",
+                                                 "ExecutionSucceeded"]
+            assert json.loads(mine[0]["details"]["input"]) == data
+            assert json.loads(mine[-1]["details"]["output"]) == data
+        assert {r["execution_arn"] for r in records()} == set(inputs)
+    finally:
+        tail.kill()
+        tail.wait(timeout=30)
+
+
+def test_aws_logs_tail_bad_groups_get_cloudwatch_logs_errors():
+    """`aws logs tail` on a name that is not a log group name, or on a group nobody made: the
+    CLI reports CloudWatch Logs' own errors."""
+    def tail(group):
+        r = subprocess.run([AWS_CLI_V2, "logs", "tail", group, "--endpoint-url", ENDPOINT], capture_output=True,
+                           text=True, env=dict(os.environ, **CLI_ENV), timeout=60)
+        return r.returncode, r.stderr
+
+    code, err = tail("not a group")
+    assert code != 0
+    assert ("An error occurred (InvalidParameterException) when calling the FilterLogEvents operation: 1 validation "
+            "error detected: Value 'not a group' at 'logGroupName' failed to satisfy constraint: Member must satisfy "
+            "regular expression pattern: [\\.\\-_/#A-Za-z0-9]+") in err
+    code, err = tail("/aws/vendedlogs/states/nobody-" + uuid.uuid4().hex)
+    assert code != 0
+    assert ("An error occurred (ResourceNotFoundException) when calling the FilterLogEvents operation: The specified "
+            "log group does not exist.") in err
+
+
 def aws(*args, input_json=None):
     env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test", AWS_DEFAULT_REGION="us-east-1",
                AWS_DISABLE_HOST_PREFIX_INJECTION="true", AWS_PAGER="")
