@@ -576,3 +576,69 @@ async fn a_callback_token_in_the_scheduled_parameters_completes_the_task() {
     let o = handle.wait().await;
     assert_eq!(o.output.unwrap().to_json(), r#"{"done":1}"#);
 }
+
+/// RES-4: a `.sync` / `.sync:2` Task records `TaskSubmitted` after `TaskStarted`, in its
+/// chain, with the integration's `resourceType` / `resource`; with no `output`, as an
+/// in-process job has no start response. The VM counts it, so the ids `States.Runtime`
+/// causes quote stay the history's (ERR-4).
+#[tokio::test(start_paused = true)]
+async fn sync_tasks_record_task_submitted() {
+    let mut h = Handlers::new();
+    h.resource("arn:aws:states:::states:startExecution.sync:2", |_| {
+        Ok(json!({"Status": "SUCCEEDED"}))
+    });
+    h.resource("arn:aws:states:::glue:startJobRun.sync", |_| {
+        Ok(json!({"JobRunState": "SUCCEEDED"}))
+    });
+    let def = r#"{"StartAt": "Nest", "States": {
+        "Nest": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                 "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:111111111111:stateMachine:child"},
+                 "Next": "Glue"},
+        "Glue": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                 "Parameters": {"JobName": "j"}, "Next": "Bad"},
+        "Bad": {"Type": "Pass", "InputPath": "$.missing", "End": true}}}"#;
+    let (handle, events) = history_of(h, def, json!({})).await;
+    assert_eq!(
+        shape(&events)[..9],
+        [
+            ("ExecutionStarted", 1, 0),
+            ("TaskStateEntered", 2, 0),
+            ("TaskScheduled", 3, 2),
+            ("TaskStarted", 4, 3),
+            ("TaskSubmitted", 5, 4),
+            ("TaskSucceeded", 6, 5),
+            ("TaskStateExited", 7, 6),
+            ("TaskStateEntered", 8, 7),
+            ("TaskScheduled", 9, 8),
+        ]
+    );
+    assert_eq!(
+        details(&events[4]),
+        r#"{"resourceType":"states","resource":"startExecution.sync:2"}"#
+    );
+    assert_eq!(
+        events[4]
+            .to_api_json(true)
+            .get("taskSubmittedEventDetails")
+            .map(Value::to_json),
+        Some(r#"{"resourceType":"states","resource":"startExecution.sync:2"}"#.to_string())
+    );
+    assert_eq!(
+        types(&events)[9..12],
+        ["TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    );
+    assert_eq!(
+        details(&events[10]),
+        r#"{"resourceType":"glue","resource":"startJobRun.sync"}"#
+    );
+    let entered_bad = events
+        .iter()
+        .find(|e| e.event_type == "PassStateEntered")
+        .unwrap();
+    let cause = handle.outcome().unwrap().0.cause.unwrap();
+    assert!(
+        cause.contains(&format!("entered at the event id #{}", entered_bad.id)),
+        "{cause} / {:?}",
+        shape(&events)
+    );
+}

@@ -449,6 +449,10 @@ mod tests {
             e("MapIterationAborted").details_member(),
             Some("mapIterationAbortedEventDetails")
         );
+        assert_eq!(
+            e("TaskSubmitted").details_member(),
+            Some("taskSubmittedEventDetails")
+        );
         assert_eq!(e("ParallelStateStarted").details_member(), None);
         assert_eq!(e("LambdaFunctionStarted").details_member(), None);
     }

@@ -1048,6 +1048,13 @@ impl Execution {
             );
             o.event(self.event_id, Event::TaskStarted { resource });
         }
+        if task.submits {
+            self.event_id += 1; // TaskSubmitted
+            if let Some(o) = &mut self.observer {
+                let resource = &site.resource;
+                o.event(self.event_id, Event::TaskSubmitted { resource });
+            }
+        }
         Flow::Call(TaskCall {
             target,
             resource: site.resource.clone(),

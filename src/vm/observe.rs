@@ -51,6 +51,12 @@ pub enum Event<'a> {
         /// The Task's `Resource`.
         resource: &'a str,
     },
+    /// `TaskSubmitted`: a `.sync` / `.sync:2` Task's job is started (AWS records the start
+    /// call's response as its output; in-process there is none).
+    TaskSubmitted {
+        /// The Task's `Resource`.
+        resource: &'a str,
+    },
     /// `TaskSucceeded`.
     TaskSucceeded {
         /// The Task's `Resource`.

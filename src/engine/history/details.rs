@@ -85,6 +85,13 @@ pub(super) fn describe(event: Event<'_>, build: bool, data: bool, region: &Str) 
             }
             family.name(1)
         }
+        Event::TaskSubmitted { resource } => {
+            // AWS records the response of the call that started the job as its `output`;
+            // a `.sync` Task run in-process has no start response of its own, so there is
+            // none here.
+            Family::Task.short(&mut d, resource);
+            "TaskSubmitted"
+        }
         Event::TaskSucceeded { resource, output } => {
             let family = Family::of(resource);
             if build {
@@ -251,12 +258,19 @@ impl Family {
 }
 
 /// `arn:aws:states:::sqs:sendMessage.waitForTaskToken` → (`sqs`, `sendMessage.waitForTaskToken`).
+/// The version of a `.sync:2` integration stays with its action: `startExecution.sync:2`, as
+/// AWS names it on every event of the Task (measured: floci-io/floci,
+/// `StepFunctionsExecutionHistoryIntegrationTest`, ap-northeast-1).
 fn service_parts(resource: &str) -> (&str, &str) {
     let rest = resource
         .strip_prefix("arn:")
         .and_then(|r| r.splitn(5, ':').nth(4))
         .unwrap_or(resource);
-    rest.rsplit_once(':').unwrap_or(("", rest))
+    let head = rest.rfind(".sync:").map_or(rest, |at| &rest[..at]);
+    match head.rfind(':') {
+        Some(at) => (&rest[..at], &rest[at + 1..]),
+        None => ("", rest),
+    }
 }
 
 fn state_event(state_type: &str, entered: bool) -> &'static str {
@@ -285,6 +299,18 @@ fn state_event(state_type: &str, entered: bool) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sync_2_resource_keeps_its_version_in_the_action() {
+        assert_eq!(
+            service_parts("arn:aws:states:::states:startExecution.sync:2"),
+            ("states", "startExecution.sync:2")
+        );
+        assert_eq!(
+            service_parts("arn:aws:states:::states:startExecution.sync"),
+            ("states", "startExecution.sync")
+        );
+    }
 
     #[test]
     fn service_parts_split_type_and_action() {
