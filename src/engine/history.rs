@@ -1,13 +1,19 @@
 //! The story of an execution: the history events AWS records (GetExecutionHistory for
 //! STANDARD executions, CloudWatch Logs records for EXPRESS ones), built once, in one place.
 //!
-//! One [`Story`] per execution attempt collects what happened, from two sources:
+//! One [`Story`] per execution attempt collects what happened, from three sources:
 //!
 //! - the VM, through [`Lane`]s ([`Observer`]s): one for the execution, and one more for each
-//!   Parallel branch and Map iteration, made when it starts ([`Observer::child`]). A lane
-//!   remembers the last event it reported, which is the `previousEventId` of its next one;
+//!   Parallel branch and Map iteration, made when it starts ([`Observer::child`]). The story
+//!   keeps what it must know of each running lane (the last event, which its next one
+//!   follows; the state it is in; its own branches or iterations), so that what is still
+//!   running when a Parallel or Map fails, or when the execution is stopped, is recorded
+//!   aborted (`history/lane.rs`);
 //! - the engine, for the execution-level events: [`Story::started`], [`Story::finished`],
-//!   [`Story::abort`] (StopExecution, a sync caller gone).
+//!   [`Story::abort`] (StopExecution, a sync caller gone);
+//! - the worker that takes an activity task (GetActivityTask): its `ActivityStarted`.
+//!
+//! `history/details.rs` names each event and builds its details.
 //!
 //! Ids are given here, in the order events arrive, under the story's lock, so that branches
 //! running on several threads get distinct, increasing ids. For an execution without
@@ -27,7 +33,8 @@ use crate::runtime::driver::Clock;
 use crate::runtime::sync::{lock, Mutex};
 use crate::value::{Map, Str, Value};
 use crate::vm::{ExecutionInfo, Observer, Outcome, Status};
-use lane::{aborted_event, Lane};
+use lane::{Lane, LaneState};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Events a history keeps at most (AWS's quota for one execution's history). Later events
@@ -157,9 +164,24 @@ struct Inner {
     attempt: u32,
     events: Vec<HistoryEvent>,
     dropped: u64,
-    /// Type of the top-level state entered and not yet exited (`Task`, `Wait`, ...).
-    open: Option<&'static str>,
+    /// The lanes running now, by id: the execution's own (`root`), its branches and
+    /// iterations. A lane cut, ended or of an attempt before is not here: what it reports
+    /// is not recorded.
+    lanes: HashMap<u32, LaneState>,
+    root: Option<u32>,
+    /// The id of the next lane; not reset by a restart, so that no lane of an attempt before
+    /// is taken for one of this attempt.
+    next_lane: u32,
     ended: bool,
+}
+
+impl Inner {
+    fn new_lane(&mut self, state: LaneState) -> u32 {
+        let id = self.next_lane;
+        self.next_lane = self.next_lane.wrapping_add(1);
+        self.lanes.insert(id, state);
+        id
+    }
 }
 
 impl std::fmt::Debug for Story {
@@ -204,12 +226,11 @@ impl Story {
 
     /// The execution's lane, for the VM ([`crate::vm::Execution::set_observer`]).
     pub(super) fn lane(self: &Arc<Self>) -> Box<dyn Observer> {
-        Box::new(Lane {
-            story: Arc::clone(self),
-            last: 0,
-            top: true,
-            parallel_started: 0,
-        })
+        let mut i = lock(&self.inner);
+        let id = i.new_lane(LaneState::default());
+        i.root = Some(id);
+        drop(i);
+        Box::new(Lane::root(Arc::clone(self), id))
     }
 
     /// Begins attempt `attempt` (an async execution re-run after a handler panic): the kept
@@ -218,6 +239,7 @@ impl Story {
         let mut i = lock(&self.inner);
         *i = Inner {
             attempt,
+            next_lane: i.next_lane,
             ..Inner::default()
         };
     }
@@ -313,27 +335,28 @@ impl Story {
         (id, logged)
     }
 
-    /// Records the terminal event of the execution, with `<Type>StateAborted` before it when
-    /// `abort_open` and a state is open; the story ends. `false` when it had ended already:
+    /// Records the terminal event of the execution; with `abort_open`, what runs is aborted
+    /// first ([`Story::abort_running`]). The story ends. `false` when it had ended already:
     /// whoever records the terminal event first decides how the execution ended.
     fn end(&self, abort_open: bool, event_type: &'static str, d: Map, level: LogLevel) -> bool {
         let mut i = lock(&self.inner);
         if i.ended {
             return false;
         }
-        let open = i.open.take().filter(|_| abort_open);
-        let aborted = open.and_then(aborted_event).map(|t| {
-            self.record_locked(&mut i, None, false, t, Map::new(), LogLevel::Error)
-                .1
-        });
+        let mut logged = Vec::new();
+        if abort_open {
+            self.abort_running(&mut i, &mut logged);
+        }
         // An execution ended from outside (stopped, timed out) has its terminal event
         // follow nothing: `previousEventId` 0, as AWS records it.
         let previous = abort_open.then_some(0);
-        let (_, logged) = self.record_locked(&mut i, previous, true, event_type, d, level);
+        let (_, last) = self.record_locked(&mut i, previous, true, event_type, d, level);
+        logged.extend(last);
         i.ended = true;
         drop(i);
-        self.emit(aborted.flatten());
-        self.emit(logged);
+        for r in logged {
+            self.emit(Some(r));
+        }
         true
     }
 
@@ -450,9 +473,17 @@ mod tests {
             Some("mapIterationAbortedEventDetails")
         );
         assert_eq!(
+            e("ActivityStarted").details_member(),
+            Some("activityStartedEventDetails")
+        );
+        assert_eq!(
             e("TaskSubmitted").details_member(),
             Some("taskSubmittedEventDetails")
         );
+        // The `<Type>StateAborted` events carry no details.
+        for t in ["WaitStateAborted", "TaskStateAborted", "MapStateAborted"] {
+            assert_eq!(e(t).details_member(), None, "{t}");
+        }
         assert_eq!(e("ParallelStateStarted").details_member(), None);
         assert_eq!(e("LambdaFunctionStarted").details_member(), None);
     }

@@ -18,8 +18,13 @@ pub(super) struct Described {
 
 /// Names and details `event`; `build` is `false` when neither the history nor the log wants
 /// details beyond a failure's, `data` whether they include execution data (`input`,
-/// `output`, `parameters`).
-pub(super) fn describe(event: Event<'_>, build: bool, data: bool, region: &Str) -> Described {
+/// `output`, `parameters`). `None` for what is not one event of its own.
+pub(super) fn describe(
+    event: Event<'_>,
+    build: bool,
+    data: bool,
+    region: &Str,
+) -> Option<Described> {
     let mut d = Map::with_capacity(6);
     let mut hint = DetailsHint::Plain;
     let mut details = true;
@@ -147,6 +152,8 @@ pub(super) fn describe(event: Event<'_>, build: bool, data: bool, region: &Str) 
                 "MapIterationFailed"
             }
         }
+        // Recorded by the lane itself, from what it knows of its children.
+        Event::ChildrenAborted { .. } => return None,
         Event::ForkEnded { map, succeeded } => {
             details = false;
             match (map, succeeded) {
@@ -161,11 +168,11 @@ pub(super) fn describe(event: Event<'_>, build: bool, data: bool, region: &Str) 
     if !details {
         d = Map::new();
     }
-    Described {
+    Some(Described {
         event_type,
         details: d,
         level,
-    }
+    })
 }
 
 /// The least log level that logs `event_type` (AWS: `FATAL` logs the execution's failures,
