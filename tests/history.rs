@@ -359,7 +359,8 @@ async fn stopping_a_waiting_execution_aborts_the_wait_and_the_execution() {
     assert_eq!(h.status(), ExecutionStatus::Ended(Status::Aborted));
     let (o, at) = h.outcome().unwrap();
     assert_eq!((o.error.as_deref(), at), (Some("Stopped"), stop));
-    // AWS records no WaitStateAborted, and the abort follows nothing.
+    // AWS records no WaitStateAborted for the execution's own Wait (measured by floci-io/floci:
+    // ExecutionAborted is event 3, after WaitStateEntered), and the abort follows nothing.
     assert_eq!(
         shape(&h.history()),
         [
@@ -392,6 +393,8 @@ async fn a_standard_timeout_aborts_the_open_state_and_times_the_execution_out() 
     )
     .await;
     assert_eq!(h.status(), ExecutionStatus::Ended(Status::TimedOut));
+    // As AWS records it (measured by floci-io/floci, StepFunctionsTimeoutSecondsIntegrationTest):
+    // no WaitStateAborted for the execution's own Wait, and the timeout follows nothing.
     assert_eq!(
         shape(&events),
         [
@@ -575,4 +578,390 @@ async fn a_callback_token_in_the_scheduled_parameters_completes_the_task() {
     e.send_task_success(&token, r#"{"done": 1}"#).unwrap();
     let o = handle.wait().await;
     assert_eq!(o.output.unwrap().to_json(), r#"{"done":1}"#);
+}
+
+/// Waits (on the paused clock) until the history has an event of type `t`.
+async fn until_recorded(h: &ExecutionHandle, t: &str) {
+    for _ in 0..1000 {
+        if h.history().iter().any(|e| e.event_type == t) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no {t} in {:?}", types(&h.history()));
+}
+
+/// The events after the first one of type `t`.
+fn after<'a>(events: &'a [HistoryEvent], t: &str) -> &'a [HistoryEvent] {
+    let at = events.iter().position(|e| e.event_type == t).unwrap();
+    &events[at + 1..]
+}
+
+fn activity_machine(e: &Engine, timeout: u64) -> Arc<str> {
+    let act = e.create_activity("work").unwrap();
+    let def = format!(
+        r#"{{"StartAt": "A", "States": {{"A": {{"Type": "Task", "Resource": "{}",
+            "TimeoutSeconds": {timeout}, "End": true}}}}}}"#,
+        act.arn
+    );
+    standard(e, "act", &def);
+    Arc::from(&*act.arn)
+}
+
+/// RES-6: `ActivityStarted` is when a worker takes the task, not when it is scheduled, and
+/// names the worker (`activityStartedEventDetails.workerName`, API.md GetActivityTask).
+#[tokio::test(start_paused = true)]
+async fn activity_started_is_recorded_when_a_worker_takes_the_task_with_its_name() {
+    let e = engine(Handlers::new());
+    let arn = activity_machine(&e, 600);
+    let h = e
+        .start_with_handle(StartRequest::new("act").input(json!({"n": 1})))
+        .unwrap();
+    until_recorded(&h, "ActivityScheduled").await;
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    // Scheduled, and no worker has it yet.
+    assert_eq!(
+        types(&h.history()),
+        ["ExecutionStarted", "TaskStateEntered", "ActivityScheduled"]
+    );
+    let task = e
+        .get_activity_task(&arn, Some("worker-7"), std::time::Duration::from_secs(1))
+        .await
+        .unwrap()
+        .expect("the queued task");
+    let events = h.history();
+    let started = events.last().unwrap();
+    assert_eq!(
+        (started.event_type, started.id, started.previous_event_id),
+        ("ActivityStarted", 4, 3)
+    );
+    assert_eq!(details(started), r#"{"workerName":"worker-7"}"#);
+    assert_eq!(
+        started
+            .to_api_json(true)
+            .get("activityStartedEventDetails")
+            .map(Value::to_json),
+        Some(r#"{"workerName":"worker-7"}"#.to_string())
+    );
+    // Started at hand-out, 5 s after it was scheduled.
+    assert!(started.timestamp_ms - events[2].timestamp_ms >= 5_000);
+    e.send_task_success(&task.task_token, r#"{"done": true}"#)
+        .unwrap();
+    h.wait().await;
+    assert_eq!(
+        shape(&h.history()),
+        [
+            ("ExecutionStarted", 1, 0),
+            ("TaskStateEntered", 2, 0),
+            ("ActivityScheduled", 3, 2),
+            ("ActivityStarted", 4, 3),
+            ("ActivitySucceeded", 5, 4),
+            ("TaskStateExited", 6, 5),
+            ("ExecutionSucceeded", 7, 6),
+        ]
+    );
+}
+
+/// A worker that gives no name: `ActivityStarted` with empty details.
+#[tokio::test(start_paused = true)]
+async fn activity_started_without_a_worker_name_has_empty_details() {
+    let e = engine(Handlers::new());
+    let arn = activity_machine(&e, 600);
+    let h = e.start_with_handle(StartRequest::new("act")).unwrap();
+    until_recorded(&h, "ActivityScheduled").await;
+    let task = e
+        .get_activity_task(&arn, None, std::time::Duration::from_secs(1))
+        .await
+        .unwrap()
+        .unwrap();
+    let started = h.history().last().cloned().unwrap();
+    assert_eq!(started.event_type, "ActivityStarted");
+    assert_eq!(details(&started), "{}");
+    e.send_task_failure(&task.task_token, Some("Nope"), None)
+        .unwrap();
+    h.wait().await;
+    assert_eq!(
+        types(&h.history())[2..5],
+        ["ActivityScheduled", "ActivityStarted", "ActivityFailed"]
+    );
+}
+
+/// An activity task no worker took before its `TimeoutSeconds`: it never started.
+#[tokio::test(start_paused = true)]
+async fn an_activity_task_no_worker_takes_times_out_without_activity_started() {
+    let e = engine(Handlers::new());
+    let arn = activity_machine(&e, 3);
+    let h = e.start_with_handle(StartRequest::new("act")).unwrap();
+    let o = h.wait().await;
+    assert_eq!(o.status, Status::Failed);
+    assert_eq!(
+        shape(&h.history()),
+        [
+            ("ExecutionStarted", 1, 0),
+            ("TaskStateEntered", 2, 0),
+            ("ActivityScheduled", 3, 2),
+            ("ActivityTimedOut", 4, 3),
+            ("ExecutionFailed", 5, 4),
+        ]
+    );
+    // Nothing is left for a worker, and nothing more is recorded.
+    let late = e
+        .get_activity_task(&arn, Some("late"), std::time::Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(late.is_none());
+    assert_eq!(h.history().len(), 5);
+}
+
+/// An activity Task a task hook answers (a mock test case) starts without a worker.
+#[tokio::test(start_paused = true)]
+async fn an_activity_task_a_hook_answers_is_started_without_a_worker() {
+    #[derive(Debug)]
+    struct Answer;
+    impl TaskHook for Answer {
+        fn answer(&self, _state: &str, _call: &TaskCall) -> Option<TaskOutcome> {
+            Some(TaskOutcome::Ok(json!({"mocked": true})))
+        }
+    }
+    let e = engine(Handlers::new());
+    activity_machine(&e, 60);
+    let h = e
+        .start_with_handle(StartRequest::new("act").task_hook(Arc::new(Answer)))
+        .unwrap();
+    h.wait().await;
+    let events = h.history();
+    assert_eq!(
+        shape(&events)[2..5],
+        [
+            ("ActivityScheduled", 3, 2),
+            ("ActivityStarted", 4, 3),
+            ("ActivitySucceeded", 5, 4)
+        ]
+    );
+    assert_eq!(details(&events[3]), "{}");
+}
+
+/// RES-4: a `.sync` / `.sync:2` Task records `TaskSubmitted` after `TaskStarted`, in its
+/// chain, with the integration's `resourceType` / `resource`; with no `output`, as an
+/// in-process job has no start response. The VM counts it, so the ids `States.Runtime`
+/// causes quote stay the history's (ERR-4).
+#[tokio::test(start_paused = true)]
+async fn sync_tasks_record_task_submitted() {
+    let mut h = Handlers::new();
+    h.resource("arn:aws:states:::states:startExecution.sync:2", |_| {
+        Ok(json!({"Status": "SUCCEEDED"}))
+    });
+    h.resource("arn:aws:states:::glue:startJobRun.sync", |_| {
+        Ok(json!({"JobRunState": "SUCCEEDED"}))
+    });
+    let def = r#"{"StartAt": "Nest", "States": {
+        "Nest": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                 "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:111111111111:stateMachine:child"},
+                 "Next": "Glue"},
+        "Glue": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                 "Parameters": {"JobName": "j"}, "Next": "Bad"},
+        "Bad": {"Type": "Pass", "InputPath": "$.missing", "End": true}}}"#;
+    let (handle, events) = history_of(h, def, json!({})).await;
+    assert_eq!(
+        shape(&events)[..9],
+        [
+            ("ExecutionStarted", 1, 0),
+            ("TaskStateEntered", 2, 0),
+            ("TaskScheduled", 3, 2),
+            ("TaskStarted", 4, 3),
+            ("TaskSubmitted", 5, 4),
+            ("TaskSucceeded", 6, 5),
+            ("TaskStateExited", 7, 6),
+            ("TaskStateEntered", 8, 7),
+            ("TaskScheduled", 9, 8),
+        ]
+    );
+    assert_eq!(
+        details(&events[4]),
+        r#"{"resourceType":"states","resource":"startExecution.sync:2"}"#
+    );
+    assert_eq!(
+        events[4]
+            .to_api_json(true)
+            .get("taskSubmittedEventDetails")
+            .map(Value::to_json),
+        Some(r#"{"resourceType":"states","resource":"startExecution.sync:2"}"#.to_string())
+    );
+    assert_eq!(
+        types(&events)[9..12],
+        ["TaskStarted", "TaskSubmitted", "TaskSucceeded"]
+    );
+    assert_eq!(
+        details(&events[10]),
+        r#"{"resourceType":"glue","resource":"startJobRun.sync"}"#
+    );
+    let entered_bad = events
+        .iter()
+        .find(|e| e.event_type == "PassStateEntered")
+        .unwrap();
+    let cause = handle.outcome().unwrap().0.cause.unwrap();
+    assert!(
+        cause.contains(&format!("entered at the event id #{}", entered_bad.id)),
+        "{cause} / {:?}",
+        shape(&events)
+    );
+}
+
+/// MAP-6: an iteration that fails while another runs cuts it; the history records the cut
+/// iteration (`MapIterationAborted`, with the Map's name and its index, like
+/// `MapIterationStarted`) and the Wait it was in (`WaitStateAborted`), both following the
+/// failing iteration's last event, before `MapIterationFailed` and `MapStateFailed`: the shape
+/// AWS records (see `src/engine/history/lane.rs`).
+#[tokio::test(start_paused = true)]
+async fn iterations_running_when_a_map_fails_are_recorded_aborted() {
+    let def = r#"{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ItemsPath": "$.items",
+        "ItemProcessor": {"StartAt": "Route", "States": {
+          "Route": {"Type": "Choice", "Default": "Long",
+                    "Choices": [{"Variable": "$.kind", "StringEquals": "fail", "Next": "Pause"}]},
+          "Long": {"Type": "Wait", "Seconds": 15, "End": true},
+          "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Boom"},
+          "Boom": {"Type": "Fail", "Error": "Boom", "Cause": "sibling failed"}}}}}}"#;
+    let (h, events) = history_of(
+        Handlers::new(),
+        def,
+        json!({"items": [{"kind": "long"}, {"kind": "fail"}]}),
+    )
+    .await;
+    let (o, _) = h.outcome().unwrap();
+    assert_eq!(o.error.as_deref(), Some("Boom"));
+    let failure = events
+        .iter()
+        .find(|e| e.event_type == "FailStateEntered")
+        .unwrap();
+    let tail = after(&events, "FailStateEntered");
+    assert_eq!(
+        types(tail),
+        [
+            "MapIterationAborted",
+            "WaitStateAborted",
+            "MapIterationFailed",
+            "MapStateFailed",
+            "ExecutionFailed"
+        ]
+    );
+    for e in &tail[..4] {
+        assert_eq!(e.previous_event_id, failure.id, "{}", e.event_type);
+    }
+    assert_eq!(tail[4].previous_event_id, tail[3].id);
+    assert_eq!(details(&tail[0]), r#"{"name":"M","index":0}"#);
+    assert_eq!(details(&tail[2]), r#"{"name":"M","index":1}"#);
+    assert_eq!(tail[1].details_member(), None);
+    // It failed at the failing iteration's pace, not the cut one's.
+    assert!(tail[4].timestamp_ms - events[0].timestamp_ms < 15_000);
+    // The cut iteration records nothing more, even once its Wait would have ended.
+    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+    assert_eq!(h.history().len(), events.len());
+}
+
+/// MAP-9: a failure within `ToleratedFailureCount` cuts nothing.
+#[tokio::test(start_paused = true)]
+async fn an_iteration_failure_within_tolerance_aborts_nothing() {
+    let def = r#"{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        "ToleratedFailureCount": 1,
+        "ItemProcessor": {"StartAt": "Route", "States": {
+          "Route": {"Type": "Choice", "Default": "Long",
+                    "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Boom"}]},
+          "Long": {"Type": "Wait", "Seconds": 5, "End": true},
+          "Boom": {"Type": "Fail", "Error": "Boom"}}}}}}"#;
+    let (h, events) = history_of(Handlers::new(), def, json!([1, 2])).await;
+    assert_eq!(h.status(), ExecutionStatus::Ended(Status::Succeeded));
+    assert!(
+        !types(&events).iter().any(|t| t.ends_with("Aborted")),
+        "{:?}",
+        types(&events)
+    );
+    assert_eq!(
+        types(&events)
+            .iter()
+            .filter(|t| **t == "MapIterationFailed")
+            .count(),
+        1
+    );
+}
+
+/// PAR-4: a branch that fails while another runs cuts it. AWS has no branch-level event; the
+/// state the cut branch is in records `<Type>StateAborted`, following the failing branch's
+/// last event, before `ParallelStateFailed` (by analogy with the Map iterations AWS was
+/// measured on; see `src/engine/history/lane.rs`).
+#[tokio::test(start_paused = true)]
+async fn states_running_in_other_branches_of_a_failing_parallel_are_recorded_aborted() {
+    let def = r#"{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+        "Branches": [
+          {"StartAt": "Slow", "States": {"Slow": {"Type": "Wait", "Seconds": 60, "End": true}}},
+          {"StartAt": "Pause", "States": {
+             "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Boom"},
+             "Boom": {"Type": "Fail", "Error": "E"}}}]}}}"#;
+    let (h, events) = history_of(Handlers::new(), def, json!({})).await;
+    assert_eq!(h.outcome().unwrap().0.error.as_deref(), Some("E"));
+    let failure = events
+        .iter()
+        .find(|e| e.event_type == "FailStateEntered")
+        .unwrap();
+    let tail = after(&events, "FailStateEntered");
+    assert_eq!(
+        shape(tail),
+        [
+            ("WaitStateAborted", failure.id + 1, failure.id),
+            ("ParallelStateFailed", failure.id + 2, failure.id),
+            ("ExecutionFailed", failure.id + 3, failure.id + 2),
+        ]
+    );
+}
+
+/// A stopped execution whose Map runs iterations: the Map state is aborted, then each
+/// running iteration (`MapIterationAborted`) and the Wait it is in, before
+/// `ExecutionAborted`.
+#[tokio::test(start_paused = true)]
+async fn stopping_an_execution_in_a_map_aborts_its_running_iterations() {
+    let e = engine(Handlers::new());
+    standard(
+        &e,
+        "m",
+        r#"{"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemProcessor": {"StartAt": "W", "States": {
+              "W": {"Type": "Wait", "Seconds": 100, "End": true}}}}}}"#,
+    );
+    let h = e
+        .start_with_handle(StartRequest::new("m").input(json!([1, 2])))
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let waits = types(&h.history())
+        .iter()
+        .filter(|t| **t == "WaitStateEntered")
+        .count();
+    assert_eq!(waits, 2, "{:?}", types(&h.history()));
+    e.stop_execution(h.arn(), None, None).unwrap();
+    let events = h.history();
+    let tail = after(&events, "MapIterationStarted");
+    let tail = &tail[tail.len() - 6..];
+    assert_eq!(
+        types(tail),
+        [
+            "MapStateAborted",
+            "MapIterationAborted",
+            "WaitStateAborted",
+            "MapIterationAborted",
+            "WaitStateAborted",
+            "ExecutionAborted"
+        ]
+    );
+    assert_eq!(details(&tail[1]), r#"{"name":"M","index":0}"#);
+    assert_eq!(details(&tail[3]), r#"{"name":"M","index":1}"#);
+    // The aborts follow the execution's last event; the abort of the execution, nothing.
+    let last_started = events
+        .iter()
+        .rfind(|e| e.event_type == "MapIterationStarted")
+        .unwrap();
+    for e in &tail[..5] {
+        assert_eq!(e.previous_event_id, last_started.id, "{}", e.event_type);
+    }
+    assert_eq!(tail[5].previous_event_id, 0);
+    tokio::time::sleep(std::time::Duration::from_secs(200)).await;
+    assert_eq!(h.history().len(), events.len());
 }

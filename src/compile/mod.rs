@@ -175,6 +175,13 @@ impl Compiler {
                     ResourceKind::Activity => TaskWait::Activity,
                     _ => TaskWait::Response,
                 };
+                let submits = matches!(
+                    kind,
+                    ResourceKind::Service {
+                        pattern: resource::Pattern::Sync,
+                        ..
+                    }
+                );
                 let integration = match kind {
                     ResourceKind::LambdaFunction { name } => Integration::LambdaArn {
                         function: Str::from(name),
@@ -194,6 +201,7 @@ impl Compiler {
                 Op::Task(Box::new(Task {
                     site,
                     integration,
+                    submits,
                     timeout: num(&t.timeout, loc)?,
                     heartbeat: num(&t.heartbeat, loc)?,
                 }))

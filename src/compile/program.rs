@@ -389,6 +389,8 @@ pub(crate) enum Num {
 pub(crate) struct Task {
     pub site: TaskId,
     pub integration: Integration,
+    /// A `.sync` / `.sync:2` integration: its job is submitted (`TaskSubmitted`) once started.
+    pub submits: bool,
     pub timeout: Option<Num>,
     pub heartbeat: Option<Num>,
 }

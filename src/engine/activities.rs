@@ -161,9 +161,16 @@ impl Engine {
             return Err(EngineError::too_long("workerName", 80));
         }
         let activity = self.activity(arn)?;
-        let polled = activity
+        let mut polled = activity
             .poll(&self.shared.callbacks.tokens, timeout.min(MAX_POLL))
             .await;
+        if let Ok(Some(task)) = &mut polled {
+            // The Task starts now, for this worker (its `ActivityStarted`), before the worker
+            // can answer it.
+            if let Some(started) = task.started.take() {
+                started.taken(worker_name);
+            }
+        }
         polled.map_err(|e| match e {
             PollError::DoesNotExist => EngineError::activity_missing(arn),
             PollError::WorkerLimit => EngineError::new(

@@ -1,13 +1,19 @@
 //! The story of an execution: the history events AWS records (GetExecutionHistory for
 //! STANDARD executions, CloudWatch Logs records for EXPRESS ones), built once, in one place.
 //!
-//! One [`Story`] per execution attempt collects what happened, from two sources:
+//! One [`Story`] per execution attempt collects what happened, from three sources:
 //!
 //! - the VM, through [`Lane`]s ([`Observer`]s): one for the execution, and one more for each
-//!   Parallel branch and Map iteration, made when it starts ([`Observer::child`]). A lane
-//!   remembers the last event it reported, which is the `previousEventId` of its next one;
+//!   Parallel branch and Map iteration, made when it starts ([`Observer::child`]). The story
+//!   keeps what it must know of each running lane (the last event, which its next one
+//!   follows; the state it is in; its own branches or iterations), so that what is still
+//!   running when a Parallel or Map fails, or when the execution is stopped, is recorded
+//!   aborted (`history/lane.rs`);
 //! - the engine, for the execution-level events: [`Story::started`], [`Story::finished`],
-//!   [`Story::abort`] (StopExecution, a sync caller gone).
+//!   [`Story::abort`] (StopExecution, a sync caller gone);
+//! - the worker that takes an activity task (GetActivityTask): its `ActivityStarted`.
+//!
+//! `history/details.rs` names each event and builds its details.
 //!
 //! Ids are given here, in the order events arrive, under the story's lock, so that branches
 //! running on several threads get distinct, increasing ids. For an execution without
@@ -19,12 +25,16 @@
 //! log sink when the machine's logging level asks for it. When neither does, the engine
 //! installs no story at all: the VM then builds nothing (see [`super::log`]).
 
+mod details;
+mod lane;
+
 use super::log::{LogConfig, LogLevel, LogRecord, Logger};
-use crate::compile::resource::{classify, ResourceKind};
 use crate::runtime::driver::Clock;
 use crate::runtime::sync::{lock, Mutex};
 use crate::value::{Map, Str, Value};
-use crate::vm::{Event, ExecutionInfo, Observer, Outcome, Status};
+use crate::vm::{ExecutionInfo, Observer, Outcome, Status};
+use lane::{Lane, LaneState};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Events a history keeps at most (AWS's quota for one execution's history). Later events
@@ -134,25 +144,6 @@ fn details_member(t: &str) -> Option<&'static str> {
     })
 }
 
-/// The least log level that logs `event_type` (AWS: `FATAL` logs the execution's failures,
-/// `ERROR` every failure, `ALL` everything).
-fn level_of(event_type: &str, details: &DetailsHint) -> LogLevel {
-    match event_type {
-        "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted" => LogLevel::Fatal,
-        "FailStateEntered" => LogLevel::Error,
-        t if t.ends_with("Failed") || t.ends_with("TimedOut") || t.ends_with("Aborted") => {
-            LogLevel::Error
-        }
-        _ if matches!(details, DetailsHint::Failure) => LogLevel::Error,
-        _ => LogLevel::All,
-    }
-}
-
-enum DetailsHint {
-    Plain,
-    Failure,
-}
-
 /// The story of one execution attempt. See the module docs.
 pub(super) struct Story {
     info: Arc<ExecutionInfo>,
@@ -173,9 +164,24 @@ struct Inner {
     attempt: u32,
     events: Vec<HistoryEvent>,
     dropped: u64,
-    /// Type of the top-level state entered and not yet exited (`Task`, `Wait`, ...).
-    open: Option<&'static str>,
+    /// The lanes running now, by id: the execution's own (`root`), its branches and
+    /// iterations. A lane cut, ended or of an attempt before is not here: what it reports
+    /// is not recorded.
+    lanes: HashMap<u32, LaneState>,
+    root: Option<u32>,
+    /// The id of the next lane; not reset by a restart, so that no lane of an attempt before
+    /// is taken for one of this attempt.
+    next_lane: u32,
     ended: bool,
+}
+
+impl Inner {
+    fn new_lane(&mut self, state: LaneState) -> u32 {
+        let id = self.next_lane;
+        self.next_lane = self.next_lane.wrapping_add(1);
+        self.lanes.insert(id, state);
+        id
+    }
 }
 
 impl std::fmt::Debug for Story {
@@ -220,12 +226,11 @@ impl Story {
 
     /// The execution's lane, for the VM ([`crate::vm::Execution::set_observer`]).
     pub(super) fn lane(self: &Arc<Self>) -> Box<dyn Observer> {
-        Box::new(Lane {
-            story: Arc::clone(self),
-            last: 0,
-            top: true,
-            parallel_started: 0,
-        })
+        let mut i = lock(&self.inner);
+        let id = i.new_lane(LaneState::default());
+        i.root = Some(id);
+        drop(i);
+        Box::new(Lane::root(Arc::clone(self), id))
     }
 
     /// Begins attempt `attempt` (an async execution re-run after a handler panic): the kept
@@ -234,6 +239,7 @@ impl Story {
         let mut i = lock(&self.inner);
         *i = Inner {
             attempt,
+            next_lane: i.next_lane,
             ..Inner::default()
         };
     }
@@ -329,27 +335,28 @@ impl Story {
         (id, logged)
     }
 
-    /// Records the terminal event of the execution, with `<Type>StateAborted` before it when
-    /// `abort_open` and a state is open; the story ends. `false` when it had ended already:
+    /// Records the terminal event of the execution; with `abort_open`, what runs is aborted
+    /// first ([`Story::abort_running`]). The story ends. `false` when it had ended already:
     /// whoever records the terminal event first decides how the execution ended.
     fn end(&self, abort_open: bool, event_type: &'static str, d: Map, level: LogLevel) -> bool {
         let mut i = lock(&self.inner);
         if i.ended {
             return false;
         }
-        let open = i.open.take().filter(|_| abort_open);
-        let aborted = open.and_then(aborted_event).map(|t| {
-            self.record_locked(&mut i, None, false, t, Map::new(), LogLevel::Error)
-                .1
-        });
+        let mut logged = Vec::new();
+        if abort_open {
+            self.abort_running(&mut i, &mut logged);
+        }
         // An execution ended from outside (stopped, timed out) has its terminal event
         // follow nothing: `previousEventId` 0, as AWS records it.
         let previous = abort_open.then_some(0);
-        let (_, logged) = self.record_locked(&mut i, previous, true, event_type, d, level);
+        let (_, last) = self.record_locked(&mut i, previous, true, event_type, d, level);
+        logged.extend(last);
         i.ended = true;
         drop(i);
-        self.emit(aborted.flatten());
-        self.emit(logged);
+        for r in logged {
+            self.emit(Some(r));
+        }
         true
     }
 
@@ -426,335 +433,6 @@ impl Story {
     pub(super) fn has_ended(&self) -> bool {
         lock(&self.inner).ended
     }
-
-    /// Records what the VM reported on a lane whose last event was `last`; returns the id.
-    fn record_vm(&self, last: u32, top: bool, event: Event<'_>) -> u32 {
-        // The first state entered follows ExecutionStarted with previous id 0, as AWS records.
-        let previous = if last <= 1 { 0 } else { last };
-        let (keep, log_all) = self.wants(LogLevel::All);
-        let (_, log_error) = self.wants(LogLevel::Error);
-        let build = keep || log_all || log_error;
-        let data = self.with_data();
-        let mut d = Map::with_capacity(6);
-        let mut hint = DetailsHint::Plain;
-        let mut details = true;
-        let event_type = match event {
-            Event::StateEntered {
-                state,
-                state_type,
-                input,
-            } => {
-                if top {
-                    lock(&self.inner).open = Some(state_type);
-                }
-                if build {
-                    d.insert("name".into(), Value::string(state));
-                    if data {
-                        put_data(&mut d, "input", input);
-                    }
-                }
-                state_event(state_type, true)
-            }
-            Event::StateExited {
-                state,
-                state_type,
-                output,
-            } => {
-                if top {
-                    lock(&self.inner).open = None;
-                }
-                if build {
-                    d.insert("name".into(), Value::string(state));
-                    if data {
-                        put_data(&mut d, "output", output);
-                    }
-                }
-                state_event(state_type, false)
-            }
-            Event::TaskScheduled {
-                resource,
-                parameters,
-                timeout_seconds,
-                heartbeat_seconds,
-            } => {
-                let family = Family::of(resource);
-                if build {
-                    family.describe(&mut d, resource, &self.region);
-                    if data {
-                        match family {
-                            Family::Task => {
-                                d.insert("parameters".into(), Value::from(parameters.to_json()));
-                            }
-                            _ => put_data(&mut d, "input", parameters),
-                        }
-                    }
-                    if let Some(t) = timeout_seconds {
-                        d.insert("timeoutInSeconds".into(), Value::Int(t as i64));
-                    }
-                    if let Some(h) = heartbeat_seconds {
-                        d.insert("heartbeatInSeconds".into(), Value::Int(h as i64));
-                    }
-                }
-                family.name(0)
-            }
-            Event::TaskStarted { resource } => {
-                let family = Family::of(resource);
-                if family == Family::Task {
-                    family.short(&mut d, resource);
-                } else {
-                    details = false;
-                }
-                family.name(1)
-            }
-            Event::TaskSucceeded { resource, output } => {
-                let family = Family::of(resource);
-                if build {
-                    family.short(&mut d, resource);
-                    if data {
-                        put_data(&mut d, "output", output);
-                    }
-                }
-                family.name(2)
-            }
-            Event::TaskFailed {
-                resource,
-                error,
-                cause,
-            } => {
-                let family = Family::of(resource);
-                family.short(&mut d, resource);
-                put_error(&mut d, Some(error), cause);
-                hint = DetailsHint::Failure;
-                family.name(3)
-            }
-            Event::TaskTimedOut { resource, error } => {
-                let family = Family::of(resource);
-                family.short(&mut d, resource);
-                put_error(&mut d, Some(error), None);
-                hint = DetailsHint::Failure;
-                family.name(4)
-            }
-            Event::ForkStarted { map, length } => {
-                if map {
-                    d.insert("length".into(), Value::Int(length as i64));
-                    "MapStateStarted"
-                } else {
-                    details = false;
-                    "ParallelStateStarted"
-                }
-            }
-            Event::IterationStarted { state, index } => {
-                d.insert("name".into(), Value::string(state));
-                d.insert("index".into(), Value::Int(index as i64));
-                "MapIterationStarted"
-            }
-            Event::IterationEnded {
-                state,
-                index,
-                succeeded,
-            } => {
-                d.insert("name".into(), Value::string(state));
-                d.insert("index".into(), Value::Int(index as i64));
-                if succeeded {
-                    "MapIterationSucceeded"
-                } else {
-                    "MapIterationFailed"
-                }
-            }
-            Event::ForkEnded { map, succeeded } => {
-                details = false;
-                match (map, succeeded) {
-                    (true, true) => "MapStateSucceeded",
-                    (true, false) => "MapStateFailed",
-                    (false, true) => "ParallelStateSucceeded",
-                    (false, false) => "ParallelStateFailed",
-                }
-            }
-        };
-        let level = level_of(event_type, &hint);
-        if !details {
-            d = Map::new();
-        }
-        self.record(Some(previous), top, event_type, d, level)
-    }
-}
-
-/// The event that records a stop in a state of `state_type`: `TaskStateAborted`,
-/// `MapStateAborted`, `ParallelStateAborted`. A stopped Wait records none: AWS's history of
-/// a Wait stopped goes from `WaitStateEntered` to `ExecutionAborted`.
-fn aborted_event(state_type: &str) -> Option<&'static str> {
-    match state_type {
-        "Task" => Some("TaskStateAborted"),
-        "Map" => Some("MapStateAborted"),
-        "Parallel" => Some("ParallelStateAborted"),
-        _ => None,
-    }
-}
-
-/// A line of execution: the execution itself, or one branch or iteration.
-struct Lane {
-    story: Arc<Story>,
-    last: u32,
-    top: bool,
-    /// The `ParallelStateStarted` this lane recorded last: each branch follows it.
-    parallel_started: u32,
-}
-
-impl Observer for Lane {
-    fn event(&mut self, _vm_id: u32, event: Event<'_>) {
-        // AWS chains `MapStateSucceeded`, `ParallelStateSucceeded` and `MapIterationFailed`
-        // to the event before them, but the next event to the one before them too: they do
-        // not advance their line.
-        let advances = !matches!(
-            event,
-            Event::ForkEnded {
-                succeeded: true,
-                ..
-            } | Event::IterationEnded {
-                succeeded: false,
-                ..
-            }
-        );
-        let parallel = matches!(event, Event::ForkStarted { map: false, .. });
-        let map = matches!(event, Event::ForkStarted { map: true, .. });
-        let id = self.story.record_vm(self.last, self.top && advances, event);
-        if id != 0 && advances {
-            self.last = id;
-        }
-        if parallel {
-            self.parallel_started = id;
-        } else if map {
-            self.parallel_started = 0;
-        }
-    }
-
-    /// A Map iteration follows its `MapIterationStarted` (this lane's last event); a Parallel
-    /// branch follows `ParallelStateStarted`.
-    fn child(&self) -> Option<Box<dyn Observer>> {
-        let last = match self.parallel_started {
-            0 => self.last,
-            started => started,
-        };
-        Some(Box::new(Lane {
-            story: Arc::clone(&self.story),
-            last,
-            top: false,
-            parallel_started: 0,
-        }))
-    }
-
-    fn last_event(&self) -> u32 {
-        self.last
-    }
-
-    fn follow(&mut self, last: u32) {
-        self.last = last;
-        if self.top {
-            lock(&self.story.inner).last_top = last;
-        }
-    }
-}
-
-/// Which history-event family a Task's events belong to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Family {
-    Lambda,
-    Activity,
-    Task,
-}
-
-impl Family {
-    fn of(resource: &str) -> Family {
-        match classify(resource) {
-            ResourceKind::LambdaFunction { .. } => Family::Lambda,
-            ResourceKind::Activity => Family::Activity,
-            _ => Family::Task,
-        }
-    }
-
-    /// Scheduled, Started, Succeeded, Failed, TimedOut.
-    fn name(self, i: usize) -> &'static str {
-        const NAMES: [[&str; 5]; 3] = [
-            [
-                "LambdaFunctionScheduled",
-                "LambdaFunctionStarted",
-                "LambdaFunctionSucceeded",
-                "LambdaFunctionFailed",
-                "LambdaFunctionTimedOut",
-            ],
-            [
-                "ActivityScheduled",
-                "ActivityStarted",
-                "ActivitySucceeded",
-                "ActivityFailed",
-                "ActivityTimedOut",
-            ],
-            [
-                "TaskScheduled",
-                "TaskStarted",
-                "TaskSucceeded",
-                "TaskFailed",
-                "TaskTimedOut",
-            ],
-        ];
-        NAMES[self as usize][i]
-    }
-
-    /// `resourceType` / `resource` / `region` of a scheduled Task; the ARN for the others.
-    fn describe(self, d: &mut Map, resource: &str, region: &Str) {
-        match self {
-            Family::Task => {
-                let (kind, action) = service_parts(resource);
-                d.insert("resourceType".into(), Value::string(kind));
-                d.insert("resource".into(), Value::string(action));
-                d.insert("region".into(), Value::String(region.clone()));
-            }
-            _ => {
-                d.insert("resource".into(), Value::string(resource));
-            }
-        }
-    }
-
-    /// `resourceType` / `resource` for the Task family's later events.
-    fn short(self, d: &mut Map, resource: &str) {
-        if self == Family::Task {
-            let (kind, action) = service_parts(resource);
-            d.insert("resourceType".into(), Value::string(kind));
-            d.insert("resource".into(), Value::string(action));
-        }
-    }
-}
-
-/// `arn:aws:states:::sqs:sendMessage.waitForTaskToken` → (`sqs`, `sendMessage.waitForTaskToken`).
-fn service_parts(resource: &str) -> (&str, &str) {
-    let rest = resource
-        .strip_prefix("arn:")
-        .and_then(|r| r.splitn(5, ':').nth(4))
-        .unwrap_or(resource);
-    rest.rsplit_once(':').unwrap_or(("", rest))
-}
-
-fn state_event(state_type: &str, entered: bool) -> &'static str {
-    const TYPES: [(&str, &str, &str); 8] = [
-        ("Pass", "PassStateEntered", "PassStateExited"),
-        ("Task", "TaskStateEntered", "TaskStateExited"),
-        ("Choice", "ChoiceStateEntered", "ChoiceStateExited"),
-        ("Wait", "WaitStateEntered", "WaitStateExited"),
-        ("Succeed", "SucceedStateEntered", "SucceedStateExited"),
-        ("Fail", "FailStateEntered", "FailStateExited"),
-        ("Map", "MapStateEntered", "MapStateExited"),
-        ("Parallel", "ParallelStateEntered", "ParallelStateExited"),
-    ];
-    let (_, e, x) = TYPES
-        .iter()
-        .find(|(t, _, _)| *t == state_type)
-        .copied()
-        .unwrap_or(("", "StateEntered", "StateExited"));
-    if entered {
-        e
-    } else {
-        x
-    }
 }
 
 /// `input` + `inputDetails` (or `output` + `outputDetails`).
@@ -784,22 +462,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn service_parts_split_type_and_action() {
-        assert_eq!(
-            service_parts("arn:aws:states:::sqs:sendMessage.waitForTaskToken"),
-            ("sqs", "sendMessage.waitForTaskToken")
-        );
-        assert_eq!(
-            service_parts("arn:aws:states:::aws-sdk:s3:listBuckets"),
-            ("aws-sdk:s3", "listBuckets")
-        );
-        assert_eq!(
-            service_parts("arn:aws:states:::lambda:invoke"),
-            ("lambda", "invoke")
-        );
-    }
-
-    #[test]
     fn details_members_follow_the_api_model() {
         let e = |t| HistoryEvent {
             id: 1,
@@ -816,6 +478,18 @@ mod tests {
             e("MapIterationAborted").details_member(),
             Some("mapIterationAbortedEventDetails")
         );
+        assert_eq!(
+            e("ActivityStarted").details_member(),
+            Some("activityStartedEventDetails")
+        );
+        assert_eq!(
+            e("TaskSubmitted").details_member(),
+            Some("taskSubmittedEventDetails")
+        );
+        // The `<Type>StateAborted` events carry no details.
+        for t in ["WaitStateAborted", "TaskStateAborted", "MapStateAborted"] {
+            assert_eq!(e(t).details_member(), None, "{t}");
+        }
         assert_eq!(e("ParallelStateStarted").details_member(), None);
         assert_eq!(e("LambdaFunctionStarted").details_member(), None);
     }

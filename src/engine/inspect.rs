@@ -10,7 +10,7 @@
 use super::error::{EngineError, ErrorKind};
 use crate::runtime::sync::{lock, Mutex};
 use crate::value::{serialized_len_at_most, Str, Value};
-use crate::vm::{DataFlow, Event, Execution, Observer};
+use crate::vm::{DataFlow, Event, Execution, Handout, Observer};
 use std::sync::Arc;
 
 /// Largest total of pre-set variables: AWS's bound on TestState's `variables` (256 KiB).
@@ -50,10 +50,7 @@ pub struct Inspection {
 /// let engine = Engine::builder().worker_threads(1).build().unwrap();
 /// let def = r#"{"StartAt": "P", "States": {"P": {"Type": "Pass",
 ///     "Parameters": {"greeting.$": "$who"}, "ResultPath": "$.out", "End": true}}}"#;
-/// let spec = MachineSpec {
-///     name: "p", definition: def, machine_type: MachineType::Standard,
-///     role_arn: None, logging: None, log_group: None,
-/// };
+/// let spec = MachineSpec::new("p", def, MachineType::Standard);
 /// let probe = StateProbe::new("P").variables(json!({"who": "world"})).unwrap();
 /// let req = StartRequest::new("p").input(json!({"a": 1})).probe(probe.clone());
 /// let outcome = engine.handle().block_on(engine.run_once(spec, req)).unwrap();
@@ -166,6 +163,16 @@ impl Observer for Lane {
         if let Some(o) = &mut self.inner {
             o.follow(last);
         }
+    }
+
+    fn ended(&self) {
+        if let Some(o) = &self.inner {
+            o.ended();
+        }
+    }
+
+    fn defer_task_started(&mut self) -> Option<Handout> {
+        self.inner.as_mut().and_then(|o| o.defer_task_started())
     }
 
     fn wants_data_flow(&self) -> bool {

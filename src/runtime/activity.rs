@@ -15,7 +15,7 @@
 use super::sync::{lock, oneshot, read, write, Mutex, RwLock};
 use super::tokens::TokenTable;
 use crate::value::{Str, Value};
-use crate::vm::TokenId;
+use crate::vm::{Handout, TokenId};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +31,9 @@ pub struct ActivityTask {
     /// The Task's effective input.
     pub input: Value,
     id: TokenId,
+    /// Told who took the task (its history's `ActivityStarted`), once, by whoever hands it
+    /// to the worker.
+    pub(crate) started: Option<Handout>,
 }
 
 /// Why a poll failed.
@@ -82,13 +85,14 @@ impl Activity {
     }
 
     /// Hands a task to the oldest waiting worker, or queues it; `false` if the activity was
-    /// deleted.
+    /// deleted. `started` goes with the task to the worker's poll.
     pub(crate) fn schedule(
         &self,
         tokens: &TokenTable,
         id: TokenId,
         token: Str,
         input: Value,
+        started: Option<Handout>,
     ) -> bool {
         let mut q = lock(&self.queues);
         if q.deleted {
@@ -98,6 +102,7 @@ impl Activity {
             task_token: token,
             input,
             id,
+            started,
         };
         while let Some(worker) = q.pollers.pop_front() {
             match worker.send(task) {

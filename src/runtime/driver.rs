@@ -213,6 +213,10 @@ impl<'a> Driver<'a> {
     pub(crate) fn answer(&self, state: &str, call: TaskCall) -> Call<'a> {
         if let Some(hook) = self.services.hook() {
             if let Some(o) = hook.answer(state, &call) {
+                // An activity Task the hook answers was taken by no worker, but taken.
+                if let Some(started) = &call.started {
+                    started.taken(None);
+                }
                 return Call::Done(o);
             }
         }
@@ -300,7 +304,8 @@ impl<'a> Driver<'a> {
             let Some(activity) = cb.activities.get(&call.resource) else {
                 return Call::Done(TaskOutcome::Err(activity_missing(&call.resource)));
             };
-            if !activity.schedule(&cb.tokens, id, token, call.input) {
+            let started = call.started.take();
+            if !activity.schedule(&cb.tokens, id, token, call.input, started) {
                 return Call::Done(TaskOutcome::Err(activity_missing(&call.resource)));
             }
             let queued = Queued { activity, id };

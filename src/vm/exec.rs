@@ -1128,6 +1128,7 @@ impl Execution {
             _ => (CallTarget::Site(task.site), effective),
         };
         self.event_id += 2; // TaskScheduled, TaskStarted
+        let mut started = None;
         if let Some(o) = &mut self.observer {
             let resource = &site.resource;
             o.event(
@@ -1139,7 +1140,21 @@ impl Execution {
                     heartbeat_seconds,
                 },
             );
-            o.event(self.event_id, Event::TaskStarted { resource });
+            // An activity Task starts when a worker takes it (GetActivityTask), if the
+            // observer can be told then.
+            if site.wait == TaskWait::Activity {
+                started = o.defer_task_started();
+            }
+            if started.is_none() {
+                o.event(self.event_id, Event::TaskStarted { resource });
+            }
+        }
+        if task.submits {
+            self.event_id += 1; // TaskSubmitted
+            if let Some(o) = &mut self.observer {
+                let resource = &site.resource;
+                o.event(self.event_id, Event::TaskSubmitted { resource });
+            }
         }
         Flow::Call(TaskCall {
             target,
@@ -1148,6 +1163,7 @@ impl Execution {
             timeout_seconds,
             heartbeat_seconds,
             task_token,
+            started,
         })
     }
 

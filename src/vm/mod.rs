@@ -19,6 +19,6 @@ pub use exec::{
     Execution, Outcome, Status, Step, DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY,
     MAX_PAYLOAD_BYTES, STEPS_PER_SLICE,
 };
-pub use observe::{DataFlow, Event, Observer};
+pub use observe::{DataFlow, Event, Handout, Observer};
 pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};
 pub use token::TokenId;

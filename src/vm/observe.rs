@@ -16,6 +16,7 @@
 //! [`Execution::event_count`]: super::Execution::event_count
 
 use crate::value::Value;
+use std::sync::Arc;
 
 /// A history event of one state or task, borrowed from the VM for the duration of the call.
 #[derive(Debug)]
@@ -52,6 +53,12 @@ pub enum Event<'a> {
     },
     /// `TaskStarted`.
     TaskStarted {
+        /// The Task's `Resource`.
+        resource: &'a str,
+    },
+    /// `TaskSubmitted`: a `.sync` / `.sync:2` Task's job is started (AWS records the start
+    /// call's response as its output; in-process there is none).
+    TaskSubmitted {
         /// The Task's `Resource`.
         resource: &'a str,
     },
@@ -100,6 +107,14 @@ pub enum Event<'a> {
         index: usize,
         /// How it ended.
         succeeded: bool,
+    },
+    /// A Parallel or Map state fails while some of its branches or iterations still run: they
+    /// are stopped, and report nothing more. Comes before the `MapIterationFailed` of the
+    /// iteration that failed it, and before `ParallelStateFailed` / `MapStateFailed`. Not
+    /// counted in the VM's ids: how many events it stands for depends on the children.
+    ChildrenAborted {
+        /// `true` for a Map state.
+        map: bool,
     },
     /// `ParallelStateSucceeded` / `ParallelStateFailed` / `MapStateSucceeded` / `MapStateFailed`.
     ForkEnded {
@@ -166,4 +181,41 @@ pub trait Observer: Send {
 
     /// State `state` took data-flow step `step` (only if [`Observer::wants_data_flow`]).
     fn data_flow(&mut self, _state: &str, _step: DataFlow<'_>) {}
+
+    /// This observer's branch or iteration ended (called before its parent
+    /// [`follows`](Observer::follow) it): it reports no more events.
+    fn ended(&self) {}
+
+    /// An activity Task's `TaskStarted` (`ActivityStarted`) is to be reported when a worker
+    /// takes its work rather than now: the VM then does not report it, and passes the
+    /// returned [`Handout`] on with the [`TaskCall`](super::TaskCall) for the runtime to call
+    /// at hand-out. `None` (the default): `TaskStarted` is reported at once.
+    fn defer_task_started(&mut self) -> Option<Handout> {
+        None
+    }
+}
+
+/// Reports that a worker took an activity Task's work (GetActivityTask), with the worker's
+/// name when it gave one: the Task's `ActivityStarted` ([`Observer::defer_task_started`]).
+#[derive(Clone)]
+pub struct Handout(Arc<HandoutFn>);
+
+type HandoutFn = dyn Fn(Option<&str>) + Send + Sync;
+
+impl Handout {
+    /// A handout that calls `f` with the worker's name.
+    pub fn new(f: impl Fn(Option<&str>) + Send + Sync + 'static) -> Handout {
+        Handout(Arc::new(f))
+    }
+
+    /// A worker (named `worker`, if it said) took the work.
+    pub fn taken(&self, worker: Option<&str>) {
+        (self.0)(worker)
+    }
+}
+
+impl std::fmt::Debug for Handout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Handout")
+    }
 }

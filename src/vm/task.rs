@@ -4,6 +4,7 @@
 //! [`TaskOutcome`]. Shaping of the integration (the Lambda invoke envelope, error payloads as
 //! causes) happens here, on the VM's side, so every driver gets AWS's shapes for free.
 
+use super::observe::Handout;
 use super::token::TokenId;
 use crate::compile::TaskId;
 use crate::value::{write_json, write_json_python, Map, Str, Value};
@@ -141,6 +142,9 @@ pub struct TaskCall {
     /// For callback and activity Tasks, the token `$$.Task.Token` held and its id: the Task
     /// completes when the token does.
     pub task_token: Option<(TokenId, Str)>,
+    /// For an activity Task whose observer deferred its `ActivityStarted`: what to call when
+    /// a worker takes the work.
+    pub(crate) started: Option<Handout>,
 }
 
 /// How a handler call ended.

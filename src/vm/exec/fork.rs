@@ -500,13 +500,24 @@ impl Execution {
         fork.completed += 1;
         self.event_id = self.event_id.max(child.event_id);
         if let (Some(o), Some(c)) = (&mut self.observer, &child.observer) {
+            c.ended();
             o.follow(c.last_event());
         }
-        if matches!(fork.source, Source::Map { .. }) {
+        let succeeded = outcome.status == Status::Succeeded;
+        let was_failed = fork.failure.is_some();
+        settle_child(fork, i, outcome);
+        let map = matches!(fork.source, Source::Map { .. });
+        // This child fails the fork while others still run: they are stopped (the driver
+        // drops them once the fork settles), which their histories record first.
+        if !was_failed && fork.failure.is_some() && fork.running > 0 {
+            if let Some(o) = &mut self.observer {
+                o.event(self.event_id, Event::ChildrenAborted { map });
+            }
+        }
+        if map {
             self.event_id += 1; // MapIterationSucceeded / MapIterationFailed
             if let Some(o) = &mut self.observer {
                 let state = &self.program.states[self.at.index()].name;
-                let succeeded = outcome.status == Status::Succeeded;
                 o.event(
                     self.event_id,
                     Event::IterationEnded {
@@ -516,39 +527,6 @@ impl Execution {
                     },
                 );
             }
-        }
-        if outcome.status == Status::Succeeded {
-            fork.results[i] = outcome.output.unwrap_or(Value::Null);
-            return;
-        }
-        fork.failed += 1;
-        let Some(t) = fork.tolerance else {
-            fork.failure.get_or_insert_with(|| child_error(outcome));
-            return;
-        };
-        let over_count = t.count.is_some_and(|c| fork.failed as f64 > c);
-        let over_percentage = t
-            .percentage
-            .is_some_and(|p| fork.failed as f64 * 100.0 / fork.total as f64 > p);
-        if over_count || over_percentage {
-            fork.failure.get_or_insert_with(|| {
-                ExecError::new(
-                    "States.ExceedToleratedFailureThreshold",
-                    Some("The specified tolerated failure threshold was exceeded".to_string()),
-                    ErrorClass::State,
-                )
-            });
-        } else {
-            let mut m = Map::with_capacity(2);
-            m.insert(
-                "Error".into(),
-                outcome.error.map_or(Value::Null, Value::String),
-            );
-            m.insert(
-                "Cause".into(),
-                outcome.cause.map_or(Value::Null, Value::from),
-            );
-            fork.results[i] = Value::object(m);
         }
     }
 
@@ -738,6 +716,44 @@ pub(super) fn map_item_context(ctx: &Value, index: usize, item: &Value) -> Value
         Arc::make_mut(o).insert("Map".into(), Value::object(m));
     }
     ctx
+}
+
+/// Takes child `i`'s outcome into `fork`: its result, or its failure (within the tolerated
+/// failures of a Map, MAP-9, or as the fork's failure).
+fn settle_child(fork: &mut Fork, i: usize, outcome: Outcome) {
+    if outcome.status == Status::Succeeded {
+        fork.results[i] = outcome.output.unwrap_or(Value::Null);
+        return;
+    }
+    fork.failed += 1;
+    let Some(t) = fork.tolerance else {
+        fork.failure.get_or_insert_with(|| child_error(outcome));
+        return;
+    };
+    let over_count = t.count.is_some_and(|c| fork.failed as f64 > c);
+    let over_percentage = t
+        .percentage
+        .is_some_and(|p| fork.failed as f64 * 100.0 / fork.total as f64 > p);
+    if over_count || over_percentage {
+        fork.failure.get_or_insert_with(|| {
+            ExecError::new(
+                "States.ExceedToleratedFailureThreshold",
+                Some("The specified tolerated failure threshold was exceeded".to_string()),
+                ErrorClass::State,
+            )
+        });
+    } else {
+        let mut m = Map::with_capacity(2);
+        m.insert(
+            "Error".into(),
+            outcome.error.map_or(Value::Null, Value::String),
+        );
+        m.insert(
+            "Cause".into(),
+            outcome.cause.map_or(Value::Null, Value::from),
+        );
+        fork.results[i] = Value::object(m);
+    }
 }
 
 /// A failed branch or iteration fails its state with its own error and cause (PAR-4, MAP-6).
