@@ -222,7 +222,7 @@ impl EngineBuilder {
                 async_attempts: self.async_attempts,
                 wait_scale: self.wait_scale,
             },
-            machines: RwLock::new(HashMap::new()),
+            machines: RwLock::new(machines::Machines::default()),
             deleting: AtomicUsize::new(0),
             activity_meta: Mutex::new(HashMap::new()),
             callbacks: Callbacks::default(),

@@ -568,8 +568,17 @@ impl Engine {
             .log
             .enabled(logging)
             .then(|| (Arc::clone(&shared.log), logging, reg.info.log_group.clone()));
-        let region = shared.config.region.clone();
-        let story = Story::new(Arc::clone(&info), clock, region, keep, log);
+        // PERF: no story, no clones (pass1 sync through the engine: see BENCHMARKS.md).
+        let story = match keep || log.is_some() {
+            true => Story::new(
+                Arc::clone(&info),
+                clock,
+                shared.config.region.clone(),
+                keep,
+                log,
+            ),
+            false => None,
+        };
         let record = match (&story, keep) {
             (Some(story), true) => {
                 let seq = table.as_mut().map_or(0, |t| t.next_seq());
