@@ -1,0 +1,3 @@
+//! EventBridge in front of the Engine: schedules and target input (rules and patterns join them).
+
+pub mod schedule;
