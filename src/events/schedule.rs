@@ -68,6 +68,12 @@ pub struct Schedule {
     kind: Kind,
 }
 
+// Rules are shared between the API handlers and the delivery tasks.
+const _: () = {
+    const fn is_send_sync<T: Send + Sync>() {}
+    is_send_sync::<Schedule>();
+};
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Kind {
     /// Fires at `anchor + k × period`, `k ≥ 1`.
@@ -635,5 +641,4 @@ impl fmt::Display for ScheduleError {
 impl std::error::Error for ScheduleError {}
 
 #[cfg(test)]
-#[path = "schedule_tests.rs"]
 mod tests;
