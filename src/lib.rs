@@ -22,6 +22,7 @@
 //! - [`serve`]: the AWS Step Functions HTTP API (`aslx serve`).
 //! - [`engine`]: the [`Engine`]: many executions at once, sync and async starts, the five-minute
 //!   cap, admission, execution logs, callbacks and activities.
+//! - [`events`]: EventBridge schedules and target input transformation.
 //! - [`value`]: the JSON value type, cheap to clone and copy-on-write.
 //!
 //! ## Example
@@ -57,6 +58,7 @@
 pub mod asl;
 pub mod compile;
 pub mod engine;
+pub mod events;
 pub mod jsonata;
 pub mod path;
 pub mod runtime;
