@@ -111,6 +111,16 @@ struct Setup {
 
 /// The routes of --route and --routes-file, checked, with the --routes-bind address.
 fn routes(args: &ServeArgs) -> Result<Option<(SocketAddr, Routes)>, String> {
+    let Some(addr) = args.routes_bind else {
+        let flag = match (&args.routes_file, args.routes.is_empty()) {
+            (_, false) => "--route",
+            (Some(_), true) => "--routes-file",
+            (None, true) => return Ok(None),
+        };
+        return Err(format!(
+            "{flag} needs --routes-bind ADDR: routes are served on their own listener, apart from the AWS API"
+        ));
+    };
     let mut specs = Vec::new();
     if let Some(f) = &args.routes_file {
         let text = std::fs::read_to_string(f).map_err(|e| format!("--routes-file {f}: {e}"))?;
@@ -119,19 +129,6 @@ fn routes(args: &ServeArgs) -> Result<Option<(SocketAddr, Routes)>, String> {
     for s in &args.routes {
         specs.push(RouteSpec::parse(s).map_err(|e| format!("--{e}"))?);
     }
-    let Some(addr) = args.routes_bind else {
-        if specs.is_empty() {
-            return Ok(None);
-        }
-        let flag = if args.routes.is_empty() {
-            "--routes-file"
-        } else {
-            "--route"
-        };
-        return Err(format!(
-            "{flag} needs --routes-bind ADDR: routes are served on their own listener, apart from the AWS API"
-        ));
-    };
     let routes = Routes::new(specs).map_err(|e| format!("--route: {e}"))?;
     Ok(Some((addr, routes)))
 }
