@@ -19,7 +19,7 @@
 //! 4. The engine starts it ([`Engine::start_sync`] or [`Engine::start`]); a start refused
 //!    because `--max-in-flight` executions run is 429 (`ThrottlingException`).
 //! 5. The answer, as CDK's integration response renders it: sync — 200 with the output as the
-//!    body, or 500 `{"error", "cause"}` for a FAILED, TIMED_OUT or ABORTED execution; async —
+//!    body, or 500 `{"error", "cause"}` for a FAILED or TIMED_OUT execution; async —
 //!    200 `{"executionArn", "startDate"}` (seconds since the epoch, as StartExecution answers).
 //!
 //! Every error answer is `{"error": CODE, "cause": MESSAGE}` with `Content-Type:
