@@ -624,3 +624,29 @@ fn sigterm_drains_a_sync_route_and_stops_both_listeners() {
     assert!(TcpStream::connect(("127.0.0.1", s.routes)).is_err());
     assert!(TcpStream::connect(("127.0.0.1", s.api)).is_err());
 }
+
+#[test]
+fn a_body_of_another_content_type_is_415() {
+    // CDK's integration has an application/json template only and passes nothing through.
+    let s = Server::start(&[
+        "--route",
+        "POST /m=Echo:sync",
+        "--route",
+        "POST /r=Echo:sync:raw",
+    ]);
+    s.create("Echo", echo(), "EXPRESS");
+    for path in ["/m", "/r"] {
+        for ct in ["application/x-www-form-urlencoded", "text/plain"] {
+            let r = s.route("POST", path, &[("Content-Type", ct)], "{}");
+            let (status, error, cause) = r.error();
+            assert_eq!(
+                (status, error.as_str()),
+                (415, "UnsupportedMediaType"),
+                "{path} {ct}"
+            );
+            assert!(cause.contains(ct), "{cause}");
+        }
+        let json = [("Content-Type", "Application/JSON; charset=utf-8")];
+        assert_eq!(s.route("POST", path, &json, "{}").status, 200, "{path}");
+    }
+}

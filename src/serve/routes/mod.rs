@@ -11,14 +11,16 @@
 //! A request, in order:
 //!
 //! 1. No route has its path: 404. A route has the path but not the method: 405 with `Allow`.
-//! 2. A body over the limit (`--max-body-bytes`, at most 256 KiB: no larger input can start an
+//! 2. A `Content-Type` other than `application/json`: 415 (CDK's integration maps no other
+//!    type and passes nothing through; no `Content-Type` is JSON, as on API Gateway).
+//! 3. A body over the limit (`--max-body-bytes`, at most 256 KiB: no larger input can start an
 //!    execution): 413, and the connection is closed. A body that is not JSON: 400.
-//! 3. The machine is resolved by the engine now, not at start-up (machines are created through
+//! 4. The machine is resolved by the engine now, not at start-up (machines are created through
 //!    the API after the server starts): one that does not exist is a 500 naming it
 //!    (`StateMachineDoesNotExist`), as is a sync route to a STANDARD machine.
-//! 4. The engine starts it ([`Engine::start_sync`] or [`Engine::start`]); a start refused
+//! 5. The engine starts it ([`Engine::start_sync`] or [`Engine::start`]); a start refused
 //!    because `--max-in-flight` executions run is 429 (`ThrottlingException`).
-//! 5. The answer, as CDK's integration response renders it: sync — 200 with the output as the
+//! 6. The answer, as CDK's integration response renders it: sync — 200 with the output as the
 //!    body, or 500 `{"error", "cause"}` for a FAILED or TIMED_OUT execution; async —
 //!    200 `{"executionArn", "startDate"}` (seconds since the epoch, as StartExecution answers).
 //!
@@ -183,6 +185,12 @@ impl Router {
                 )
             }
         };
+        if let Some(ct) = foreign_content_type(&parts.headers) {
+            let cause = format!(
+                "Content-Type {ct:?}: routes take application/json bodies only (API Gateway's Step Functions integration maps no other type)"
+            );
+            return error(415, "UnsupportedMediaType", &cause, &request_id);
+        }
         let limit = self.max_body_bytes;
         let body = match read_body(&parts.headers, body, limit).await {
             Ok(b) => b,
@@ -267,6 +275,16 @@ impl Router {
             },
         }
     }
+}
+
+/// A `Content-Type` other than `application/json` (parameters aside), when there is one: CDK's
+/// integration has a request template for `application/json` only and passes nothing else
+/// through (`passthroughBehavior: NEVER`), so API Gateway answers 415; no header is JSON.
+fn foreign_content_type(headers: &http::HeaderMap) -> Option<String> {
+    let v = headers.get(http::header::CONTENT_TYPE)?;
+    let text = String::from_utf8_lossy(v.as_bytes());
+    let media = text.split(';').next().unwrap_or_default().trim();
+    (!media.eq_ignore_ascii_case("application/json")).then(|| text.into_owned())
 }
 
 /// An engine refusal: throttled 429, a body that is not JSON 400, an input over the limit 413,
