@@ -4,6 +4,9 @@
 //! Sync mode posts `AWSStepFunctions.StartSyncExecution` and counts an execution as succeeded
 //! when the answer's `status` is `SUCCEEDED`; async mode posts `StartExecution` and counts the
 //! acceptance (an express execution's end cannot be observed over the API).
+//!
+//! [`Endpoint`] (connect, CreateStateMachine) and [`Lane`] (a connection replaced when the
+//! server closed it) are shared with the `route:` target.
 
 use crate::target::{Client, Target};
 use crate::Mode;
@@ -17,11 +20,99 @@ use serde::Deserialize;
 
 const JSON_1_0: &str = "application/x-amz-json-1.0";
 
-/// A Step Functions endpoint and the request every execution sends.
-pub struct Http {
+/// Where requests go: a host and port, over HTTP/1.1 keep-alive (shared with `route:`).
+pub struct Endpoint {
     host: String,
     port: u16,
     host_header: HeaderValue,
+}
+
+impl Endpoint {
+    /// The endpoint of `url` (`http://HOST[:PORT]...`); `flag` names it in errors.
+    pub fn parse(flag: &str, url: &str) -> Result<(Endpoint, Uri), String> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| format!("{flag} {url:?}: not a URL: {e}"))?;
+        if uri.scheme_str() != Some("http") {
+            return Err(format!(
+                "{flag} {url:?}: only http://HOST:PORT is supported (no TLS)"
+            ));
+        }
+        let host = uri
+            .host()
+            .ok_or_else(|| format!("{flag} {url:?}: no host"))?
+            .trim_matches(|c| c == '[' || c == ']')
+            .to_string();
+        let port = uri.port_u16().unwrap_or(80);
+        let authority = uri.authority().map_or(host.as_str(), |a| a.as_str());
+        let host_header = HeaderValue::from_str(authority)
+            .map_err(|e| format!("{flag} {url:?}: bad host: {e}"))?;
+        Ok((
+            Endpoint {
+                host,
+                port,
+                host_header,
+            },
+            uri,
+        ))
+    }
+
+    /// A new keep-alive connection.
+    pub async fn connect(&'_ self) -> Result<Conn<'_>, String> {
+        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| format!("connect {}:{}: {e}", self.host, self.port))?;
+        let _ = stream.set_nodelay(true);
+        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("HTTP handshake with {}:{}: {e}", self.host, self.port))?;
+        tokio::spawn(conn);
+        Ok(Conn {
+            endpoint: self,
+            sender,
+        })
+    }
+
+    /// `CreateStateMachine` (EXPRESS); idempotent on AWS for the same name and definition.
+    pub async fn create_machine(&self, m: &Machine<'_>) -> Result<String, String> {
+        #[derive(Deserialize)]
+        struct Created {
+            #[serde(rename = "stateMachineArn")]
+            arn: String,
+        }
+        let body = serde_json::to_vec(&serde_json::json!({
+            "name": m.name,
+            "definition": m.definition,
+            "roleArn": m.role_arn,
+            "type": "EXPRESS",
+        }))
+        .expect("a JSON object serializes");
+        let mut conn = self.connect().await?;
+        let op = HeaderValue::from_static("AWSStepFunctions.CreateStateMachine");
+        let (status, answer) = conn
+            .post("/", JSON_1_0, Some(&op), Bytes::from(body))
+            .await?;
+        if status != StatusCode::OK {
+            return Err(format!(
+                "CreateStateMachine {:?}: {}",
+                m.name,
+                api_error(status, &answer)
+            ));
+        }
+        serde_json::from_slice::<Created>(&answer)
+            .map(|c| c.arn)
+            .map_err(|e| {
+                format!(
+                    "CreateStateMachine: unexpected answer ({e}): {}",
+                    lossy(&answer)
+                )
+            })
+    }
+}
+
+/// A Step Functions endpoint and the request every execution sends.
+pub struct Http {
+    endpoint: Endpoint,
     op: HeaderValue,
     /// `{"stateMachineArn": ..., "input": ...}`, built once.
     body: Bytes,
@@ -50,31 +141,13 @@ impl Http {
         machine: Machine<'_>,
         input_text: &str,
     ) -> Result<Http, String> {
-        let uri: Uri = url
-            .parse()
-            .map_err(|e| format!("--target {url:?}: not a URL: {e}"))?;
-        if uri.scheme_str() != Some("http") {
-            return Err(format!(
-                "--target {url:?}: only http://HOST:PORT is supported (no TLS)"
-            ));
-        }
-        let host = uri
-            .host()
-            .ok_or_else(|| format!("--target {url:?}: no host"))?
-            .trim_matches(|c| c == '[' || c == ']')
-            .to_string();
-        let port = uri.port_u16().unwrap_or(80);
-        let authority = uri.authority().map_or(host.as_str(), |a| a.as_str());
-        let host_header = HeaderValue::from_str(authority)
-            .map_err(|e| format!("--target {url:?}: bad host: {e}"))?;
+        let (endpoint, _) = Endpoint::parse("--target", url)?;
         let op = HeaderValue::from_static(match mode {
             Mode::Sync => "AWSStepFunctions.StartSyncExecution",
             Mode::Async => "AWSStepFunctions.StartExecution",
         });
         let mut http = Http {
-            host,
-            port,
-            host_header,
+            endpoint,
             op,
             body: Bytes::new(),
             mode,
@@ -82,7 +155,7 @@ impl Http {
         };
         let arn = match machine.arn {
             Some(arn) => arn,
-            None => http.create(&machine).await?,
+            None => http.endpoint.create_machine(&machine).await?,
         };
         http.body = Bytes::from(
             serde_json::to_vec(&serde_json::json!({ "stateMachineArn": arn, "input": input_text }))
@@ -91,57 +164,11 @@ impl Http {
         http.arn = arn;
         Ok(http)
     }
-
-    /// `CreateStateMachine` (EXPRESS); idempotent on AWS for the same name and definition.
-    async fn create(&self, m: &Machine<'_>) -> Result<String, String> {
-        #[derive(Deserialize)]
-        struct Created {
-            #[serde(rename = "stateMachineArn")]
-            arn: String,
-        }
-        let body = serde_json::to_vec(&serde_json::json!({
-            "name": m.name,
-            "definition": m.definition,
-            "roleArn": m.role_arn,
-            "type": "EXPRESS",
-        }))
-        .expect("a JSON object serializes");
-        let mut conn = self.connect().await?;
-        let op = HeaderValue::from_static("AWSStepFunctions.CreateStateMachine");
-        let (status, answer) = conn.post(&op, Bytes::from(body)).await?;
-        if status != StatusCode::OK {
-            return Err(format!(
-                "CreateStateMachine {:?}: {}",
-                m.name,
-                api_error(status, &answer)
-            ));
-        }
-        serde_json::from_slice::<Created>(&answer)
-            .map(|c| c.arn)
-            .map_err(|e| {
-                format!(
-                    "CreateStateMachine: unexpected answer ({e}): {}",
-                    lossy(&answer)
-                )
-            })
-    }
-
-    async fn connect(&'_ self) -> Result<Conn<'_>, String> {
-        let stream = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
-            .await
-            .map_err(|e| format!("connect {}:{}: {e}", self.host, self.port))?;
-        let _ = stream.set_nodelay(true);
-        let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .map_err(|e| format!("HTTP handshake with {}:{}: {e}", self.host, self.port))?;
-        tokio::spawn(conn);
-        Ok(Conn { http: self, sender })
-    }
 }
 
 /// One keep-alive connection.
 pub struct Conn<'a> {
-    http: &'a Http,
+    endpoint: &'a Endpoint,
     sender: SendRequest<Full<Bytes>>,
 }
 
@@ -154,13 +181,23 @@ impl Conn<'_> {
             .map_err(|e| format!("connection: {e}"))
     }
 
-    async fn post(&mut self, op: &HeaderValue, body: Bytes) -> Result<(StatusCode, Bytes), String> {
-        let req = Request::builder()
+    /// POSTs `body` to `path`, with an `X-Amz-Target` when one is given.
+    async fn post(
+        &mut self,
+        path: &str,
+        content_type: &'static str,
+        target: Option<&HeaderValue>,
+        body: Bytes,
+    ) -> Result<(StatusCode, Bytes), String> {
+        let mut req = Request::builder()
             .method(Method::POST)
-            .uri("/")
-            .header(HOST, self.http.host_header.clone())
-            .header(CONTENT_TYPE, JSON_1_0)
-            .header("x-amz-target", op.clone())
+            .uri(path)
+            .header(HOST, self.endpoint.host_header.clone())
+            .header(CONTENT_TYPE, content_type);
+        if let Some(t) = target {
+            req = req.header("x-amz-target", t.clone());
+        }
+        let req = req
             .body(Full::new(body))
             .map_err(|e| format!("request: {e}"))?;
         self.ready().await?;
@@ -180,12 +217,53 @@ impl Conn<'_> {
     }
 }
 
+/// A lane's connection: replaced when the server closed it (no keep-alive, idle timeout)
+/// before anything is sent on it, so that is not counted as a failure.
+pub struct Lane {
+    endpoint: &'static Endpoint,
+    conn: Option<Conn<'static>>,
+}
+
+impl Lane {
+    /// A lane with its connection open.
+    pub async fn open(endpoint: &'static Endpoint) -> Result<Lane, String> {
+        Ok(Lane {
+            conn: Some(endpoint.connect().await?),
+            endpoint,
+        })
+    }
+
+    /// POSTs `body` to `path` (see [`Conn::post`]); a failed connection is dropped.
+    pub async fn post(
+        &mut self,
+        path: &str,
+        content_type: &'static str,
+        target: Option<&HeaderValue>,
+        body: Bytes,
+    ) -> Result<(StatusCode, Bytes), String> {
+        if let Some(c) = &mut self.conn {
+            if c.sender.is_closed() || c.ready().await.is_err() {
+                self.conn = None;
+            }
+        }
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            None => self.conn.insert(self.endpoint.connect().await?),
+        };
+        let r = conn.post(path, content_type, target, body).await;
+        if r.is_err() {
+            self.conn = None;
+        }
+        r
+    }
+}
+
 impl Target for Http {
     type Client = HttpClient;
 
     async fn client(&'static self) -> Result<HttpClient, String> {
         Ok(HttpClient {
-            conn: Some(self.connect().await?),
+            lane: Lane::open(&self.endpoint).await?,
             http: self,
         })
     }
@@ -194,30 +272,16 @@ impl Target for Http {
 /// A lane over HTTP: reconnects after a connection error.
 pub struct HttpClient {
     http: &'static Http,
-    conn: Option<Conn<'static>>,
+    lane: Lane,
 }
 
 impl Client for HttpClient {
     async fn call(&mut self) -> Result<bool, String> {
         let http = self.http;
-        // A connection the server closed (no keep-alive, idle timeout) is replaced before
-        // anything is sent on it, so that is not counted as a failure.
-        if let Some(c) = &mut self.conn {
-            if c.sender.is_closed() || c.ready().await.is_err() {
-                self.conn = None;
-            }
-        }
-        let conn = match &mut self.conn {
-            Some(c) => c,
-            None => self.conn.insert(http.connect().await?),
-        };
-        let (status, body) = match conn.post(&http.op, http.body.clone()).await {
-            Ok(r) => r,
-            Err(e) => {
-                self.conn = None;
-                return Err(e);
-            }
-        };
+        let (status, body) = self
+            .lane
+            .post("/", JSON_1_0, Some(&http.op), http.body.clone())
+            .await?;
         if status != StatusCode::OK {
             return Err(api_error(status, &body));
         }
@@ -242,7 +306,7 @@ impl Client for HttpClient {
 }
 
 /// `HTTP 400 ThrottlingException: message` from an AWS JSON error answer.
-fn api_error(status: StatusCode, body: &[u8]) -> String {
+pub fn api_error(status: StatusCode, body: &[u8]) -> String {
     #[derive(Deserialize)]
     struct Error<'a> {
         #[serde(rename = "__type", borrow)]
@@ -265,7 +329,7 @@ fn api_error(status: StatusCode, body: &[u8]) -> String {
 }
 
 /// At most 200 characters of an answer, for messages.
-fn lossy(body: &[u8]) -> String {
+pub fn lossy(body: &[u8]) -> String {
     let s = String::from_utf8_lossy(body);
     match s.char_indices().nth(200) {
         Some((i, _)) => format!("{}...", &s[..i]),

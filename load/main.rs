@@ -7,10 +7,12 @@
 //! aslx-load --machine pass1.asl.json --input pass1.input.json --mode async --concurrency 256
 //! aslx-load --machine pipeline5.asl.json --input pipeline5.input.json --mode sync --rate 500000
 //! aslx-load ... --target http://127.0.0.1:8083 --json
+//! aslx-load ... --target route:http://127.0.0.1:8084/pass1 --api http://127.0.0.1:8083 --name pass1
 //! ```
 
 mod handlers;
 mod http;
+mod route;
 mod stats;
 mod target;
 
@@ -81,10 +83,17 @@ struct Args {
     #[arg(long, default_value_t = 2.0)]
     warmup: f64,
     /// `inproc` (a bare Machine on this process's runtime), `engine` (the Engine in this
-    /// process; async counts accepted starts while holding the concurrency in flight), or
-    /// `http://HOST:PORT` of `aslx serve` (or any Step Functions endpoint).
+    /// process; async counts accepted starts while holding the concurrency in flight),
+    /// `http://HOST:PORT` of `aslx serve` (or any Step Functions endpoint), or
+    /// `route:http://HOST:PORT/PATH`, a route of `aslx serve --route`: the input is POSTed as
+    /// the body and a 200 counts as succeeded (the route decides sync or async; --mode only
+    /// names the run).
     #[arg(long, default_value = "inproc")]
     target: String,
+    /// route: create the machine first (named by --name) through this Step Functions
+    /// endpoint, `http://HOST:PORT` of the same `aslx serve`.
+    #[arg(long)]
+    api: Option<String>,
     /// Print one JSON line instead of the summary.
     #[arg(long)]
     json: bool,
@@ -97,7 +106,7 @@ struct Args {
     /// HTTP: start executions of this machine instead of creating one (CreateStateMachine).
     #[arg(long)]
     state_machine_arn: Option<String>,
-    /// HTTP: name of the machine to create (default: `aslx-load-` and the file's name).
+    /// HTTP, route: name of the machine to create (default: `aslx-load-` and the file's name).
     #[arg(long)]
     name: Option<String>,
     /// HTTP: role ARN of the machine to create.
@@ -261,6 +270,25 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 plan.mode,
                 limit,
             )));
+            drive(t, &plan, args.quiet).await
+        } else if let Some(url) = plan.target.strip_prefix("route:") {
+            let route = route::Route::new(url, &input)?;
+            if let Some(api) = &args.api {
+                let name = args
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("aslx-load-{}", plan.machine));
+                let (endpoint, _) = http::Endpoint::parse("--api", api)?;
+                endpoint
+                    .create_machine(&http::Machine {
+                        arn: None,
+                        name: &name,
+                        definition: &definition,
+                        role_arn: &args.role_arn,
+                    })
+                    .await?;
+            }
+            let t: &'static route::Route = Box::leak(Box::new(route));
             drive(t, &plan, args.quiet).await
         } else {
             let name = args

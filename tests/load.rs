@@ -457,3 +457,97 @@ fn http_target_that_is_not_listening_fails_fast() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("connect 127.0.0.1"), "{stderr}");
 }
+
+/// `aslx serve` with `routes`: the child and its API and routes ports.
+fn serve_routes(routes: &[&str]) -> (std::process::Child, u16, u16) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_aslx"));
+    cmd.args([
+        "serve",
+        "--bind",
+        "127.0.0.1:0",
+        "--routes-bind",
+        "127.0.0.1:0",
+    ])
+    .args(["--threads", "2"])
+    .env_remove("SFN_MOCK_CONFIG")
+    .stdout(std::process::Stdio::piped());
+    for r in routes {
+        cmd.args(["--route", r]);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut port = || {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        line.split("http://127.0.0.1:")
+            .nth(1)
+            .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|p| p.parse::<u16>().ok())
+            .unwrap_or_else(|| panic!("no port in {line:?}"))
+    };
+    let (api, routes) = (port(), port());
+    (child, api, routes)
+}
+
+#[test]
+fn route_target_creates_the_machine_through_the_api_then_posts_the_input() {
+    let (mut child, api, routes) = serve_routes(&["POST /p=pass1:sync:raw"]);
+    let target = format!("route:http://127.0.0.1:{routes}/p");
+    let api = format!("http://127.0.0.1:{api}");
+    let out = load(
+        "pass1",
+        &[
+            "--target",
+            &target,
+            "--api",
+            &api,
+            "--name",
+            "pass1",
+            "--mode",
+            "sync",
+            "--concurrency",
+            "2",
+            "--json",
+        ],
+    );
+    let obj = json_line(&out);
+    ran_clean(&obj);
+    assert_eq!(obj["target"], target.as_str());
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn route_target_counts_error_answers_as_failures_with_their_error() {
+    // No --api: the route's machine does not exist, so every answer is a 500.
+    let (mut child, _, routes) = serve_routes(&["POST /p=absent:sync"]);
+    let out = load(
+        "pass1",
+        &[
+            "--target",
+            &format!("route:http://127.0.0.1:{routes}/p"),
+            "--concurrency",
+            "1",
+        ],
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("first error: HTTP 500 StateMachineDoesNotExist: route POST /p (state machine \"absent\")"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(" 0 failed"), "{stdout}");
+}
+
+#[test]
+fn route_target_that_is_not_http_is_refused() {
+    let out = load("pass1", &["--target", "route:https://127.0.0.1:1/p"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--target route: \"https://127.0.0.1:1/p\": only http://"),
+        "{stderr}"
+    );
+}

@@ -116,77 +116,102 @@ impl Server {
     /// Serves until `shutdown` resolves, then stops accepting, wakes long polls, and waits up
     /// to the drain timeout for in-flight requests.
     pub async fn run(self, shutdown: impl Future<Output = ()>) {
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.shared.limits.header_read_timeout)
-            .keep_alive(true)
-            .max_buf_size(64 << 10);
-        builder
-            .http2()
-            .timer(TokioTimer::new())
-            .max_concurrent_streams(256)
-            .max_header_list_size(64 << 10);
-        let graceful = GracefulShutdown::new();
-        let slots = Arc::new(Semaphore::new(self.shared.limits.max_connections));
-        tokio::pin!(shutdown);
-        loop {
-            let (stream, _peer) = tokio::select! {
-                r = self.listener.accept() => match r {
-                    Ok(x) => x,
-                    Err(_) => {
-                        // Out of file descriptors and the like: back off, keep serving.
-                        tokio::time::sleep(Duration::from_millis(20)).await;
-                        continue;
-                    }
-                },
-                _ = &mut shutdown => break,
-            };
-            let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
-                drop(stream); // over the connection cap
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let shared = Arc::clone(&self.shared);
-            let activity = Arc::new(Activity::default());
-            let in_service = Arc::clone(&activity);
-            let svc = hyper::service::service_fn(move |req| {
-                let shared = Arc::clone(&shared);
-                let guard = InFlight::new(&in_service);
-                async move {
-                    let r = handle(&shared, req).await;
-                    drop(guard);
-                    Ok::<_, Infallible>(r)
+        let shared = self.shared;
+        let limits = shared.limits.clone();
+        let stopping = Arc::clone(&shared);
+        let on_stop = move || stopping.service.backend().shutdown();
+        let handler = move |req, _peer| {
+            let shared = Arc::clone(&shared);
+            async move { handle(&shared, req).await }
+        };
+        serve_connections(self.listener, &limits, shutdown, on_stop, handler).await;
+    }
+}
+
+/// The accept loop every listener shares (the API's, the routes'): the connection cap,
+/// HTTP/1.1 keep-alive and HTTP/2 (h2c), header and idle timeouts. `handler` answers each
+/// request, given the peer's address. Once `shutdown` resolves it stops accepting, calls
+/// `on_stop`, and waits up to the drain timeout for in-flight requests.
+pub(crate) async fn serve_connections<H, F>(
+    listener: TcpListener,
+    limits: &Limits,
+    shutdown: impl Future<Output = ()>,
+    on_stop: impl FnOnce(),
+    handler: H,
+) where
+    H: Fn(Request<Incoming>, SocketAddr) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true)
+        .max_buf_size(64 << 10);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(256)
+        .max_header_list_size(64 << 10);
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(_) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    continue;
                 }
-            });
-            let io = Tracked {
-                inner: stream,
-                activity: Arc::clone(&activity),
-            };
-            let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
-            let conn = graceful.watch(conn);
-            let idle = self.shared.limits.idle_timeout;
-            tokio::spawn(async move {
-                tokio::pin!(conn);
-                let tick = (idle / 2).max(Duration::from_millis(50));
-                loop {
-                    tokio::select! {
-                        _ = &mut conn => break,
-                        _ = tokio::time::sleep(tick) => {
-                            if activity.idle_for() >= idle {
-                                break; // dropping the connection closes the socket
-                            }
+            },
+            _ = &mut shutdown => break,
+        };
+        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+            drop(stream); // over the connection cap
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        let activity = Arc::new(Activity::default());
+        let in_service = Arc::clone(&activity);
+        let svc = hyper::service::service_fn(move |req| {
+            let guard = InFlight::new(&in_service);
+            let answer = handler(req, peer);
+            async move {
+                let r = answer.await;
+                drop(guard);
+                Ok::<_, Infallible>(r)
+            }
+        });
+        let io = Tracked {
+            inner: stream,
+            activity: Arc::clone(&activity),
+        };
+        let conn = builder.serve_connection(TokioIo::new(io), svc).into_owned();
+        let conn = graceful.watch(conn);
+        let idle = limits.idle_timeout;
+        tokio::spawn(async move {
+            tokio::pin!(conn);
+            let tick = (idle / 2).max(Duration::from_millis(50));
+            loop {
+                tokio::select! {
+                    _ = &mut conn => break,
+                    _ = tokio::time::sleep(tick) => {
+                        if activity.idle_for() >= idle {
+                            break; // dropping the connection closes the socket
                         }
                     }
                 }
-                drop(permit);
-            });
-        }
-        drop(self.listener);
-        self.shared.service.backend().shutdown();
-        let _ = tokio::time::timeout(self.shared.limits.drain_timeout, graceful.shutdown()).await;
+            }
+            drop(permit);
+        });
     }
+    drop(listener);
+    on_stop();
+    let _ = tokio::time::timeout(limits.drain_timeout, graceful.shutdown()).await;
 }
 
 /// When a connection last moved bytes, and how many of its requests are in flight.
@@ -319,28 +344,50 @@ fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
     respond(e.status, e.body(), Some(e.code))
 }
 
-async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let (parts, body) = req.into_parts();
-    let limit = shared.limits.max_body_bytes;
-    let declared = parts
-        .headers
+/// Why a request body was not read.
+pub(crate) enum BodyError {
+    /// Over the limit (declared or sent): answer 413 and close the connection.
+    TooLarge,
+    /// The connection failed or the body was malformed.
+    Unreadable(String),
+}
+
+/// Reads a request body of at most `limit` bytes; a declared length over it is refused before
+/// anything is read.
+pub(crate) async fn read_body(
+    headers: &http::HeaderMap,
+    body: Incoming,
+    limit: usize,
+) -> Result<Bytes, BodyError> {
+    let declared = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
-        return too_large(limit);
+        return Err(BodyError::TooLarge);
     }
-    let body = match Limited::new(body, limit).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
+    match Limited::new(body, limit).collect().await {
+        Ok(b) => Ok(b.to_bytes()),
+        Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                return too_large(limit);
-            }
+                .is_some() =>
+        {
+            Err(BodyError::TooLarge)
+        }
+        Err(e) => Err(BodyError::Unreadable(e.to_string())),
+    }
+}
+
+async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (parts, body) = req.into_parts();
+    let limit = shared.limits.max_body_bytes;
+    let body = match read_body(&parts.headers, body, limit).await {
+        Ok(b) => b,
+        Err(BodyError::TooLarge) => return too_large(limit),
+        Err(BodyError::Unreadable(e)) => {
             return error_response(&ApiError::serialization(format!(
                 "The request body could not be read: {e}"
-            )));
+            )))
         }
     };
     if let Some(creds) = &shared.auth {

@@ -9,6 +9,8 @@
 //!   sync and async starts, admission, activities and task tokens.
 //! - [`mock`]: Step Functions Local's mock configuration file.
 //! - [`protocol`]: errors, member checks, timestamps, ARNs, pagination tokens.
+//! - [`routes`]: the user's HTTP routes that start machines (API Gateway's integrations), on
+//!   a listener of their own.
 //! - [`sigv4`]: the optional signature check.
 //!
 //! ```no_run
@@ -28,4 +30,5 @@ pub mod http;
 pub mod mock;
 pub mod ops;
 pub mod protocol;
+pub mod routes;
 pub mod sigv4;

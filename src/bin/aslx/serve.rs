@@ -6,6 +6,7 @@ use aslx::serve::backend::{Backend, DEFAULT_MAX_IN_FLIGHT};
 use aslx::serve::http::{Limits, Server};
 use aslx::serve::mock::MockConfig;
 use aslx::serve::ops::{Identity, Service};
+use aslx::serve::routes::{RouteSpec, Routes, RoutesServer};
 use aslx::serve::sigv4::Credentials;
 use aslx::Handlers;
 use clap::Args;
@@ -75,6 +76,19 @@ pub struct ServeArgs {
     /// Worker threads (default: one per CPU).
     #[arg(long)]
     threads: Option<usize>,
+    /// An HTTP route that starts a state machine, as an API Gateway integration does:
+    /// 'METHOD /path/{param}=MACHINE:sync' (:async, :sync:raw, :async:raw; options +headers,
+    /// +headers(a,b), +authorizer, +requestContext, +requestContext(field,...), -querystring,
+    /// -path). Repeatable; served on --routes-bind.
+    #[arg(long = "route")]
+    routes: Vec<String>,
+    /// A file of --route specs, one a line (`#` comments).
+    #[arg(long = "routes-file")]
+    routes_file: Option<String>,
+    /// Address of the routes listener (port 0 picks a free port); routes need it, so the AWS
+    /// API and the routes do not share a path space.
+    #[arg(long = "routes-bind")]
+    routes_bind: Option<SocketAddr>,
 }
 
 /// The mock file Step Functions Local reads from its working directory.
@@ -92,6 +106,31 @@ struct Setup {
     limits: Limits,
     auth: Option<Credentials>,
     id: Identity,
+    routes: Option<(SocketAddr, Routes)>,
+}
+
+/// The routes of --route and --routes-file, checked, with the --routes-bind address.
+fn routes(args: &ServeArgs) -> Result<Option<(SocketAddr, Routes)>, String> {
+    let Some(addr) = args.routes_bind else {
+        let flag = match (&args.routes_file, args.routes.is_empty()) {
+            (_, false) => "--route",
+            (Some(_), true) => "--routes-file",
+            (None, true) => return Ok(None),
+        };
+        return Err(format!(
+            "{flag} needs --routes-bind ADDR: routes are served on their own listener, apart from the AWS API"
+        ));
+    };
+    let mut specs = Vec::new();
+    if let Some(f) = &args.routes_file {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("--routes-file {f}: {e}"))?;
+        specs.extend(RouteSpec::parse_file(&text).map_err(|e| format!("--routes-file {f}: {e}"))?);
+    }
+    for s in &args.routes {
+        specs.push(RouteSpec::parse(s).map_err(|e| format!("--{e}"))?);
+    }
+    let routes = Routes::new(specs).map_err(|e| format!("--route: {e}"))?;
+    Ok(Some((addr, routes)))
 }
 
 fn setup(args: &ServeArgs) -> Result<Setup, String> {
@@ -155,6 +194,7 @@ fn setup(args: &ServeArgs) -> Result<Setup, String> {
         limits,
         auth,
         id,
+        routes: routes(args)?,
     })
 }
 
@@ -166,6 +206,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
         limits,
         auth,
         id,
+        routes,
     } = match setup(&args) {
         Ok(x) => x,
         Err(e) => {
@@ -214,16 +255,29 @@ pub fn main(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let engine = backend.shared_engine();
     let mut service = Service::new(id, backend, mocks);
     if let Some(d) = &args.log_dir {
         service = service.with_log_dir(d);
     }
     rt.block_on(async move {
-        let server = match Server::bind(args.bind, service, limits, auth).await {
+        let server = match Server::bind(args.bind, service, limits.clone(), auth).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("aslx serve: cannot listen on {}: {e}", args.bind);
                 return ExitCode::from(2);
+            }
+        };
+        let routes_server = match routes {
+            None => None,
+            Some((addr, routes)) => {
+                match RoutesServer::bind(addr, routes, engine, &args.account, limits).await {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        eprintln!("aslx serve: --routes-bind: cannot listen on {addr}: {e}");
+                        return ExitCode::from(2);
+                    }
+                }
             }
         };
         let addr = server.local_addr().unwrap_or(args.bind);
@@ -234,8 +288,27 @@ pub fn main(args: ServeArgs) -> ExitCode {
             "aslx serve: listening on http://{addr} (region {}, account {})",
             args.region, args.account
         );
+        if let Some(r) = &routes_server {
+            if let Ok(a) = r.local_addr() {
+                let _ = writeln!(out, "aslx serve: routes listening on http://{a}");
+            }
+        }
         let _ = out.flush();
-        server.run(shutdown_signal()).await;
+        // One signal stops both listeners.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|s| *s).await;
+        };
+        let api = server.run(until_stopped(stopped.clone()));
+        let user = async {
+            if let Some(r) = routes_server {
+                r.run(until_stopped(stopped)).await;
+            }
+        };
+        tokio::join!(api, user, async move {
+            shutdown_signal().await;
+            stop.send_replace(true);
+        });
         let _ = writeln!(std::io::stdout(), "aslx serve: stopped");
         ExitCode::SUCCESS
     })
