@@ -22,6 +22,8 @@
 //! - [`serve`]: the AWS Step Functions HTTP API (`aslx serve`).
 //! - [`engine`]: the [`Engine`]: many executions at once, sync and async starts, the five-minute
 //!   cap, admission, execution logs, callbacks and activities.
+//! - [`events`]: EventBridge event patterns, compiled once and matched against events, one
+//!   rule or many at a time.
 //! - [`value`]: the JSON value type, cheap to clone and copy-on-write.
 //!
 //! ## Example
@@ -57,6 +59,7 @@
 pub mod asl;
 pub mod compile;
 pub mod engine;
+pub mod events;
 pub mod jsonata;
 pub mod path;
 pub mod runtime;
