@@ -24,3 +24,8 @@ mod pattern_wildcard;
 
 pub use pattern::{Pattern, PatternError};
 pub use pattern_index::RuleIndex;
+
+#[cfg(test)]
+mod pattern_props;
+#[cfg(test)]
+mod pattern_tests;

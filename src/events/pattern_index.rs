@@ -225,6 +225,16 @@ impl<T: Clone + Eq + Hash> RuleIndex<T> {
         });
     }
 
+    /// How many alternatives `event` makes candidates (the ones fully checked).
+    #[cfg(test)]
+    pub(crate) fn candidates(&self, event: &crate::value::Value) -> usize {
+        pattern_flat::with_flat(event, |flat| {
+            let mut scratch = Scratch::default();
+            self.collect(flat, &mut scratch, &mut Vec::new());
+            scratch.candidates.len()
+        })
+    }
+
     fn collect(&self, flat: &mut pattern_flat::Flat, s: &mut Scratch, out: &mut Vec<T>) {
         s.candidates.clear();
         s.seen.clear();

@@ -68,7 +68,7 @@ pub(crate) fn compile(value: &Value, source: Box<str>) -> Result<Pattern> {
     };
     if value.depth() > MAX_DEPTH {
         return err(format_args!(
-            "the pattern is nested deeper than {MAX_DEPTH} levels"
+            "document nested deeper than {MAX_DEPTH} levels"
         ));
     }
     let mut walk = Walk::default();
