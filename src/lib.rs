@@ -22,7 +22,8 @@
 //! - [`serve`]: the AWS Step Functions HTTP API (`aslx serve`).
 //! - [`engine`]: the [`Engine`]: many executions at once, sync and async starts, the five-minute
 //!   cap, admission, execution logs, callbacks and activities.
-//! - [`events`]: EventBridge schedules and target input transformation.
+//! - [`events`]: EventBridge in front of the engine: rules and their event patterns,
+//!   targets and their input, PutEvents and schedules.
 //! - [`value`]: the JSON value type, cheap to clone and copy-on-write.
 //!
 //! ## Example

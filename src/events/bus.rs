@@ -14,10 +14,9 @@
 //! 5. A rule with targets cannot be deleted unless forced; a bus with rules cannot be deleted.
 
 use super::deliver::{Delivery, RetryPolicy};
-use super::pattern::{EventPattern, RuleIndex};
 use super::schedule::Schedule;
-use super::transform::TargetInput;
-use super::EventsError;
+use super::transform::{InputSettings, TargetInput};
+use super::{EventsError, Pattern, RuleIndex};
 use crate::engine::Engine;
 use crate::runtime::sync::{read, write, RwLock};
 use crate::value::Str;
@@ -99,6 +98,8 @@ pub struct TargetSpec {
     pub role_arn: Option<Str>,
     /// The input settings, compiled.
     pub input: TargetInput,
+    /// The input settings as given (ListTargetsByRule shows them).
+    pub settings: InputSettings,
     /// `RetryPolicy`.
     pub retry: RetryPolicy,
 }
@@ -113,7 +114,7 @@ pub(super) struct Target {
 #[derive(Debug)]
 pub(super) struct Rule {
     pub(super) info: RuleInfo,
-    pub(super) pattern: Option<EventPattern>,
+    pub(super) pattern: Option<Pattern>,
     pub(super) schedule: Option<Schedule>,
     pub(super) targets: Vec<Target>,
     /// The task that fires a scheduled rule; aborted when the rule changes or goes.
@@ -133,9 +134,8 @@ impl Drop for Rule {
 pub(super) struct Bus {
     pub(super) arn: Str,
     pub(super) rules: BTreeMap<Str, Rule>,
-    /// Rule names by index id; the index's ids are positions here.
-    pub(super) indexed: Vec<Str>,
-    pub(super) index: RuleIndex,
+    /// The enabled pattern rules, by name.
+    pub(super) index: RuleIndex<Str>,
 }
 
 /// EventBridge over one engine: buses, rules, targets, PutEvents and schedules. Cheap to share
@@ -159,8 +159,7 @@ impl std::fmt::Debug for EventBridge {
 /// `[.\-_A-Za-z0-9]{1,64}`: rule names, target ids.
 pub(super) fn valid_name(s: &str, max: usize) -> bool {
     (1..=max).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
 }
 
@@ -288,14 +287,26 @@ impl EventBridge {
         }
         let pattern = spec
             .pattern
-            .map(EventPattern::compile)
+            .map(Pattern::new)
             .transpose()
-            .map_err(|e| EventsError::new("InvalidEventPatternException", e.to_string()))?;
+            .map_err(|e| EventsError::new(e.code(), e.message()))?;
         let schedule = spec
             .schedule
             .map(Schedule::parse)
             .transpose()
-            .map_err(|e| EventsError::validation(e.to_string()))?;
+            .map_err(|e| EventsError::new(e.code(), e.message()))?
+            .map(|s| s.anchored_at(crate::runtime::machine::wall_clock_ms()));
+        // A schedule that can never fire again (February 30th, a past year) is refused with
+        // AWS's words for a bad expression: a rule that silently never runs helps no one.
+        if let Some(s) = &schedule {
+            if s.next_after(crate::runtime::machine::wall_clock_ms())
+                .is_none()
+            {
+                return Err(EventsError::validation(
+                    "Parameter ScheduleExpression is not valid.",
+                ));
+            }
+        }
         let info = RuleInfo {
             arn: self.rule_arn(bus, spec.name),
             name: Str::from(spec.name),
@@ -347,10 +358,16 @@ impl EventBridge {
     /// # Errors
     ///
     /// `ResourceNotFoundException` for an unknown bus.
-    pub fn list_rules(&self, bus: Option<&str>, prefix: &str) -> Result<Vec<RuleInfo>, EventsError> {
+    pub fn list_rules(
+        &self,
+        bus: Option<&str>,
+        prefix: &str,
+    ) -> Result<Vec<RuleInfo>, EventsError> {
         let bus = bus.unwrap_or("default");
         let buses = read(&self.buses);
-        let b = buses.get(bus).ok_or_else(|| EventsError::bus_missing(bus))?;
+        let b = buses
+            .get(bus)
+            .ok_or_else(|| EventsError::bus_missing(bus))?;
         Ok(b.rules
             .values()
             .filter(|r| r.info.name.starts_with(prefix))
@@ -364,13 +381,22 @@ impl EventBridge {
     ///
     /// `ValidationException` for a rule with targets unless `force`; `ResourceNotFoundException`
     /// for an unknown bus.
-    pub fn delete_rule(&self, bus: Option<&str>, name: &str, force: bool) -> Result<(), EventsError> {
+    pub fn delete_rule(
+        &self,
+        bus: Option<&str>,
+        name: &str,
+        force: bool,
+    ) -> Result<(), EventsError> {
         let bus = bus.unwrap_or("default");
         let mut buses = write(&self.buses);
-        let b = buses.get_mut(bus).ok_or_else(|| EventsError::bus_missing(bus))?;
+        let b = buses
+            .get_mut(bus)
+            .ok_or_else(|| EventsError::bus_missing(bus))?;
         if let Some(r) = b.rules.get(name) {
             if !r.targets.is_empty() && !force {
-                return Err(EventsError::validation("Rule can't be deleted since it has targets."));
+                return Err(EventsError::validation(
+                    "Rule can't be deleted since it has targets.",
+                ));
             }
             b.rules.remove(name);
             b.reindex();
@@ -391,7 +417,9 @@ impl EventBridge {
     ) -> Result<(), EventsError> {
         let bus = bus.unwrap_or("default");
         let mut buses = write(&self.buses);
-        let b = buses.get_mut(bus).ok_or_else(|| EventsError::bus_missing(bus))?;
+        let b = buses
+            .get_mut(bus)
+            .ok_or_else(|| EventsError::bus_missing(bus))?;
         let r = b
             .rules
             .get_mut(name)
@@ -420,7 +448,9 @@ impl EventBridge {
     ) -> Result<Vec<(Str, &'static str, String)>, EventsError> {
         let bus = bus.unwrap_or("default");
         let mut buses = write(&self.buses);
-        let b = buses.get_mut(bus).ok_or_else(|| EventsError::bus_missing(bus))?;
+        let b = buses
+            .get_mut(bus)
+            .ok_or_else(|| EventsError::bus_missing(bus))?;
         let r = b
             .rules
             .get_mut(rule)
@@ -459,10 +489,17 @@ impl EventBridge {
     /// # Errors
     ///
     /// `ResourceNotFoundException` for an unknown bus or rule.
-    pub fn remove_targets(&self, bus: Option<&str>, rule: &str, ids: &[&str]) -> Result<(), EventsError> {
+    pub fn remove_targets(
+        &self,
+        bus: Option<&str>,
+        rule: &str,
+        ids: &[&str],
+    ) -> Result<(), EventsError> {
         let bus = bus.unwrap_or("default");
         let mut buses = write(&self.buses);
-        let b = buses.get_mut(bus).ok_or_else(|| EventsError::bus_missing(bus))?;
+        let b = buses
+            .get_mut(bus)
+            .ok_or_else(|| EventsError::bus_missing(bus))?;
         let r = b
             .rules
             .get_mut(rule)
@@ -476,8 +513,14 @@ impl EventBridge {
     /// # Errors
     ///
     /// `ResourceNotFoundException`.
-    pub fn list_targets(&self, bus: Option<&str>, rule: &str) -> Result<Vec<TargetSpec>, EventsError> {
-        self.with_rule(bus, rule, |r| Ok(r.targets.iter().map(|t| t.spec.clone()).collect()))
+    pub fn list_targets(
+        &self,
+        bus: Option<&str>,
+        rule: &str,
+    ) -> Result<Vec<TargetSpec>, EventsError> {
+        self.with_rule(bus, rule, |r| {
+            Ok(r.targets.iter().map(|t| t.spec.clone()).collect())
+        })
     }
 
     fn with_rule<T>(
@@ -488,7 +531,9 @@ impl EventBridge {
     ) -> Result<T, EventsError> {
         let bus = bus.unwrap_or("default");
         let buses = read(&self.buses);
-        let b = buses.get(bus).ok_or_else(|| EventsError::bus_missing(bus))?;
+        let b = buses
+            .get(bus)
+            .ok_or_else(|| EventsError::bus_missing(bus))?;
         let r = b
             .rules
             .get(name)
@@ -499,7 +544,10 @@ impl EventBridge {
     /// A target must be a state machine of this engine (it may be created later: only the
     /// ARN's form is checked here; a start of a machine that does not exist fails then).
     fn check_target(&self, arn: &str) -> Result<(), String> {
-        let prefix = format!("arn:aws:states:{}:{}:stateMachine:", self.region, self.account);
+        let prefix = format!(
+            "arn:aws:states:{}:{}:stateMachine:",
+            self.region, self.account
+        );
         match arn.strip_prefix(&prefix) {
             Some(rest) if !rest.is_empty() => Ok(()),
             _ => Err(format!(
@@ -514,22 +562,18 @@ impl Bus {
         Bus {
             arn,
             rules: BTreeMap::new(),
-            indexed: Vec::new(),
-            index: RuleIndex::default(),
+            index: RuleIndex::new(),
         }
     }
 
     /// Rebuilds the index of enabled pattern rules (rule 3).
     fn reindex(&mut self) {
-        let mut index = RuleIndex::default();
-        let mut names = Vec::new();
+        let mut index = RuleIndex::new();
         for r in self.rules.values() {
             if let (Some(p), RuleState::Enabled) = (&r.pattern, r.info.state) {
-                index.insert(names.len(), p.clone());
-                names.push(r.info.name.clone());
+                index.insert(r.info.name.clone(), p.clone());
             }
         }
         self.index = index;
-        self.indexed = names;
     }
 }

@@ -15,7 +15,7 @@
 //!    enabled, with AWS's `Scheduled Event`.
 
 use super::bus::{EventBridge, RuleState};
-use super::transform::EventContext;
+use super::transform::RuleContext;
 use super::EventsError;
 use crate::engine::{ErrorKind, StartRequest};
 use crate::runtime::machine::wall_clock_ms;
@@ -137,7 +137,10 @@ impl EventBridge {
     /// PutEvents: each entry is checked, becomes an event, is matched against its bus's
     /// enabled rules and delivered to their targets. Returns, per entry, its event id or
     /// AWS's error code and message.
-    pub fn put_events(self: &Arc<Self>, entries: &[EventEntry<'_>]) -> Vec<Result<Str, (&'static str, String)>> {
+    pub fn put_events(
+        self: &Arc<Self>,
+        entries: &[EventEntry<'_>],
+    ) -> Vec<Result<Str, (&'static str, String)>> {
         entries.iter().map(|e| self.put_event(e)).collect()
     }
 
@@ -156,7 +159,9 @@ impl EventBridge {
             .ok()
             .filter(|d| d.as_object().is_some())
             .ok_or(("MalformedDetail", "Detail is malformed.".to_string()))?;
-        let bus = e.bus.map_or("default", |b| b.rsplit('/').next().unwrap_or(b));
+        let bus = e
+            .bus
+            .map_or("default", |b| b.rsplit('/').next().unwrap_or(b));
         if !read(&self.buses).contains_key(bus) {
             return Err((
                 "ResourceNotFoundException",
@@ -168,7 +173,10 @@ impl EventBridge {
         let mut m = Map::with_capacity(9);
         m.insert("version".into(), Value::string("0"));
         m.insert("id".into(), Value::String(id.clone()));
-        m.insert("detail-type".into(), Value::from(e.detail_type.unwrap_or_default()));
+        m.insert(
+            "detail-type".into(),
+            Value::from(e.detail_type.unwrap_or_default()),
+        );
         m.insert("source".into(), Value::from(e.source.unwrap_or_default()));
         m.insert("account".into(), Value::String(self.account.clone()));
         m.insert("time".into(), Value::from(rfc3339(time_ms)));
@@ -185,7 +193,7 @@ impl EventBridge {
     /// Matches `event` on `bus` (or fires only `only`, a scheduled rule) and delivers it to
     /// every target of every rule it matches.
     fn dispatch(self: &Arc<Self>, bus: &str, event: &Value, only: Option<&str>) {
-        let ingestion = wall_clock_ms();
+        let ingestion = rfc3339(wall_clock_ms());
         let mut work = Vec::new();
         {
             let buses = read(&self.buses);
@@ -196,10 +204,10 @@ impl EventBridge {
                     return;
                 }
                 self.delivery.matched.fetch_add(1, Ordering::Relaxed);
-                let ctx = EventContext {
+                let ctx = RuleContext {
                     rule_arn: &r.info.arn,
                     rule_name: &r.info.name,
-                    ingestion_time_ms: ingestion,
+                    ingestion_time: &ingestion,
                 };
                 for t in &r.targets {
                     match t.spec.input.apply(event, &ctx) {
@@ -214,10 +222,8 @@ impl EventBridge {
             match only {
                 Some(rule) => fire(&Str::from(rule)),
                 None => {
-                    for i in b.index.matches(event) {
-                        if let Some(name) = b.indexed.get(i) {
-                            fire(name);
-                        }
+                    for name in b.index.matches(event) {
+                        fire(&name);
                     }
                 }
             }
@@ -271,7 +277,10 @@ impl EventBridge {
     }
 
     /// The timer of a scheduled, enabled rule (rule 4).
-    pub(super) fn arm(self: &Arc<Self>, rule: &super::bus::Rule) -> Option<tokio::task::AbortHandle> {
+    pub(super) fn arm(
+        self: &Arc<Self>,
+        rule: &super::bus::Rule,
+    ) -> Option<tokio::task::AbortHandle> {
         let schedule = rule.schedule.clone()?;
         if rule.info.state != RuleState::Enabled {
             return None;
@@ -298,10 +307,7 @@ impl EventBridge {
     fn fire_scheduled(self: &Arc<Self>, bus: &str, name: &str, arn: &str, at_ms: i64) {
         let mut m = Map::with_capacity(9);
         m.insert("version".into(), Value::string("0"));
-        m.insert(
-            "id".into(),
-            Value::from(uuid::Uuid::new_v4().to_string()),
-        );
+        m.insert("id".into(), Value::from(uuid::Uuid::new_v4().to_string()));
         m.insert("detail-type".into(), Value::string("Scheduled Event"));
         m.insert("source".into(), Value::string("aws.events"));
         m.insert("account".into(), Value::String(self.account.clone()));
@@ -315,8 +321,15 @@ impl EventBridge {
 }
 
 /// Rule 2: retries a refused start with exponential backoff and jitter.
-async fn retry_later(me: Weak<EventBridge>, arn: Str, input: Value, policy: RetryPolicy, base: Duration) {
-    let until = tokio::time::Instant::now() + Duration::from_secs(u64::from(policy.max_age_seconds));
+async fn retry_later(
+    me: Weak<EventBridge>,
+    arn: Str,
+    input: Value,
+    policy: RetryPolicy,
+    base: Duration,
+) {
+    let until =
+        tokio::time::Instant::now() + Duration::from_secs(u64::from(policy.max_age_seconds));
     let mut delay = base;
     for _ in 0..policy.max_attempts {
         let jitter = delay.mul_f64(rand::random::<f64>() * 0.5);
@@ -347,8 +360,7 @@ async fn retry_later(me: Weak<EventBridge>, arn: Str, input: Value, policy: Retr
 /// `InvalidEventPatternException` for a bad pattern; `ValidationException` for an event that
 /// is not a JSON object with AWS's required fields.
 pub fn test_event_pattern(pattern: &str, event: &str) -> Result<bool, EventsError> {
-    let p = super::pattern::EventPattern::compile(pattern)
-        .map_err(|e| EventsError::new("InvalidEventPatternException", e.to_string()))?;
+    let p = super::Pattern::new(pattern).map_err(|e| EventsError::new(e.code(), e.message()))?;
     let ev = crate::value::parse_json(event)
         .ok()
         .filter(|v| v.as_object().is_some())

@@ -5,7 +5,7 @@
 //! `.await`. A panic while a lock is held cannot happen in our critical sections (they call no
 //! user code), so a poisoned lock is simply taken over rather than propagated.
 
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 pub(crate) use std::sync::{Mutex, MutexGuard, RwLock};
 pub(crate) use tokio::sync::oneshot;
 

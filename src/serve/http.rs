@@ -65,6 +65,8 @@ const LOGS_PREFIX: &str = "Logs_20140328.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 /// CloudWatch Logs speaks AWS JSON 1.1.
 const LOGS_CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+/// EventBridge (AWS JSON 1.1): rules, targets, PutEvents.
+const EVENTS_PREFIX: &str = "AWSEvents.";
 
 /// A bound, not yet running server.
 pub struct Server {
@@ -414,11 +416,19 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if let (Some(op), true) = (
-        target.strip_prefix(LOGS_PREFIX),
-        parts.method == http::Method::POST,
-    ) {
-        let mut r = match shared.service.call_logs(op, &body).await {
+    let json_1_1 = match (target, parts.method == http::Method::POST) {
+        (t, true) if t.starts_with(LOGS_PREFIX) || t.starts_with(EVENTS_PREFIX) => Some(t),
+        _ => None,
+    };
+    if let Some(t) = json_1_1 {
+        let answer = match t.strip_prefix(LOGS_PREFIX) {
+            Some(op) => shared.service.call_logs(op, &body).await,
+            None => {
+                let op = t.strip_prefix(EVENTS_PREFIX).unwrap_or(t);
+                shared.service.call_events(op, &body).await
+            }
+        };
+        let mut r = match answer {
             Ok(b) => respond(200, b, None),
             Err(e) => error_response(&e),
         };

@@ -3,6 +3,7 @@
 //! tags, executions); nothing here holds state.
 
 mod activities;
+mod events;
 mod executions;
 mod logs;
 mod machines;
@@ -32,6 +33,8 @@ pub struct Service {
     id: Identity,
     backend: Backend,
     mocks: Option<MockConfig>,
+    /// EventBridge's buses and rules, over the same engine.
+    events: std::sync::Arc<crate::events::EventBridge>,
     /// The log groups the CloudWatch Logs operations read (`--log-dir`).
     log_dir: Option<crate::engine::LogDir>,
 }
@@ -143,10 +146,13 @@ pub const OPERATIONS: &[&str] = &[
 impl Service {
     /// A service over `backend`'s engine.
     pub fn new(id: Identity, backend: Backend, mocks: Option<MockConfig>) -> Service {
+        let events =
+            crate::events::EventBridge::new(backend.shared_engine(), &id.region, &id.account);
         Service {
             id,
             backend,
             mocks,
+            events,
             log_dir: None,
         }
     }
@@ -162,6 +168,11 @@ impl Service {
     /// The execution backend.
     pub fn backend(&self) -> &Backend {
         &self.backend
+    }
+
+    /// EventBridge over this service's engine (PutEvents, rules, schedules).
+    pub fn events(&self) -> &std::sync::Arc<crate::events::EventBridge> {
+        &self.events
     }
 
     /// The engine every operation is answered by.
