@@ -292,10 +292,13 @@ impl EventBridge {
             rule.info.arn.clone(),
         );
         let task = self.engine.handle().spawn(async move {
-            let mut after = wall_clock_ms();
+            // The wall clock is read once; fire times are then reached on the runtime's
+            // clock, so they do not drift (and a paused test clock drives them).
+            let (base_ms, base) = (wall_clock_ms(), tokio::time::Instant::now());
+            let mut after = base_ms;
             while let Some(at) = schedule.next_after(after) {
-                let wait = (at - wall_clock_ms()).max(0) as u64;
-                tokio::time::sleep(Duration::from_millis(wait)).await;
+                let due = base + Duration::from_millis((at - base_ms).max(0) as u64);
+                tokio::time::sleep_until(due).await;
                 let Some(eb) = me.upgrade() else { return };
                 eb.fire_scheduled(&bus, &name, &arn, at);
                 after = at;
