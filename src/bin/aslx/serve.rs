@@ -257,6 +257,11 @@ pub fn main(args: ServeArgs) -> ExitCode {
     };
     let engine = backend.shared_engine();
     let mut service = Service::new(id, backend, mocks);
+    // EventBridge deliveries that were given up, one line each (EventBridge reports them as
+    // FailedInvocations; here they go to stderr).
+    service
+        .events()
+        .on_failure(|line| eprintln!("aslx serve: events: delivery failed: {line}"));
     if let Some(d) = &args.log_dir {
         service = service.with_log_dir(d);
     }
