@@ -415,22 +415,18 @@ impl EventBridge {
         name: &str,
         state: RuleState,
     ) -> Result<(), EventsError> {
-        let bus = bus.unwrap_or("default");
-        let mut buses = write(&self.buses);
-        let b = buses
-            .get_mut(bus)
-            .ok_or_else(|| EventsError::bus_missing(bus))?;
-        let r = b
-            .rules
-            .get_mut(name)
-            .ok_or_else(|| EventsError::rule_missing(name, bus))?;
-        r.info.state = state;
-        if let Some(t) = r.timer.take() {
-            t.abort();
-        }
-        r.timer = self.arm(r);
-        b.reindex();
-        Ok(())
+        self.with_rule_mut(bus, name, |b, name| {
+            let Some(r) = b.rules.get_mut(name) else {
+                return Ok(());
+            };
+            r.info.state = state;
+            if let Some(t) = r.timer.take() {
+                t.abort();
+            }
+            r.timer = self.arm(r);
+            b.reindex();
+            Ok(())
+        })
     }
 
     /// PutTargets: adds or replaces targets by id. Returns the entries that failed, with
@@ -446,15 +442,20 @@ impl EventBridge {
         rule: &str,
         targets: Vec<Result<TargetSpec, (Str, String)>>,
     ) -> Result<Vec<(Str, &'static str, String)>, EventsError> {
-        let bus = bus.unwrap_or("default");
-        let mut buses = write(&self.buses);
-        let b = buses
-            .get_mut(bus)
-            .ok_or_else(|| EventsError::bus_missing(bus))?;
-        let r = b
-            .rules
-            .get_mut(rule)
-            .ok_or_else(|| EventsError::rule_missing(rule, bus))?;
+        self.with_rule_mut(bus, rule, |b, rule| {
+            let Some(r) = b.rules.get_mut(rule) else {
+                return Ok(Vec::new());
+            };
+            self.replace_targets(r, targets)
+        })
+    }
+
+    /// PutTargets on one rule: all targets in place, or none past [`MAX_TARGETS`].
+    fn replace_targets(
+        &self,
+        r: &mut Rule,
+        targets: Vec<Result<TargetSpec, (Str, String)>>,
+    ) -> Result<Vec<(Str, &'static str, String)>, EventsError> {
         let mut failed = Vec::new();
         let mut next = r.targets.clone();
         for t in targets {
@@ -477,7 +478,10 @@ impl EventBridge {
         if next.len() > MAX_TARGETS {
             return Err(EventsError::new(
                 "LimitExceededException",
-                format!("The requested resource exceeds the maximum number allowed: {MAX_TARGETS} targets on rule {rule}."),
+                format!(
+                    "The requested resource exceeds the maximum number allowed: {MAX_TARGETS} targets on rule {}.",
+                    r.info.name
+                ),
             ));
         }
         r.targets = next;
@@ -495,17 +499,12 @@ impl EventBridge {
         rule: &str,
         ids: &[&str],
     ) -> Result<(), EventsError> {
-        let bus = bus.unwrap_or("default");
-        let mut buses = write(&self.buses);
-        let b = buses
-            .get_mut(bus)
-            .ok_or_else(|| EventsError::bus_missing(bus))?;
-        let r = b
-            .rules
-            .get_mut(rule)
-            .ok_or_else(|| EventsError::rule_missing(rule, bus))?;
-        r.targets.retain(|t| !ids.contains(&&*t.spec.id));
-        Ok(())
+        self.with_rule_mut(bus, rule, |b, rule| {
+            if let Some(r) = b.rules.get_mut(rule) {
+                r.targets.retain(|t| !ids.contains(&&*t.spec.id));
+            }
+            Ok(())
+        })
     }
 
     /// ListTargetsByRule.
@@ -521,6 +520,24 @@ impl EventBridge {
         self.with_rule(bus, rule, |r| {
             Ok(r.targets.iter().map(|t| t.spec.clone()).collect())
         })
+    }
+
+    /// Runs `f` on the bus of rule `name`, which exists (`f` finds it by name there).
+    fn with_rule_mut<T>(
+        &self,
+        bus: Option<&str>,
+        name: &str,
+        f: impl FnOnce(&mut Bus, &str) -> Result<T, EventsError>,
+    ) -> Result<T, EventsError> {
+        let bus = bus.unwrap_or("default");
+        let mut buses = write(&self.buses);
+        let b = buses
+            .get_mut(bus)
+            .ok_or_else(|| EventsError::bus_missing(bus))?;
+        if !b.rules.contains_key(name) {
+            return Err(EventsError::rule_missing(name, bus));
+        }
+        f(b, name)
     }
 
     fn with_rule<T>(
