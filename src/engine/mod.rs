@@ -42,6 +42,7 @@ mod log_dir;
 mod machines;
 mod names;
 mod run;
+mod start;
 mod tags;
 mod versions;
 
@@ -57,7 +58,7 @@ pub use log_dir::{valid_log_group_name, LogDir, StoredEvent};
 use machines::Registered;
 pub use machines::{Encryption, KeyType, MachineInfo, MachineSpec, MachineStatus, MachineUpdate};
 pub use names::{check_name, Input, MAX_NAME_CHARS};
-pub use run::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
+pub use start::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
 pub use versions::{valid_alias_name, AliasInfo, Route, MAX_ALIASES, MAX_VERSIONS};
 
 use crate::asl::{parse_definition, DefinitionError, Diagnostic, MachineType};
