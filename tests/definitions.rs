@@ -1306,7 +1306,7 @@ fn doc_1_invalid_json() {
         MachineType::Express,
         &[(
             "INVALID_JSON_DESCRIPTION",
-            "malformed JSON (Syntax) at [Source: (String)\"{\"StartAt\": \"; line: 1, column: 11]",
+            "unexpected end of input: an object is not closed (expected '}') at [Source: (String)\"{\"StartAt\": \"; line: 1, column: 13]",
             None,
         )],
     );

@@ -16,12 +16,15 @@
 mod map;
 mod parse;
 mod ser;
+mod syntax;
+mod yaml;
 
 pub use map::Map;
 pub use parse::{
     parse_json, parse_json_bytes, parse_json_reporting_duplicates, JsonError, MAX_DEPTH,
 };
 pub use ser::{serialized_len_at_most, to_json_string, write_json, write_json_python};
+pub use yaml::{parse_yaml, YamlError};
 
 use std::fmt;
 use std::sync::Arc;

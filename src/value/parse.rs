@@ -64,8 +64,8 @@ impl fmt::Display for JsonError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} at line {}, column {}",
-            self.message, self.line, self.column
+            "line {}, column {}: {}",
+            self.line, self.column, self.message
         )
     }
 }
@@ -129,11 +129,19 @@ fn parse_with(text: &[u8], dups: &mut Option<Vec<String>>) -> Result<Value, Json
     let mut buffers = simd_json::Buffers::with_max_depth(buf.len(), MAX_DEPTH);
     let tape = match simd_json::to_tape_with_buffers(&mut buf, &mut buffers) {
         Ok(t) => t,
-        Err(e) => return Err(JsonError::at(text, e.index(), describe(e.error()))),
+        Err(e) => {
+            // simd-json's kinds and indexes describe its own passes; name the fault again,
+            // as a reader would, from the text itself (cold path).
+            let (at, message) = super::syntax::first_error(text)
+                .unwrap_or_else(|| (e.index(), describe(e.error())));
+            return Err(JsonError::at(text, at, message));
+        }
     };
     from_tape(&tape.0, dups).map_err(|m| JsonError::at(text, 0, m))
 }
 
+/// simd-json's error kinds in words, for the faults the syntax walker does not see (numbers
+/// out of range, depth, sizes). Never its internal names.
 fn describe(e: &simd_json::ErrorType) -> String {
     use simd_json::ErrorType as E;
     match e {
@@ -149,12 +157,19 @@ fn describe(e: &simd_json::ErrorType) -> String {
         E::Eof => "unexpected end of input".to_string(),
         E::UnterminatedString => "unterminated string".to_string(),
         E::ExpectedObjectColon => "expected ':' after an object key".to_string(),
-        E::ExpectedMapComma | E::ExpectedArrayComma => {
-            "expected ',' or a closing bracket".to_string()
+        E::ExpectedMapComma => "expected ',' or '}' after an object member".to_string(),
+        E::ExpectedArrayComma => "expected ',' or ']' after an array element".to_string(),
+        E::ExpectedObjectKey | E::KeyMustBeAString | E::BadKeyType => {
+            "expected an object key in double quotes".to_string()
         }
-        E::ExpectedObjectKey | E::KeyMustBeAString => "expected a string object key".to_string(),
         E::InputTooLarge => "JSON text too large".to_string(),
-        other => format!("malformed JSON ({other:?})"),
+        E::ExpectedNull | E::ExpectedTrue | E::ExpectedFalse | E::ExpectedBoolean => {
+            "unrecognised word: expected true, false or null".to_string()
+        }
+        E::ExpectedMapEnd | E::ExpectedObjectContent => "an object is not closed".to_string(),
+        E::ExpectedArrayContent => "an array is not closed".to_string(),
+        // Every other kind (internal, serde or I/O ones) says nothing a reader can act on.
+        _ => "malformed JSON".to_string(),
     }
 }
 
@@ -338,5 +353,138 @@ mod tests {
         assert!(parse_json("").is_err());
         assert!(parse_json("  \n").is_err());
         assert!(parse_json("1 2").is_err());
+    }
+}
+
+#[cfg(test)]
+mod worded_errors {
+    use super::*;
+
+    /// Every malformed document gets words and the position of the mistake, never one of
+    /// simd-json's internal kind names.
+    #[test]
+    fn json_syntax_errors_are_worded_not_named() {
+        let cases: &[(&str, usize, usize, &str)] = &[
+            (
+                "{\n  \"a\": 1\n  \"b\": 2\n}",
+                3,
+                3,
+                "expected ',' or '}' after an object member, found '\"'",
+            ),
+            (
+                "[1 2]",
+                1,
+                4,
+                "expected ',' or ']' after an array element, found '2'",
+            ),
+            (
+                "{\"a\" 1}",
+                1,
+                6,
+                "expected ':' after an object key, found '1'",
+            ),
+            ("{\"a\": }", 1, 7, "expected a value, found '}'"),
+            (
+                "{a: 1}",
+                1,
+                2,
+                "expected a key in double quotes or '}', found 'a'",
+            ),
+            (
+                "{\"a\": 1,}",
+                1,
+                9,
+                "expected an object key after ',', found '}' (trailing comma)",
+            ),
+            (
+                "[1,]",
+                1,
+                4,
+                "expected a value after ',', found ']' (trailing comma)",
+            ),
+            ("{\"a\": nul}", 1, 7, "unrecognised word 'nul'"),
+            ("{\"a\": True}", 1, 7, "unrecognised word 'True'"),
+            ("{\"a\": 'x'}", 1, 7, "expected a value, found '''"),
+            ("{\"a\": 01}", 1, 8, "malformed number, found '1'"),
+            ("{\"a\": 1.}", 1, 9, "malformed number, found '}'"),
+            ("{\"a\": -}", 1, 8, "malformed number, found '}'"),
+            (
+                "{\"a\": \"x\\q\"}",
+                1,
+                9,
+                "invalid escape sequence \\q in string",
+            ),
+            ("{\"a\": \"\\u12G4\"}", 1, 8, "invalid \\u escape"),
+            (
+                "{\"a\": \"x\ny\"}",
+                1,
+                9,
+                "control character U+000A in a string",
+            ),
+            ("{\"a\": \"x", 1, 7, "unterminated string"),
+            (
+                "{\"a\": [1, 2",
+                1,
+                12,
+                "unexpected end of input: an array is not closed (expected ']')",
+            ),
+            (
+                "{\"StartAt\": ",
+                1,
+                13,
+                "unexpected end of input: an object is not closed (expected '}')",
+            ),
+            ("{} x", 1, 4, "unexpected 'x' after the JSON value"),
+            ("{}\n{}", 2, 1, "unexpected '{' after the JSON value"),
+            ("{\"é\": ü}", 1, 7, "expected a value, found 'ü'"),
+            ("\u{feff}{}", 1, 1, "expected a value"),
+        ];
+        let internal = [
+            "InternalError",
+            "ExpectedNull",
+            "Syntax",
+            "ExpectedObjectContent",
+            "ExpectedArrayContent",
+            "ExpectedMapComma",
+            "ExpectedObjectKey",
+            "Eof",
+            "Unexpected(",
+            "NoStructure",
+            "Parser",
+        ];
+        for (text, line, column, words) in cases {
+            let e = parse_json(text).expect_err(text);
+            for name in internal {
+                assert!(!e.message().contains(name), "{text:?}: {e}");
+            }
+            assert!(e.message().starts_with(words), "{text:?}: {e}");
+            assert_eq!((e.line(), e.column()), (*line, *column), "{text:?}: {e}");
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("line {line}, column {column}: ")),
+                "{e}"
+            );
+        }
+    }
+
+    /// The walker agrees with simd-json on what is valid: every valid document still parses.
+    #[test]
+    fn the_syntax_walker_accepts_what_simd_json_accepts() {
+        for text in [
+            "{}",
+            "[]",
+            "0",
+            "-0.5e+3",
+            "\"\\u00e9\\n\"",
+            "{\"a\":[true,false,null,{\"b\":1E2}]}",
+            " \n\t[ 1 , 2 ]\r\n",
+        ] {
+            assert!(parse_json(text).is_ok(), "{text}");
+            assert_eq!(
+                super::super::syntax::first_error(text.as_bytes()),
+                None,
+                "{text}"
+            );
+        }
     }
 }
