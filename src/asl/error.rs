@@ -53,6 +53,10 @@ pub struct Diagnostic {
     code: DiagnosticCode,
     message: String,
     location: Option<String>,
+    /// Why, in more words than AWS gives (never part of AWS's message or structured form).
+    why: Option<String>,
+    /// A finding that others likely follow from (a field misplaced among the states).
+    leads: bool,
 }
 
 impl Diagnostic {
@@ -61,7 +65,21 @@ impl Diagnostic {
             code,
             message,
             location,
+            why: None,
+            leads: false,
         }
+    }
+
+    /// Adds the reason behind AWS's words (shown by `aslx validate` as a `why:` line).
+    pub(crate) fn with_why(mut self, why: impl Into<String>) -> Self {
+        self.why = Some(why.into());
+        self
+    }
+
+    /// Marks a finding that others likely follow from.
+    pub(crate) fn leading(mut self) -> Self {
+        self.leads = true;
+        self
     }
 
     pub(crate) fn schema(message: impl Into<String>, location: &str) -> Self {
@@ -86,6 +104,20 @@ impl Diagnostic {
     /// for findings about the whole machine (`MISSING_END_STATE`, an empty definition).
     pub fn location(&self) -> Option<&str> {
         self.location.as_deref()
+    }
+
+    /// Why, in more words than AWS's message: the reason a path or intrinsic was refused
+    /// (`unknown intrinsic function States.Default`), what a misplaced field should be.
+    /// Not part of [`Display`](fmt::Display) or [`Diagnostic::to_json`], which keep AWS's
+    /// exact text.
+    pub fn why(&self) -> Option<&str> {
+        self.why.as_deref()
+    }
+
+    /// Whether other findings likely follow from this one (a machine or state field placed
+    /// inside `States`, read as a state): a reader should fix it first.
+    pub fn leads(&self) -> bool {
+        self.leads
     }
 
     /// The structured form of `ValidateStateMachineDefinition` (VAL-4).

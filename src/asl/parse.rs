@@ -12,6 +12,10 @@ use super::timestamp::parse_timestamp;
 use crate::path::{Expr, Path};
 use crate::value::{Map, Str, Value};
 
+/// State fields whose values are never objects: a key among the states with one of these
+/// names and a non-object value is a state's field written one level too high.
+const FIELDS_MISPLACED: &[&str] = &["Type", "Next", "End", "Resource", "Default", "Seconds"];
+
 /// Largest value of the numeric fields (QUO-7).
 pub const MAX_SECONDS: u64 = 99_999_999;
 /// Largest `MaxDelaySeconds` (RET-1).
@@ -144,7 +148,7 @@ impl Parser {
                                 out.push(s);
                             }
                         }
-                        _ => self.err("A state must be a JSON object", &sloc),
+                        _ => self.not_a_state(name, &sloc),
                     }
                 }
             }
@@ -409,11 +413,18 @@ impl Parser {
                                     &loc,
                                 );
                             }
-                            let ok = item.as_str().is_some_and(|s| Expr::parse(s).is_ok());
-                            if !ok {
-                                self.err(
-                                    format!("The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"),
-                                    &loc,
+                            let why = match item.as_str().map(Expr::parse) {
+                                Some(Ok(_)) => None,
+                                Some(Err(why)) => Some(why),
+                                None => Some("the value is not a string".to_string()),
+                            };
+                            if let Some(why) = why {
+                                self.diags.push(
+                                    Diagnostic::schema(
+                                        format!("The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call"),
+                                        &loc,
+                                    )
+                                    .with_why(why),
                                 );
                             }
                         } else {
@@ -929,13 +940,15 @@ impl Parser {
                 ),
                 (None, Some(Value::String(p))) => {
                     // FAIL-3: a reference path or a string-returning intrinsic.
-                    if Expr::parse(p).is_ok() {
-                        *slot = Some(Dynamic::Path(p.to_string()));
-                    } else {
-                        self.err(
-                            format!("The value for the field '{path_field}' must be a valid JSONPath or a valid intrinsic function call"),
-                            &format!("{loc}/{path_field}"),
-                        );
+                    match Expr::parse(p) {
+                        Ok(_) => *slot = Some(Dynamic::Path(p.to_string())),
+                        Err(why) => self.diags.push(
+                            Diagnostic::schema(
+                                format!("The value for the field '{path_field}' must be a valid JSONPath or a valid intrinsic function call"),
+                                &format!("{loc}/{path_field}"),
+                            )
+                            .with_why(why),
+                        ),
                     }
                 }
                 (None, Some(_)) => self.err(
@@ -994,6 +1007,23 @@ impl Parser {
             let field = loc.rsplit('/').next().unwrap_or(loc).to_string();
             self.err(format!("The field '{field}' must be a string"), loc);
         }
+    }
+
+    /// A non-object among the states. When its name is a field of a machine or a state
+    /// (`QueryLanguage`, `TimeoutSeconds`, ...), it was most likely written one level too
+    /// deep, and the findings after it (a JSONata field refused under JSONPath) follow from
+    /// that: say so, and mark it to be read first.
+    fn not_a_state(&mut self, name: &str, loc: &str) {
+        let d = Diagnostic::schema("A state must be a JSON object", loc);
+        let d = if FIELDS_TOP.contains(&name) || FIELDS_MISPLACED.contains(&name) {
+            d.with_why(format!(
+                "'{name}' is a field, not a state: it is inside 'States', which holds only states; move it up one level, beside 'States'"
+            ))
+            .leading()
+        } else {
+            d
+        };
+        self.diags.push(d);
     }
 
     pub(crate) fn diag(&mut self, code: DiagnosticCode, message: String, location: Option<String>) {

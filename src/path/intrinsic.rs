@@ -222,7 +222,7 @@ impl<'s> Lexer<'s> {
             return if name.is_empty() {
                 self.fail("expected an intrinsic function call")
             } else {
-                Err(format!("'{name}' is not an intrinsic function"))
+                Err(format!("unknown intrinsic function {name}"))
             };
         };
         self.pos += len;
