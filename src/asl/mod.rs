@@ -12,6 +12,7 @@ mod jsonata_fields;
 mod map_fields;
 pub mod model;
 mod parse;
+mod substitutions;
 pub mod timestamp;
 mod validate;
 
@@ -19,6 +20,7 @@ pub use choice_rules::valid_pattern;
 pub use error::{DefinitionError, Diagnostic, DiagnosticCode};
 pub use model::{MachineType, QueryLanguage, StateMachine};
 pub use parse::{is_jsonata_expr, is_variable_name, MAX_SECONDS};
+pub use substitutions::{placeholders, substitute, Placeholder};
 
 use crate::value::{parse_json_reporting_duplicates, Value};
 
@@ -51,11 +53,7 @@ pub fn parse_definition(
         )])
     };
     if text.chars().count() > MAX_DEFINITION_CHARS {
-        return Err(DefinitionError::new(vec![Diagnostic::new(
-            DiagnosticCode::SchemaValidationFailed,
-            format!("Definition is longer than {MAX_DEFINITION_CHARS} characters"),
-            None,
-        )]));
+        return Err(substitutions::too_long());
     }
     if text.trim().is_empty() {
         return Err(not_object());
