@@ -1,12 +1,14 @@
 //! The `aslx` command line: validate, compile and run state machines.
 
-use aslx::asl::parse_definition;
+use aslx::asl::{parse_definition, StateMachine};
 use aslx::compile::{compile, dump::dump};
 use aslx::runtime::HandlerSpec;
-use aslx::{Handlers, Machine, MachineError, MachineType};
+use aslx::{Handlers, Machine, MachineError};
 use clap::{Parser, Subcommand};
+use definition::{findings, load, read_text, DefinitionArgs, LoadError};
 use std::process::ExitCode;
 
+mod definition;
 mod serve;
 
 #[global_allocator]
@@ -27,31 +29,24 @@ struct Cli {
 enum Command {
     /// Validate a definition as AWS does; exit 0 when valid, 1 when not.
     Validate {
-        /// EXPRESS (default) or STANDARD.
-        #[arg(long = "type", default_value = "EXPRESS")]
-        machine_type: MachineType,
-        /// Print diagnostics as JSON.
+        #[command(flatten)]
+        def: DefinitionArgs,
+        /// Print diagnostics as JSON (ValidateStateMachineDefinition's form).
         #[arg(long)]
         json: bool,
-        /// The definition file.
-        file: String,
     },
     /// Compile a definition and print its bytecode.
     Compile {
-        /// EXPRESS (default) or STANDARD.
-        #[arg(long = "type", default_value = "EXPRESS")]
-        machine_type: MachineType,
+        #[command(flatten)]
+        def: DefinitionArgs,
         /// Print the compiled program.
         #[arg(long)]
         dump: bool,
-        /// The definition file.
-        file: String,
     },
     /// Run one execution and print its outcome as JSON.
     Run {
-        /// EXPRESS (default) or STANDARD.
-        #[arg(long = "type", default_value = "EXPRESS")]
-        machine_type: MachineType,
+        #[command(flatten)]
+        def: DefinitionArgs,
         /// Execution input: JSON text, or @FILE.
         #[arg(long, default_value = "{}")]
         input: String,
@@ -59,8 +54,6 @@ enum Command {
         /// a Task's Resource string or a Lambda function name. Repeatable.
         #[arg(long = "handler")]
         handlers: Vec<String>,
-        /// The definition file.
-        file: String,
     },
     /// Serve the AWS Step Functions API (AWS JSON 1.0) over HTTP/1.1 and HTTP/2.
     Serve(Box<serve::ServeArgs>),
@@ -80,26 +73,41 @@ fn main() -> ExitCode {
     }
 }
 
-fn read_text(path: &str) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "{path}: invalid UTF-8 at byte {}",
-            e.utf8_error().valid_up_to()
-        )
-    })
+/// Parses and validates for `compile` and `run`: any problem is one error message.
+fn model(def: &DefinitionArgs) -> Result<(String, StateMachine), String> {
+    let text = load(def).map_err(LoadError::into_message)?;
+    match parse_definition(&text, def.machine_type) {
+        Ok(m) => Ok((text, m)),
+        Err(e) => Err(format!(
+            "{}: invalid definition:\n{}",
+            def.file,
+            findings(&text, &e).join("\n")
+        )),
+    }
 }
 
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Serve(_) => unreachable!("handled in main"),
-        Command::Validate {
-            machine_type,
-            json,
-            file,
-        } => {
-            let text = read_text(&file)?;
-            let result = parse_definition(&text, machine_type);
+        Command::Validate { def, json } => {
+            let (text, result) = match load(&def) {
+                Ok(text) => {
+                    let r = parse_definition(&text, def.machine_type);
+                    (text, r)
+                }
+                Err(LoadError::Usage(m)) => return Err(m),
+                Err(LoadError::Invalid(lines)) => {
+                    if json {
+                        let out = serde_json::json!({"result": "FAIL", "diagnostics": [], "errors": lines});
+                        println!("{out}");
+                    } else {
+                        for l in lines {
+                            println!("{l}");
+                        }
+                    }
+                    return Ok(ExitCode::from(1));
+                }
+            };
             if json {
                 let diags: Vec<serde_json::Value> = match &result {
                     Ok(_) => Vec::new(),
@@ -114,8 +122,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 match &result {
                     Ok(_) => println!("OK"),
                     Err(e) => {
-                        for d in e.diagnostics() {
-                            println!("{d}");
+                        for line in findings(&text, e) {
+                            println!("{line}");
                         }
                     }
                 }
@@ -127,12 +135,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             })
         }
         Command::Compile {
-            machine_type,
+            def,
             dump: want_dump,
-            file,
         } => {
-            let text = read_text(&file)?;
-            let model = parse_definition(&text, machine_type).map_err(|e| e.to_string())?;
+            let (_, model) = model(&def)?;
             let program = compile(&model).map_err(|e| format!("unsupported: {e}"))?;
             if want_dump {
                 print!("{}", dump(&program));
@@ -146,12 +152,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run {
-            machine_type,
+            def,
             input,
             handlers,
-            file,
         } => {
-            let text = read_text(&file)?;
+            let (text, _) = model(&def)?;
             let input_text = match input.strip_prefix('@') {
                 Some(path) => read_text(path)?,
                 None => input,
@@ -161,7 +166,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             for spec in &handlers {
                 add_handler(&mut registry, spec)?;
             }
-            let name = std::path::Path::new(&file)
+            let name = std::path::Path::new(&def.file)
                 .file_stem()
                 .and_then(|s| s.to_str())
                 .unwrap_or("machine")
@@ -169,7 +174,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .next()
                 .unwrap_or("machine")
                 .to_string();
-            let machine = match Machine::new(&name, &text, machine_type, &registry) {
+            let machine = match Machine::new(&name, &text, def.machine_type, &registry) {
                 Ok(m) => m,
                 Err(MachineError::UnknownResource { state, resource }) => {
                     return Err(format!(
