@@ -465,3 +465,46 @@ fn yaml_errors_are_located_by_line_and_column() {
         "SCHEMA_VALIDATION_FAILED: These fields are required: [StartAt] at /"
     );
 }
+
+#[test]
+fn a_jsonata_yaml_definition_with_block_scalars_runs_with_its_substitutions() {
+    let greet = "tests/examples/sam/greet.asl.yaml";
+    let (code, out, err) = aslx(&[
+        "run",
+        greet,
+        "--sub",
+        "GreetFunctionArn=arn:aws:lambda:us-east-1:123456789012:function:greet",
+        "--sub",
+        "Stage=prod",
+        "--input",
+        r#"{"name": "Ana"}"#,
+        "--handler",
+        "greet=identity",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(err, "");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"status": "SUCCEEDED", "output": {"greeting": "Hello, Ana!", "stage": "prod"}})
+    );
+    // A value holding a quote breaks the JSON, as on AWS; the position says where it counts.
+    let (code, out, _) = aslx(&["validate", greet, "--sub", "Stage=a\"b"]);
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("INVALID_JSON_DESCRIPTION: line 1, column ")
+            && out
+                .trim_end()
+                .ends_with("(in the JSON the YAML file becomes, after substitutions)"),
+        "{out}"
+    );
+    // Problems found before validation are listed under "errors" in the JSON form.
+    let (code, out, _) = aslx(&["validate", "--json", "tests/examples/sam/notify.asl.json"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["result"], "FAIL");
+    assert!(v["errors"][0]
+        .as_str()
+        .unwrap()
+        .contains("${NotifyFunctionArn} at /States/Notify/Resource"));
+}

@@ -61,8 +61,7 @@ pub(crate) fn load(args: &DefinitionArgs) -> Result<String, LoadError> {
     let subs = substitutions(args).map_err(LoadError::Usage)?;
     let file = &args.file;
     let raw = read_text(file).map_err(LoadError::Usage)?;
-    let lower = file.to_ascii_lowercase();
-    let json = if lower.ends_with(".yaml") || lower.ends_with(".yml") {
+    let json = if is_yaml(file) {
         let v = aslx::value::parse_yaml(&raw)
             .map_err(|e| LoadError::Invalid(vec![format!("{file}: YAML {e}")]))?;
         v.to_json()
@@ -95,6 +94,22 @@ pub(crate) fn load(args: &DefinitionArgs) -> Result<String, LoadError> {
         }
     }
     Ok(text)
+}
+
+fn is_yaml(file: &str) -> bool {
+    let lower = file.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml")
+}
+
+/// What a JSON syntax error's line and column count in, when it is not the file as written.
+fn json_origin(args: &DefinitionArgs) -> Option<&'static str> {
+    if is_yaml(&args.file) {
+        Some("in the JSON the YAML file becomes, after substitutions")
+    } else if !args.subs.is_empty() || args.subs_file.is_some() {
+        Some("in the text after substitutions")
+    } else {
+        None
+    }
 }
 
 /// `--subs-file` first, then each `--sub` over it.
@@ -158,10 +173,15 @@ fn check_name(name: &str) -> Result<String, String> {
 /// The findings of an invalid definition, one a line, the leading ones first, each with its
 /// `why:` line. A JSON syntax error is given as `line L, column C: what` (AWS's message
 /// quotes the text, which says less).
-pub(crate) fn findings(text: &str, e: &DefinitionError) -> Vec<String> {
+/// When the text is not the file as written (YAML, substitutions), the position says so: a
+/// substituted value holding a `"` breaks the JSON, as it does on AWS.
+pub(crate) fn findings(args: &DefinitionArgs, text: &str, e: &DefinitionError) -> Vec<String> {
     if e.diagnostics().first().map(|d| d.code()) == Some(DiagnosticCode::InvalidJsonDescription) {
         if let Err(j) = aslx::parse_json(text) {
-            return vec![format!("INVALID_JSON_DESCRIPTION: {j}")];
+            return vec![match json_origin(args) {
+                Some(origin) => format!("INVALID_JSON_DESCRIPTION: {j} ({origin})"),
+                None => format!("INVALID_JSON_DESCRIPTION: {j}"),
+            }];
         }
     }
     let (leading, rest): (Vec<_>, Vec<_>) = e.diagnostics().iter().partition(|d| d.leads());

@@ -81,7 +81,7 @@ fn model(def: &DefinitionArgs) -> Result<(String, StateMachine), String> {
         Err(e) => Err(format!(
             "{}: invalid definition:\n{}",
             def.file,
-            findings(&text, &e).join("\n")
+            findings(def, &text, &e).join("\n")
         )),
     }
 }
@@ -122,7 +122,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 match &result {
                     Ok(_) => println!("OK"),
                     Err(e) => {
-                        for line in findings(&text, e) {
+                        for line in findings(&def, &text, e) {
                             println!("{line}");
                         }
                     }
