@@ -269,6 +269,22 @@ fn validate_leads_with_a_field_misplaced_inside_states() {
         lines[2].contains("field 'Output' is only supported"),
         "{out}"
     );
+    // A state's field written directly inside States: the same, pointing into a state.
+    let f = temp_file(
+        "misplaced-end.json",
+        br#"{"StartAt": "P", "States": {"P": {"Type": "Pass"}, "End": true}}"#,
+    );
+    let (code, out, _) = aslx(&["validate", &f]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            "SCHEMA_VALIDATION_FAILED: A state must be a JSON object at /States/End",
+            "  why: 'End' is a state's field, not a state: it is directly inside 'States', which holds only states; move it into the state it belongs to",
+        ],
+        "{out}"
+    );
 }
 
 const SAM_YAML: &str = "tests/examples/sam/order.asl.yaml";

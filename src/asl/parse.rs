@@ -13,7 +13,7 @@ use crate::path::{Expr, Path};
 use crate::value::{Map, Str, Value};
 
 /// State fields whose values are never objects: a key among the states with one of these
-/// names and a non-object value is a state's field written one level too high.
+/// names and a non-object value is a state's field written outside its state.
 const FIELDS_MISPLACED: &[&str] = &["Type", "Next", "End", "Resource", "Default", "Seconds"];
 
 /// Largest value of the numeric fields (QUO-7).
@@ -1009,15 +1009,20 @@ impl Parser {
         }
     }
 
-    /// A non-object among the states. When its name is a field of a machine or a state
-    /// (`QueryLanguage`, `TimeoutSeconds`, ...), it was most likely written one level too
-    /// deep, and the findings after it (a JSONata field refused under JSONPath) follow from
-    /// that: say so, and mark it to be read first.
+    /// A non-object among the states. When its name is a field of a machine (`QueryLanguage`,
+    /// `TimeoutSeconds`, ...) or of a state (`Type`, `Next`, ...), it was most likely written
+    /// at the wrong level, and the findings after it (a JSONata field refused under JSONPath)
+    /// follow from that: say so, and mark it to be read first.
     fn not_a_state(&mut self, name: &str, loc: &str) {
         let d = Diagnostic::schema("A state must be a JSON object", loc);
-        let d = if FIELDS_TOP.contains(&name) || FIELDS_MISPLACED.contains(&name) {
+        let d = if FIELDS_TOP.contains(&name) {
             d.with_why(format!(
                 "'{name}' is a field, not a state: it is inside 'States', which holds only states; move it up one level, beside 'States'"
+            ))
+            .leading()
+        } else if FIELDS_MISPLACED.contains(&name) {
+            d.with_why(format!(
+                "'{name}' is a state's field, not a state: it is directly inside 'States', which holds only states; move it into the state it belongs to"
             ))
             .leading()
         } else {
