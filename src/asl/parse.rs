@@ -284,6 +284,7 @@ impl Parser {
                 Transition::End
             }
             (None, Some(Value::Bool(false))) | (None, None) => {
+                // Wording unconfirmed: no AWS diagnostic for this case was found (issue 17).
                 self.err("One of 'Next' or 'End' must be set", loc);
                 Transition::End
             }

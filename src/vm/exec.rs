@@ -559,7 +559,9 @@ impl Execution {
         ))
     }
 
-    /// CH-2: no rule matched and there is no `Default`.
+    /// CH-2: no rule matched and there is no `Default`. The error name is AWS's (its error
+    /// table); the cause's wording is unconfirmed: no AWS page, recording or public
+    /// execution quoting it was found (issue 17).
     #[cold]
     fn no_choice_matched(&self) -> ExecError {
         ExecError::new(
@@ -1040,6 +1042,7 @@ impl Execution {
     #[cold]
     fn path_error(&self, field: &str, path: &str, e: &PathError, input: &Value) -> ExecError {
         match e {
+            // Wording unconfirmed: no AWS source quoting this failure was found (issue 17).
             PathError::UndefinedVariable(name) => self.runtime(format_args!(
                 "The variable '{name}' referenced by the field '{field}' is not defined"
             )),
