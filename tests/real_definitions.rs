@@ -393,6 +393,57 @@ async fn quo_a_state_entered_as_event_24999_is_recorded_before_the_cut() {
     );
 }
 
+/// A STANDARD loop of a Task (five events) and a Choice (two), after `lead` Pass states:
+/// the event types of #24,999 and #25,000.
+async fn task_loop_cut(lead: usize) -> (&'static str, &'static str, Outcome) {
+    let mut states = String::new();
+    for i in 0..lead {
+        states.push_str(&format!(
+            r#""L{i}": {{"Type": "Pass", "Next": "L{}"}},"#,
+            i + 1
+        ));
+    }
+    let def = format!(
+        r#"{{"StartAt": "L0", "States": {{{states}
+        "L{lead}": {{"Type": "Pass", "Next": "T"}},
+        "T": {{"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+               "ResultPath": null, "Next": "Check"}},
+        "Check": {{"Type": "Choice",
+                  "Choices": [{{"Variable": "$.spin", "BooleanEquals": true, "Next": "T"}}],
+                  "Default": "Done"}},
+        "Done": {{"Type": "Succeed"}}}}}}"#
+    );
+    let mut h = Handlers::new();
+    h.resource("arn:aws:states:::sns:publish", |_| Ok(json!({})));
+    let (o, events, _) = run_standard(h, &def, json!({"spin": true})).await;
+    let n = events.len();
+    assert_eq!(events[n - 1].id, 25_000);
+    assert_eq!(events[n - 2].id, 24_999);
+    (events[n - 2].event_type, events[n - 1].event_type, o)
+}
+
+#[tokio::test(start_paused = true)]
+async fn quo_a_task_loop_is_cut_at_event_25000_wherever_it_falls_in_the_task() {
+    // The Task is entered as #(4 + 2 * lead) + 7k, then Scheduled, Started, Succeeded,
+    // Exited, the Choice's Entered and Exited: #24,999 falls on
+    for (lead, last) in [
+        (0, "ChoiceStateEntered"),
+        (1, "TaskSucceeded"),
+        (2, "TaskScheduled"),
+        (3, "ChoiceStateExited"),
+        (4, "TaskStateExited"),
+        (5, "TaskStarted"),
+        (6, "TaskStateEntered"),
+    ] {
+        let (before, cut, o) = task_loop_cut(lead).await;
+        assert_eq!((before, cut), (last, "ExecutionFailed"), "lead {lead}");
+        assert_eq!(
+            o.cause.as_deref(),
+            Some("The execution reached the maximum number of history events (25000).")
+        );
+    }
+}
+
 #[test]
 fn quo_a_standard_execution_whose_25000th_event_is_its_success_succeeds() {
     // ExecutionStarted #1; a chain of 12,499 Pass states of two events each (#2..#24,999);

@@ -278,10 +278,11 @@ impl Execution {
     /// "The execution reached the maximum number of history events (25000)." (quoted from a
     /// real execution in loads/ardere#86). Not caught by any catcher.
     ///
-    /// Checked on state entry only, so the common endless Pass/Choice loop is cut exactly
-    /// where AWS cuts it (its last real event is #24,999); events a Task, Map or Parallel
-    /// produces after its own entry may carry the cut a few events further, to the next
-    /// state entry.
+    /// Checked where a state is entered, where a Task is scheduled and started, and where a
+    /// Task, Map or Parallel state exits, so an endless loop of Pass, Choice, Wait and Task
+    /// states is cut where AWS cuts it (its last real event is #24,999). Events inside a Map
+    /// or Parallel (iteration and branch events) are not checked one by one: a cut falling
+    /// among them lands on the next of those points.
     pub fn set_history_limit(&mut self, events: u32) {
         self.history_guard = events.saturating_sub(2).max(1);
     }
@@ -533,8 +534,7 @@ impl Execution {
     #[cold]
     #[inline(never)]
     fn history_full(&mut self, program: &Program, now_ms: i64) -> Flow {
-        let limit = self.history_guard.saturating_add(2);
-        if self.event_id + 2 == limit {
+        if self.event_id == self.history_guard {
             self.event_id += 1; // <Type>StateEntered, the last event before the cut
             self.entered_event = self.event_id;
             self.entered_ms = now_ms;
@@ -550,13 +550,26 @@ impl Execution {
                 );
             }
         }
-        Flow::Error(ExecError::new(
+        Flow::Error(self.history_quota_error())
+    }
+
+    /// Whether the next history event would be past the last real one the quota allows
+    /// (never, without a quota: the guard is `u32::MAX`).
+    #[inline]
+    fn quota_reached(&self) -> bool {
+        self.event_id > self.history_guard
+    }
+
+    #[cold]
+    fn history_quota_error(&self) -> ExecError {
+        ExecError::new(
             "States.Runtime",
             Some(format!(
-                "The execution reached the maximum number of history events ({limit})."
+                "The execution reached the maximum number of history events ({}).",
+                self.history_guard.saturating_add(2)
             )),
             ErrorClass::Fatal,
-        ))
+        )
     }
 
     /// CH-2: no rule matched and there is no `Default`. The error name is AWS's (its error
@@ -1249,19 +1262,28 @@ impl Execution {
             },
             _ => (CallTarget::Site(task.site), effective),
         };
-        self.event_id += 2; // TaskScheduled, TaskStarted
-        let mut started = None;
+        self.event_id += 1; // TaskScheduled
         if let Some(o) = &mut self.observer {
-            let resource = &site.resource;
             o.event(
-                self.event_id - 1,
+                self.event_id,
                 Event::TaskScheduled {
-                    resource,
+                    resource: &site.resource,
                     parameters: parameters.as_ref().unwrap_or(&input),
                     timeout_seconds,
                     heartbeat_seconds,
                 },
             );
+        }
+        // The history quota (see `set_history_limit`): no event of this Task may be #25,000.
+        // When TaskStarted (or TaskSubmitted) is the last one allowed, the call is not made:
+        // its result could not be recorded.
+        if self.quota_reached() {
+            return Flow::Error(self.history_quota_error());
+        }
+        self.event_id += 1; // TaskStarted
+        let mut started = None;
+        if let Some(o) = &mut self.observer {
+            let resource = &site.resource;
             // An activity Task starts when a worker takes it (GetActivityTask), if the
             // observer can be told then.
             if site.wait == TaskWait::Activity {
@@ -1277,6 +1299,9 @@ impl Execution {
                 let resource = &site.resource;
                 o.event(self.event_id, Event::TaskSubmitted { resource });
             }
+        }
+        if self.quota_reached() {
+            return Flow::Error(self.history_quota_error());
         }
         Flow::Call(TaskCall {
             target,
@@ -1414,6 +1439,9 @@ impl Execution {
     ) -> Flow {
         match out {
             Ok(out) => {
+                if self.quota_reached() {
+                    return Flow::Error(self.history_quota_error());
+                }
                 self.event_id += 1; // TaskStateExited / ParallelStateExited / MapStateExited
                 self.exited(state, &out);
                 self.leave(out)
