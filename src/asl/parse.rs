@@ -288,6 +288,7 @@ impl Parser {
                 Transition::End
             }
             (None, Some(Value::Bool(false))) | (None, None) => {
+                // Wording unconfirmed: no AWS diagnostic for this case was found (issue 17).
                 self.err("One of 'Next' or 'End' must be set", loc);
                 Transition::End
             }
@@ -305,13 +306,19 @@ impl Parser {
             result_path: self.path_field(m, "ResultPath", loc, true),
             ..Io::default()
         };
+        // A Pass state's Parameters may be an array (its elements are templates in turn): the
+        // service accepts it, and AWS's toolkit schema was changed "to match the constraints
+        // applied in the service" (aws/aws-toolkit-vscode#2459, a Pass with an array of
+        // objects); ASL's own spec text says object. Other states keep the object rule.
+        let pass = m.get("Type").and_then(Value::as_str) == Some("Pass");
         for (field, slot) in [
             ("Parameters", &mut io.parameters),
             ("ResultSelector", &mut io.result_selector),
         ] {
             if let Some(v) = m.get(field) {
                 let floc = format!("{loc}/{field}");
-                if v.as_object().is_none() {
+                let array_ok = pass && field == "Parameters" && v.as_array().is_some();
+                if v.as_object().is_none() && !array_ok {
                     self.err(format!("The field '{field}' must be a JSON object"), &floc);
                 } else {
                     self.template(v, &floc);

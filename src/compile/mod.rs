@@ -499,6 +499,7 @@ pub(crate) fn error_set(names: &[Str]) -> ErrorSet {
             "States.ALL" => set.all = true,
             "States.TaskFailed" => set.task_failed = true,
             "States.HeartbeatTimeout" => set.heartbeat = true,
+            "States.Timeout" => set.timeout = true,
             _ => {}
         }
         set.names.push(n.clone());

@@ -441,6 +441,8 @@ pub(crate) struct ErrorSet {
     pub task_failed: bool,
     /// `States.HeartbeatTimeout`.
     pub heartbeat: bool,
+    /// `States.Timeout`, which also names a heartbeat expiry (see `vm::retry::matches`).
+    pub timeout: bool,
 }
 
 #[derive(Debug)]

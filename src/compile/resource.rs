@@ -23,7 +23,8 @@ pub enum ResourceKind {
         /// The function name.
         name: String,
     },
-    /// `arn:aws:states:::<service>:<action>[.suffix]` (including `aws-sdk:<service>:<action>`).
+    /// `arn:aws:states:[<region>:<account>]:<service>:<action>[.suffix]` (including
+    /// `aws-sdk:<service>:<action>`).
     Service {
         /// `lambda`, `sqs`, `aws-sdk:s3`, ...
         service: String,
@@ -160,9 +161,17 @@ pub fn classify(resource: &str) -> ResourceKind {
             _ => ResourceKind::Unrecognized,
         },
         "states" if region.is_empty() && account.is_empty() => service_integration(rest),
+        "states" if region.is_empty() || account.is_empty() => ResourceKind::Unrecognized,
         "states" => match rest.strip_prefix("activity:") {
             Some(name) if !name.is_empty() => ResourceKind::Activity,
-            _ => ResourceKind::Unrecognized,
+            Some(_) => ResourceKind::Unrecognized,
+            // `arn:aws:states:<region>:<account>:<service>:<action>`: the form CloudFormation,
+            // SAM and the console's export write. AWS documents no check of this region and
+            // account against the machine's own, and no cross-Region routing by them: a call to
+            // another Region is "not officially supported even with AWS SDK integration tasks"
+            // (aws/aws-cdk#30061, which adds a Lambda relay for it). So both are accepted and
+            // ignored: the integration is the one the `arn:aws:states:::` form names.
+            None => service_integration(rest),
         },
         _ => ResourceKind::Unrecognized,
     }
@@ -237,6 +246,45 @@ mod tests {
             classify("arn:aws:states:us-east-1:111111111111:activity:work"),
             ResourceKind::Activity
         );
+    }
+
+    #[test]
+    fn res_2_integrations_with_region_and_account_classify_like_the_bare_form() {
+        for (with, bare) in [
+            (
+                "arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject",
+                "arn:aws:states:::aws-sdk:s3:getObject",
+            ),
+            (
+                "arn:aws:states:eu-west-1:123456789012:sns:publish",
+                "arn:aws:states:::sns:publish",
+            ),
+            (
+                "arn:aws:states:us-east-1:123456789012:athena:startQueryExecution.sync",
+                "arn:aws:states:::athena:startQueryExecution.sync",
+            ),
+            (
+                "arn:aws:states:us-east-1:123456789012:lambda:invoke",
+                "arn:aws:states:::lambda:invoke",
+            ),
+            (
+                "arn:aws:states:ap-south-1:123456789012:lambda:invoke.waitForTaskToken",
+                "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            ),
+        ] {
+            assert_eq!(classify(with), classify(bare), "{with}");
+            assert!(matches!(classify(with), ResourceKind::Service { .. }));
+        }
+        // Still refused: an unknown action, half a region/account, a state machine ARN.
+        for bad in [
+            "arn:aws:states:us-east-1:123456789012:dynamodb:query",
+            "arn:aws:states:us-east-1::sns:publish",
+            "arn:aws:states::123456789012:sns:publish",
+            "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+            "arn:aws:states:us-east-1:123456789012:activity:",
+        ] {
+            assert_eq!(classify(bad), ResourceKind::Unrecognized, "{bad}");
+        }
     }
 
     #[test]

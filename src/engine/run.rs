@@ -444,6 +444,9 @@ fn begin(job: &Job, attempt: u32) -> Execution {
         Arc::clone(&job.info),
         job.input.clone(),
     );
+    if job.reg.info.machine_type == MachineType::Standard {
+        exec.set_history_limit(crate::vm::STANDARD_HISTORY_LIMIT);
+    }
     if let Some(story) = job.story() {
         if attempt > 1 {
             story.restart(attempt);

@@ -3,7 +3,8 @@
 //! Grammar (precedence low to high): `a || b`, `a && b`, `!a`, `( a )`, then a comparison
 //! `x op y` or an existence test `@.x`. Operands are paths from the current item (`@...`) or
 //! the document (`$...`), literals (`1`, `-2.5`, `'s'`, `"s"`, `true`, `false`, `null`, JSON
-//! arrays and objects, whose strings may use either quote) and, for `=~`, a regular
+//! arrays and objects, whose strings may use either quote; a bare word such as `Receipt` is
+//! the string it spells, see [`keyword_or_word`]) and, for `=~`, a regular
 //! expression `/.../` with optional `i`, `m`, `s`, `x` flags. Operators: `==`, `!=`, `<`,
 //! `<=`, `>`, `>=`, `=~`, `in`, `nin`.
 //!
@@ -202,8 +203,35 @@ fn parse_operand(p: &mut Parser) -> Result<Operand, String> {
         Some('/') => parse_regex(p).map(Operand::Regex),
         Some('[' | '{') => json_literal(p, 0).map(Operand::Literal),
         Some(c) if c.is_ascii_digit() || c == '-' => number(p).map(Operand::Literal),
+        Some(c) if c.is_alphabetic() || c == '_' => Ok(Operand::Literal(keyword_or_word(p))),
         Some(_) => keyword(p).map(Operand::Literal),
         None => p.fail("expected a value"),
+    }
+}
+
+/// `true`, `false`, `null`, or else a bare word (`@.Name==Receipt`) read as the string it
+/// spells.
+///
+/// Jayway's filter compiler (2.x `FilterCompiler.readLiteral`) reads an unquoted word as a
+/// number literal and refuses it ("Failed to parse filter"), yet AWS accepts such paths at
+/// creation: deployed samples write `$.Labels[?(@.Name==Receipt)]`,
+/// `$[?(@.TargetLanguageCode==es)].TranslatedText` and
+/// `$..QualityResults[?(@.constraint_status==Failure)]`. No AWS source records what they
+/// select at run time; the samples' authors rely on the word comparing as the string, so it
+/// does here (unconfirmed against a recording).
+fn keyword_or_word(p: &mut Parser) -> Value {
+    let start = p.pos;
+    while p
+        .peek()
+        .is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+    {
+        p.pos += p.peek().map_or(1, char::len_utf8);
+    }
+    match &p.src[start..p.pos] {
+        "true" => Value::Bool(true),
+        "false" => Value::Bool(false),
+        "null" => Value::Null,
+        word => Value::string(word),
     }
 }
 

@@ -36,7 +36,10 @@ pub(crate) fn call(call: &Call, env: &Env) -> Result<Value, IntrinsicError> {
     for a in call.args.iter() {
         args.push(match a {
             Arg::Literal(v) => v.clone(),
-            Arg::Path(p) => p.eval(env).map_err(IntrinsicError::Path)?,
+            Arg::Path(p) => p.eval(env).map_err(|error| IntrinsicError::Path {
+                path: p.text().into(),
+                error,
+            })?,
             Arg::Call(c) => self::call(c, env)?,
         });
     }

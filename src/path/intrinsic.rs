@@ -155,8 +155,13 @@ impl fmt::Debug for Intrinsic {
 /// Why an intrinsic call failed at run time.
 #[derive(Clone, Debug, PartialEq)]
 pub enum IntrinsicError {
-    /// A path argument could not be evaluated; the engine raises `States.Runtime`.
-    Path(PathError),
+    /// The path argument `path` could not be evaluated; the engine raises `States.Runtime`.
+    Path {
+        /// The argument as written (`$.x`).
+        path: Box<str>,
+        /// Why it found nothing.
+        error: PathError,
+    },
     /// An argument had the wrong type or value; the engine raises `States.IntrinsicFailure`
     /// with this cause.
     Failure(String),
@@ -165,7 +170,7 @@ pub enum IntrinsicError {
 impl fmt::Display for IntrinsicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            IntrinsicError::Path(e) => e.fmt(f),
+            IntrinsicError::Path { error, .. } => error.fmt(f),
             IntrinsicError::Failure(m) => f.write_str(m),
         }
     }
@@ -174,7 +179,7 @@ impl fmt::Display for IntrinsicError {
 impl std::error::Error for IntrinsicError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            IntrinsicError::Path(e) => Some(e),
+            IntrinsicError::Path { error, .. } => Some(error),
             IntrinsicError::Failure(_) => None,
         }
     }

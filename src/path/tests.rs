@@ -463,6 +463,46 @@ fn filter_literals_and_types() {
 }
 
 #[test]
+fn filter_bare_word_compares_as_the_string_it_spells() {
+    // The three deployed samples' forms (issue 17): accepted, and the word is a string.
+    let labels = json!({"Labels": [{"Name": "Receipt", "C": 1}, {"Name": "Invoice", "C": 2}]});
+    assert_eq!(
+        ok("$.Labels[?(@.Name==Receipt)]", &labels),
+        json!([{"Name": "Receipt", "C": 1}])
+    );
+    let translated = json!([
+        {"TargetLanguageCode": "es", "TranslatedText": "hola"},
+        {"TargetLanguageCode": "fr", "TranslatedText": "salut"}
+    ]);
+    assert_eq!(
+        ok("$[?(@.TargetLanguageCode==es)].TranslatedText", &translated),
+        json!(["hola"])
+    );
+    let quality = json!({"Report": {"QualityResults": [
+        {"constraint_status": "Failure", "id": 1},
+        {"constraint_status": "Success", "id": 2}
+    ]}});
+    assert_eq!(
+        ok(
+            "$..QualityResults[?(@.constraint_status==Failure)].id",
+            &quality
+        ),
+        json!([1])
+    );
+    // Keywords keep their meaning; a word that only starts like one is a word; `!=` and
+    // `in` lists of quoted strings are unaffected.
+    let doc = json!({"xs": [{"v": "trueish"}, {"v": true}, {"v": "null"}, {"v": null}]});
+    assert_eq!(ok("$.xs[?(@.v == trueish)].v", &doc), json!(["trueish"]));
+    assert_eq!(ok("$.xs[?(@.v == true)].v", &doc), json!([true]));
+    assert_eq!(ok("$.xs[?(@.v == null)].v", &doc), json!([null]));
+    assert_eq!(
+        ok("$.xs[?(@.v != trueish)].v", &doc),
+        json!([true, "null", null])
+    );
+    assert_eq!(ok("$.xs[?(@.v == en-US.x_1)]", &doc), json!([]));
+}
+
+#[test]
 fn filter_existence_and_missing_members() {
     let doc = json!({"xs": [{"a": 1}, {"b": 2}, {"a": null}]});
     assert_eq!(ok("$.xs[?(@.a)]", &doc), json!([{"a": 1}, {"a": null}]));

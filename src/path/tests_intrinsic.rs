@@ -690,7 +690,10 @@ fn variables_as_arguments() {
     let call = Intrinsic::parse("States.Array($nope)").unwrap();
     assert_eq!(
         call.eval(&env).unwrap_err(),
-        IntrinsicError::Path(PathError::UndefinedVariable("nope".into()))
+        IntrinsicError::Path {
+            path: "$nope".into(),
+            error: PathError::UndefinedVariable("nope".into())
+        }
     );
 }
 
@@ -768,15 +771,18 @@ fn missing_path_argument_is_a_path_error() {
     let e = eval_with("States.Array($.nope)", &json!({})).unwrap_err();
     assert_eq!(
         e,
-        IntrinsicError::Path(PathError::NotFound {
-            at: "$['nope']".into()
-        })
+        IntrinsicError::Path {
+            path: "$.nope".into(),
+            error: PathError::NotFound {
+                at: "$['nope']".into()
+            }
+        }
     );
     let e = Expr::parse("States.Format($.nope, 1)").unwrap();
     let input = json!({"other": 1});
     assert!(matches!(
         e.eval(&Env::new(&input, &Value::Null)),
-        Err(EvalError::Intrinsic(IntrinsicError::Path(_)))
+        Err(EvalError::Intrinsic(IntrinsicError::Path { .. }))
     ));
 }
 

@@ -175,6 +175,21 @@ impl Handlers {
         }
         match classify(resource) {
             ResourceKind::LambdaFunction { name } => self.functions.get(name.as_str()),
+            // `arn:aws:states:<region>:<account>:sns:publish` is served by the handler bound
+            // to `arn:aws:states:::sns:publish` (the region and account route nothing: see
+            // `compile::resource::classify`).
+            ResourceKind::Service { .. } => {
+                let parts: Vec<&str> = resource.splitn(6, ':').collect();
+                match parts.as_slice() {
+                    [arn, partition, states, region, account, rest]
+                        if !region.is_empty() && !account.is_empty() =>
+                    {
+                        let bare = format!("{arn}:{partition}:{states}:::{rest}");
+                        self.exact.get(bare.as_str())
+                    }
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }

@@ -181,7 +181,11 @@ impl Machine {
 
     /// A new execution of this machine, for callers that drive the VM themselves.
     pub fn execution(&self, input: Value, info: ExecutionInfo) -> Execution {
-        Execution::new(Arc::clone(&self.program), Arc::new(info), input)
+        let mut exec = Execution::new(Arc::clone(&self.program), Arc::new(info), input);
+        if self.machine_type == MachineType::Standard {
+            exec.set_history_limit(crate::vm::STANDARD_HISTORY_LIMIT);
+        }
+        exec
     }
 
     /// Runs one execution to its end on the current tokio runtime.

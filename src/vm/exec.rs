@@ -30,6 +30,10 @@ pub use fork::{DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY};
 /// Largest payload of a state, task result or execution (QUO-2): 256 KiB.
 pub const MAX_PAYLOAD_BYTES: usize = 262_144;
 
+/// Entries in a STANDARD execution's history before AWS ends it (QUO, "Avoid reaching the
+/// history quota"): see [`Execution::set_history_limit`].
+pub const STANDARD_HISTORY_LIMIT: u32 = 25_000;
+
 /// Transitions run in one [`Execution::step`] call before it yields, so a long loop of Pass
 /// and Choice states cannot hold a worker thread.
 pub const STEPS_PER_SLICE: u32 = 1024;
@@ -167,6 +171,10 @@ pub struct Execution {
     retry_count: u32,
     /// Logical history event counter (ERR-4): ExecutionStarted is #1.
     event_id: u32,
+    /// `event_id` at which a state entry meets the history quota (STANDARD: see
+    /// [`Execution::set_history_limit`]); `u32::MAX` when there is none, so the check on
+    /// state entry never fires for EXPRESS executions.
+    history_guard: u32,
     entered_event: u32,
     entered_ms: i64,
     transitions: u64,
@@ -223,6 +231,7 @@ impl Execution {
             attempts: SmallVec::new(),
             retry_count: 0,
             event_id: 1,
+            history_guard: u32::MAX,
             entered_event: 0,
             entered_ms: 0,
             transitions: 0,
@@ -258,6 +267,24 @@ impl Execution {
         if let Value::Object(m) = vars {
             self.vars.preset(m);
         }
+    }
+
+    /// Ends the execution as AWS ends a STANDARD execution whose history reaches `events`
+    /// entries (25,000 for AWS, [`STANDARD_HISTORY_LIMIT`]): "When an execution reaches
+    /// 24,999 events, it waits for the next event to happen. If the event number 25,000 is
+    /// ExecutionSucceeded, the execution finishes successfully. If [it] isn't
+    /// ExecutionSucceeded, the ExecutionFailed event is logged" (Step Functions developer
+    /// guide, "Avoid reaching the history quota"), with error `States.Runtime` and cause
+    /// "The execution reached the maximum number of history events (25000)." (quoted from a
+    /// real execution in loads/ardere#86). Not caught by any catcher.
+    ///
+    /// Checked where a state is entered, where a Task is scheduled and started, and where a
+    /// Task, Map or Parallel state exits, so an endless loop of Pass, Choice, Wait and Task
+    /// states is cut where AWS cuts it (its last real event is #24,999). Events inside a Map
+    /// or Parallel (iteration and branch events) are not checked one by one: a cut falling
+    /// among them lands on the next of those points.
+    pub fn set_history_limit(&mut self, events: u32) {
+        self.history_guard = events.saturating_sub(2).max(1);
     }
 
     /// Ids of history events so far (`ExecutionStarted` is #1): the next event is this + 1.
@@ -386,6 +413,11 @@ impl Execution {
         }
         self.event_id += 1; // TaskSucceeded / TaskFailed / TaskTimedOut
         let program = Arc::clone(&self.program);
+        // Once, so the history's TaskFailed and the error a catcher sees carry the same cause.
+        let outcome = match outcome {
+            TaskOutcome::FunctionNotFound(name) => TaskOutcome::Err(self.function_not_found(&name)),
+            other => other,
+        };
         if self.observer.is_some() {
             self.report_task(&program, &outcome);
         }
@@ -463,11 +495,8 @@ impl Execution {
                 resource,
                 error: "States.HeartbeatTimeout",
             },
-            TaskOutcome::FunctionNotFound(_) => Event::TaskFailed {
-                resource,
-                error: "Lambda.ResourceNotFoundException",
-                cause: None,
-            },
+            // Turned into `Err` by `resume_task`.
+            TaskOutcome::FunctionNotFound(_) => return,
         };
         if let Some(o) = &mut self.observer {
             o.event(self.event_id, event);
@@ -483,7 +512,69 @@ impl Execution {
         ))
     }
 
-    /// CH-2: no rule matched and there is no `Default`.
+    /// A `lambda:invoke` of a function nothing is bound to, as AWS's optimized integration
+    /// fails (recorded: `task_service_lambda.no_such_function_catch`, whose cause reads
+    /// `Function not found: arn:aws:lambda:us-east-1:111111111111:function:<name>:$LATEST
+    /// (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request
+    /// ID: <request_id>; Proxy: null)`).
+    #[cold]
+    fn function_not_found(&self, name: &str) -> TaskError {
+        TaskError::new(
+            "Lambda.ResourceNotFoundException",
+            format!(
+                "Function not found: {} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: {}; Proxy: null)",
+                qualified_function_arn(name, &self.info.machine_id),
+                uuid::Uuid::new_v4()
+            ),
+        )
+    }
+
+    /// A state entry at the history quota (see [`Execution::set_history_limit`]): when the
+    /// entry is the quota's last real event it is still recorded, then the execution fails.
+    #[cold]
+    #[inline(never)]
+    fn history_full(&mut self, program: &Program, now_ms: i64) -> Flow {
+        if self.event_id == self.history_guard {
+            self.event_id += 1; // <Type>StateEntered, the last event before the cut
+            self.entered_event = self.event_id;
+            self.entered_ms = now_ms;
+            let state = &program.states[self.at.index()];
+            if let Some(o) = &mut self.observer {
+                o.event(
+                    self.event_id,
+                    Event::StateEntered {
+                        state: &state.name,
+                        state_type: state.op.type_name(),
+                        input: &self.input,
+                    },
+                );
+            }
+        }
+        Flow::Error(self.history_quota_error())
+    }
+
+    /// Whether the next history event would be past the last real one the quota allows
+    /// (never, without a quota: the guard is `u32::MAX`).
+    #[inline]
+    fn quota_reached(&self) -> bool {
+        self.event_id > self.history_guard
+    }
+
+    #[cold]
+    fn history_quota_error(&self) -> ExecError {
+        ExecError::new(
+            "States.Runtime",
+            Some(format!(
+                "The execution reached the maximum number of history events ({}).",
+                self.history_guard.saturating_add(2)
+            )),
+            ErrorClass::Fatal,
+        )
+    }
+
+    /// CH-2: no rule matched and there is no `Default`. The error name is AWS's (its error
+    /// table); the cause's wording is unconfirmed: no AWS page, recording or public
+    /// execution quoting it was found (issue 17).
     #[cold]
     fn no_choice_matched(&self) -> ExecError {
         ExecError::new(
@@ -529,6 +620,9 @@ impl Execution {
     }
 
     fn enter(&mut self, program: &Program, now_ms: i64) -> Flow {
+        if self.event_id >= self.history_guard {
+            return self.history_full(program, now_ms);
+        }
         self.event_id += 1; // <Type>StateEntered
         self.entered_event = self.event_id;
         self.entered_ms = now_ms;
@@ -766,6 +860,12 @@ impl Execution {
 
     /// InputPath then Parameters (IO-1 steps 1–2).
     fn effective_input(&mut self, state: &State, ctx: &Value) -> Result<Value, ExecError> {
+        let v = self.filtered_input(state, ctx)?;
+        self.apply_parameters(state, v, ctx)
+    }
+
+    /// IO-1 step 1: the state's input after InputPath.
+    fn filtered_input(&mut self, state: &State, ctx: &Value) -> Result<Value, ExecError> {
         let v = self.select(&state.io.input_path, &self.input, ctx)?;
         if self.data_flow {
             report(
@@ -774,6 +874,16 @@ impl Execution {
                 DataFlow::AfterInputPath(&v),
             );
         }
+        Ok(v)
+    }
+
+    /// IO-1 step 2: Parameters applied to the InputPath-filtered input `v`.
+    fn apply_parameters(
+        &mut self,
+        state: &State,
+        v: Value,
+        ctx: &Value,
+    ) -> Result<Value, ExecError> {
         let effective = match &state.io.parameters {
             None => v,
             Some(t) => {
@@ -920,9 +1030,20 @@ impl Execution {
     #[cold]
     fn eval_error(&self, field: &str, text: &str, e: &EvalError, input: &Value) -> ExecError {
         match e {
-            EvalError::Path(p) | EvalError::Intrinsic(IntrinsicError::Path(p)) => {
-                self.path_error(field, text, p, input)
+            EvalError::Path(p) => self.path_error(field, text, p, input),
+            EvalError::Intrinsic(IntrinsicError::Path { error, .. })
+                if matches!(error, PathError::UndefinedVariable(_)) =>
+            {
+                self.path_error(field, text, error, input)
             }
+            // AWS's words, quoted from a real execution in the README of
+            // pmilliotte/handle-optional-parameters: "The function 'States.Array(<path>)' had
+            // the following error: The JsonPath argument for the field '<path>' could not be
+            // found in the input '<input>'".
+            EvalError::Intrinsic(IntrinsicError::Path { path, .. }) => self.runtime(format_args!(
+                "The function '{text}' had the following error: The JsonPath argument for the field '{path}' could not be found in the input '{}'",
+                input.to_json()
+            )),
             EvalError::Intrinsic(IntrinsicError::Failure(cause)) => ExecError::new(
                 "States.IntrinsicFailure",
                 Some(self.runtime(cause).cause().unwrap_or_default().to_string()),
@@ -934,6 +1055,7 @@ impl Execution {
     #[cold]
     fn path_error(&self, field: &str, path: &str, e: &PathError, input: &Value) -> ExecError {
         match e {
+            // Wording unconfirmed: no AWS source quoting this failure was found (issue 17).
             PathError::UndefinedVariable(name) => self.runtime(format_args!(
                 "The variable '{name}' referenced by the field '{field}' is not defined"
             )),
@@ -1047,7 +1169,20 @@ impl Execution {
                 Err(e) => self.handle_error(program, e),
             };
         }
-        let effective = match self.effective_input(state, &ctx) {
+        // TASK-5/TASK-6: TimeoutSecondsPath and HeartbeatSecondsPath are reference paths into
+        // "the state input" (AWS's Task state page: "provide a timeout value dynamically from
+        // the state input using a reference path"; CDK `Timeout.at`: "a path in the state
+        // input"), not into the Parameters' output: a Task whose Parameters drop the field
+        // still gets its timeout. As ItemsPath and MaxConcurrencyPath do for a Map (MAP-2),
+        // they read the input after InputPath. Kept only when a path needs it.
+        let by_path = matches!(task.timeout, Some(Num::Path(_)))
+            || matches!(task.heartbeat, Some(Num::Path(_)));
+        let filtered = match self.filtered_input(state, &ctx) {
+            Ok(v) => v,
+            Err(e) => return self.handle_error(program, e),
+        };
+        let path_input = by_path.then(|| filtered.clone());
+        let effective = match self.apply_parameters(state, filtered, &ctx) {
             Ok(v) => v,
             Err(e) => return self.handle_error(program, e),
         };
@@ -1057,7 +1192,7 @@ impl Execution {
                 Some(Num::Const(s)) => Ok(Some(*s)),
                 Some(Num::Path(p)) => {
                     let env = Env {
-                        input: &effective,
+                        input: path_input.as_ref().unwrap_or(&effective),
                         context: &ctx,
                         vars: &self.vars,
                     };
@@ -1127,19 +1262,28 @@ impl Execution {
             },
             _ => (CallTarget::Site(task.site), effective),
         };
-        self.event_id += 2; // TaskScheduled, TaskStarted
-        let mut started = None;
+        self.event_id += 1; // TaskScheduled
         if let Some(o) = &mut self.observer {
-            let resource = &site.resource;
             o.event(
-                self.event_id - 1,
+                self.event_id,
                 Event::TaskScheduled {
-                    resource,
+                    resource: &site.resource,
                     parameters: parameters.as_ref().unwrap_or(&input),
                     timeout_seconds,
                     heartbeat_seconds,
                 },
             );
+        }
+        // The history quota (see `set_history_limit`): no event of this Task may be #25,000.
+        // When TaskStarted (or TaskSubmitted) is the last one allowed, the call is not made:
+        // its result could not be recorded.
+        if self.quota_reached() {
+            return Flow::Error(self.history_quota_error());
+        }
+        self.event_id += 1; // TaskStarted
+        let mut started = None;
+        if let Some(o) = &mut self.observer {
+            let resource = &site.resource;
             // An activity Task starts when a worker takes it (GetActivityTask), if the
             // observer can be told then.
             if site.wait == TaskWait::Activity {
@@ -1155,6 +1299,9 @@ impl Execution {
                 let resource = &site.resource;
                 o.event(self.event_id, Event::TaskSubmitted { resource });
             }
+        }
+        if self.quota_reached() {
+            return Flow::Error(self.history_quota_error());
         }
         Flow::Call(TaskCall {
             target,
@@ -1183,7 +1330,11 @@ impl Execution {
             }
             TaskOutcome::Err(e) => return self.task_failed(program, &e, compact, now_ms),
             TaskOutcome::TimedOut => {
-                return self.handle_error_at(program, ExecError::new("States.Timeout", None, ErrorClass::Task), now_ms)
+                return self.handle_error_at(
+                    program,
+                    ExecError::new("States.Timeout", None, ErrorClass::Task),
+                    now_ms,
+                )
             }
             TaskOutcome::HeartbeatTimedOut => {
                 return self.handle_error_at(
@@ -1193,18 +1344,8 @@ impl Execution {
                 )
             }
             TaskOutcome::FunctionNotFound(name) => {
-                return self.handle_error_at(
-                    program,
-                    ExecError::new(
-                        "Lambda.ResourceNotFoundException",
-                        Some(format!(
-                            "Function not found: {} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException)",
-                            function_arn(&name)
-                        )),
-                        ErrorClass::Task,
-                    ),
-                    now_ms,
-                )
+                let e = self.function_not_found(&name);
+                return self.task_failed(program, &e, compact, now_ms);
             }
         };
         let result_bytes = serialized_len_at_most(&result, MAX_PAYLOAD_BYTES);
@@ -1298,6 +1439,9 @@ impl Execution {
     ) -> Flow {
         match out {
             Ok(out) => {
+                if self.quota_reached() {
+                    return Flow::Error(self.history_quota_error());
+                }
                 self.event_id += 1; // TaskStateExited / ParallelStateExited / MapStateExited
                 self.exited(state, &out);
                 self.leave(out)
@@ -1476,12 +1620,25 @@ fn lambda_invoke_request(effective: &Value) -> Result<(CallTarget, Value), Strin
     Ok((CallTarget::Function(name.clone()), payload))
 }
 
-fn function_arn(name: &str) -> String {
+/// The function a `lambda:invoke` names, as AWS prints it in a not-found cause: a full ARN
+/// (in the machine's region and account when given a bare name), qualified with `$LATEST`
+/// when the name carries no version or alias.
+fn qualified_function_arn(name: &str, machine_arn: &str) -> String {
     if name.starts_with("arn:") {
-        name.to_string()
-    } else {
-        format!("arn:aws:lambda:us-east-1:111111111111:function:{name}")
+        // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+        return if name.split(':').count() >= 8 {
+            name.to_string()
+        } else {
+            format!("{name}:$LATEST")
+        };
     }
+    let parts: Vec<&str> = machine_arn.split(':').collect();
+    let (region, account) = match parts.as_slice() {
+        [_, _, _, r, a, ..] if !r.is_empty() && !a.is_empty() => (*r, *a),
+        _ => ("us-east-1", "111111111111"),
+    };
+    let qualifier = if name.contains(':') { "" } else { ":$LATEST" };
+    format!("arn:aws:lambda:{region}:{account}:function:{name}{qualifier}")
 }
 
 /// A value as AWS prints it inside messages: strings raw, the rest as JSON.

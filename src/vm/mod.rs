@@ -17,7 +17,7 @@ pub use context::ExecutionInfo;
 pub use error::ExecError;
 pub use exec::{
     Execution, Outcome, Status, Step, DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY,
-    MAX_PAYLOAD_BYTES, STEPS_PER_SLICE,
+    MAX_PAYLOAD_BYTES, STANDARD_HISTORY_LIMIT, STEPS_PER_SLICE,
 };
 pub use observe::{DataFlow, Event, Handout, Observer};
 pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};

@@ -12,7 +12,13 @@ fn matches(set: &ErrorSet, e: &ExecError) -> bool {
     if set.names.iter().any(|n| &**n == name) {
         return true;
     }
-    if set.heartbeat && name == "States.HeartbeatTimeout" {
+    // A heartbeat expiry is reported as `States.HeartbeatTimeout` ("A Task state failed to
+    // send a heartbeat for a period longer than the HeartbeatSeconds value"), and AWS's error
+    // table defines `States.Timeout` as covering it too: "A Task state either ran longer than
+    // the TimeoutSeconds value, or failed to send a heartbeat for a period longer than the
+    // HeartbeatSeconds value" (Step Functions developer guide, "Handling errors in Step
+    // Functions workflows", Error names). So a retrier or catcher naming either matches it.
+    if (set.heartbeat || set.timeout) && name == "States.HeartbeatTimeout" {
         return true;
     }
     // ERR-3: States.TaskFailed covers the task's own failures, but not its timeout.

@@ -480,6 +480,7 @@ impl Execution {
             attempts: SmallVec::new(),
             retry_count: 0,
             event_id: self.event_id,
+            history_guard: self.history_guard,
             entered_event: 0,
             entered_ms: 0,
             transitions: 0,
