@@ -39,6 +39,13 @@ pub use pattern::{Pattern, PatternError};
 pub use pattern_index::RuleIndex;
 pub use transform::{InputSettings, InputTransformer, TargetInput};
 
+// Rules are compiled once and shared by the threads that match events.
+const _: () = {
+    const fn is_send_sync<T: Send + Sync>() {}
+    is_send_sync::<Pattern>();
+    is_send_sync::<RuleIndex<std::sync::Arc<str>>>();
+};
+
 #[cfg(test)]
 mod pattern_props;
 #[cfg(test)]

@@ -76,6 +76,8 @@ pub(crate) struct Compiled {
     pub(crate) alternatives: Box<[Alternative]>,
     /// The pattern as written, for `Debug` and for callers that echo it back.
     pub(crate) source: Box<str>,
+    /// The paths the pattern reads (and their prefixes): all of an event that is flattened.
+    pub(crate) paths: pattern_flat::PathSet,
 }
 
 /// One way to match: every field must be satisfied (by array-consistent values).
@@ -87,6 +89,8 @@ pub(crate) struct Alternative {
 #[derive(Debug)]
 pub(crate) struct Field {
     pub(crate) path: Arc<str>,
+    /// [`pattern_flat::path_hash`] of `path`.
+    pub(crate) hash: u64,
     /// Conditions that test a value (everything except `exists`).
     pub(crate) conds: Box<[Cond]>,
     /// `{"exists": true}` is among the conditions: any value will do.
@@ -124,6 +128,13 @@ pub(crate) enum Cond {
     Numeric(NumRange),
     /// Matches every value that the inner test rejects.
     AnythingBut(AnythingBut),
+}
+
+/// See [`Cond::index_key`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum IndexKey<'a> {
+    Exact(Scalar<'a>),
+    FirstByte(u8),
 }
 
 /// What an `anything-but` excludes.
@@ -179,13 +190,15 @@ impl Cond {
         }
     }
 
-    /// The exact value this condition is, for indexing (`None` for every other operator).
-    pub(crate) fn exact(&self) -> Option<Scalar<'_>> {
+    /// What the index can file this condition under: every value it accepts is this exact
+    /// value, or is a string starting with this byte (`None` for every other operator).
+    pub(crate) fn index_key(&self) -> Option<IndexKey<'_>> {
         match self {
-            Cond::Str(s) => Some(Scalar::Str(s)),
-            Cond::Num(n) => Some(Scalar::Num(*n)),
-            Cond::Bool(b) => Some(Scalar::Bool(*b)),
-            Cond::Null => Some(Scalar::Null),
+            Cond::Str(s) => Some(IndexKey::Exact(Scalar::Str(s))),
+            Cond::Num(n) => Some(IndexKey::Exact(Scalar::Num(*n))),
+            Cond::Bool(b) => Some(IndexKey::Exact(Scalar::Bool(*b))),
+            Cond::Null => Some(IndexKey::Exact(Scalar::Null)),
+            Cond::Prefix(p) => p.as_bytes().first().map(|&b| IndexKey::FirstByte(b)),
             _ => None,
         }
     }
@@ -312,7 +325,7 @@ impl Pattern {
     /// An event that is not a JSON object has no fields and matches only patterns whose every
     /// field may be absent (`{"exists": false}`).
     pub fn matches(&self, event: &Value) -> bool {
-        pattern_flat::with_flat(event, |flat| self.matches_flat(flat))
+        pattern_flat::with_flat(event, &self.compiled.paths, |flat| self.matches_flat(flat))
     }
 
     /// The pattern as it was given (JSON text).

@@ -7,17 +7,19 @@
 //! # The scheme
 //!
 //! 1. Each alternative of each pattern is *keyed* by one of its fields whose conditions are
-//!    all exact values (strings, numbers, booleans, `null`; no `exists`), under every
-//!    (path, value) pair that field accepts. The field chosen is the one whose values'
-//!    buckets are emptiest when the rule is inserted, so rules sharing `"source": ["aws.ec2"]`
-//!    but differing in `detail-type` spread over the `detail-type` buckets.
-//! 2. An alternative with no such field (only prefixes, ranges, `anything-but`, `exists`, ...)
+//!    all exact values (strings, numbers, booleans, `null`) or case-sensitive non-empty
+//!    prefixes (no `exists`): under the (path, value) pair of each exact value, and the
+//!    (path, first byte) pair of each prefix. The field chosen is the one whose buckets are
+//!    emptiest when the rule is inserted, so rules sharing `"source": ["aws.ec2"]` but
+//!    differing in `detail-type` spread over the `detail-type` buckets.
+//! 2. An alternative with no such field (only ranges, `anything-but`, suffixes, `exists`, ...)
 //!    is *unkeyed*.
 //! 3. To match an event, it is flattened once into (path, value) leaves. Each leaf's pair is
-//!    looked up (one hash of the path and value); the alternatives found there, plus the
-//!    unkeyed ones, are the only candidates, and each is checked in full (all its fields,
-//!    array consistency) against the flattened event. A rule matches when one of its
-//!    alternatives does; each rule is reported once, in slot order.
+//!    looked up (one hash of the path and value; for a string, also of its first byte when
+//!    some rule is keyed by a prefix). The alternatives found there, plus the unkeyed ones,
+//!    are the only candidates, and each is checked in full (all its fields, array
+//!    consistency) against the flattened event. A rule matches when one of its alternatives
+//!    does; each rule is reported once, in slot order.
 //!
 //! The cost of an event is therefore one flattening and one lookup per leaf (proportional to
 //! the fields the event carries), plus a full check of the candidates its own values select
@@ -29,13 +31,13 @@
 //! not rebuilt: matching allocates only the `Vec` of results (none with
 //! [`RuleIndex::matches_into`] and a reused vector).
 
-use super::pattern::{Alternative, Field, Pattern};
-use super::pattern_flat::{self, Scalar};
+use super::pattern::{Alternative, Field, IndexKey, Pattern};
+use super::pattern_flat::{self, first_byte_key, value_key, FxHasher, KeyHasher, PathSet, Scalar};
 use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hash};
 
 /// Patterns indexed for matching many of them against each event.
 ///
@@ -61,13 +63,18 @@ pub struct RuleIndex<T> {
     keyed: HashMap<u64, SmallVec<[AltRef; 2]>, BuildHasherDefault<KeyHasher>>,
     /// Alternatives with no exact-value field: candidates for every event.
     unkeyed: Vec<AltRef>,
+    /// How many filings are under first-byte keys (when none, strings are not looked up so).
+    first_byte_filings: usize,
+    /// The paths the rules read: the rest of an event is not flattened.
+    paths: PathSet,
 }
 
 struct Rule<T> {
     id: T,
     pattern: Pattern,
-    /// The keys this rule's alternatives were filed under, to unfile them on removal.
-    keys: Vec<u64>,
+    /// The keys this rule's alternatives were filed under (and whether each is a first-byte
+    /// key), to unfile them on removal.
+    keys: Vec<(u64, bool)>,
 }
 
 /// Alternative `alt` of the rule in slot `slot`.
@@ -85,6 +92,8 @@ impl<T> Default for RuleIndex<T> {
             free: Vec::new(),
             keyed: HashMap::default(),
             unkeyed: Vec::new(),
+            first_byte_filings: 0,
+            paths: PathSet::default(),
         }
     }
 }
@@ -143,17 +152,22 @@ impl<T: Clone + Eq + Hash> RuleIndex<T> {
             };
             match self.key_field(alt) {
                 Some(field) => {
-                    for cond in field.conds.iter() {
-                        let key = key_of(&field.path, cond.exact().unwrap_or(Scalar::Null));
-                        let bucket = self.keyed.entry(key).or_default();
+                    for key in field.conds.iter().filter_map(|c| c.index_key()) {
+                        let hashed = hash_key(field.hash, key);
+                        let bucket = self.keyed.entry(hashed).or_default();
                         if !bucket.contains(&r) {
                             bucket.push(r);
-                            keys.push(key);
+                            let first_byte = matches!(key, IndexKey::FirstByte(_));
+                            self.first_byte_filings += usize::from(first_byte);
+                            keys.push((hashed, first_byte));
                         }
                     }
                 }
                 None => self.unkeyed.push(r),
             }
+        }
+        for field in pattern.alternatives().iter().flat_map(|a| a.fields.iter()) {
+            self.paths.add(&field.path);
         }
         self.rules[slot as usize] = Some(Rule {
             id: id.clone(),
@@ -164,8 +178,8 @@ impl<T: Clone + Eq + Hash> RuleIndex<T> {
         old
     }
 
-    /// The field to key `alt` by: all-exact conditions, whose buckets hold the fewest
-    /// alternatives now.
+    /// The field to key `alt` by: one whose conditions all have an index key (exact values,
+    /// non-empty prefixes) and whose buckets hold the fewest alternatives now.
     fn key_field<'a>(&self, alt: &'a Alternative) -> Option<&'a Field> {
         alt.fields
             .iter()
@@ -173,15 +187,13 @@ impl<T: Clone + Eq + Hash> RuleIndex<T> {
                 !f.any_value
                     && !f.absent_ok
                     && !f.conds.is_empty()
-                    && f.conds.iter().all(|c| c.exact().is_some())
+                    && f.conds.iter().all(|c| c.index_key().is_some())
             })
             .min_by_key(|f| {
                 f.conds
                     .iter()
-                    .map(|c| {
-                        let key = key_of(&f.path, c.exact().unwrap_or(Scalar::Null));
-                        1 + self.keyed.get(&key).map_or(0, |b| b.len())
-                    })
+                    .filter_map(|c| c.index_key())
+                    .map(|k| 1 + self.keyed.get(&hash_key(f.hash, k)).map_or(0, |b| b.len()))
                     .sum::<usize>()
             })
             .map(|f| &**f)
@@ -191,7 +203,8 @@ impl<T: Clone + Eq + Hash> RuleIndex<T> {
     pub fn remove(&mut self, id: &T) -> Option<Pattern> {
         let slot = self.slots.remove(id)?;
         let rule = self.rules[slot as usize].take()?;
-        for key in &rule.keys {
+        for (key, first_byte) in &rule.keys {
+            self.first_byte_filings -= usize::from(*first_byte);
             if let Some(bucket) = self.keyed.get_mut(key) {
                 bucket.retain(|r| r.slot != slot);
                 if bucket.is_empty() {
@@ -200,6 +213,14 @@ impl<T: Clone + Eq + Hash> RuleIndex<T> {
             }
         }
         self.unkeyed.retain(|r| r.slot != slot);
+        for field in rule
+            .pattern
+            .alternatives()
+            .iter()
+            .flat_map(|a| a.fields.iter())
+        {
+            self.paths.remove(&field.path);
+        }
         self.free.push(slot);
         Some(rule.pattern)
     }
@@ -217,7 +238,7 @@ impl<T: Clone + Eq + Hash> RuleIndex<T> {
         if self.is_empty() {
             return;
         }
-        pattern_flat::with_flat(event, |flat| {
+        pattern_flat::with_flat(event, &self.paths, |flat| {
             SCRATCH.with(|cell| match cell.try_borrow_mut() {
                 Ok(mut scratch) => self.collect(flat, &mut scratch, out),
                 Err(_) => self.collect(flat, &mut Scratch::default(), out),
@@ -228,7 +249,7 @@ impl<T: Clone + Eq + Hash> RuleIndex<T> {
     /// How many alternatives `event` makes candidates (the ones fully checked).
     #[cfg(test)]
     pub(crate) fn candidates(&self, event: &crate::value::Value) -> usize {
-        pattern_flat::with_flat(event, |flat| {
+        pattern_flat::with_flat(event, &self.paths, |flat| {
             let mut scratch = Scratch::default();
             self.collect(flat, &mut scratch, &mut Vec::new());
             scratch.candidates.len()
@@ -239,12 +260,17 @@ impl<T: Clone + Eq + Hash> RuleIndex<T> {
         s.candidates.clear();
         s.seen.clear();
         s.matched.clear();
-        for (path, value) in flat.leaves() {
-            if let Some(bucket) = self.keyed.get(&key_of(path, value)) {
-                for r in bucket {
-                    if s.seen.insert(*r) {
-                        s.candidates.push(*r);
-                    }
+        let by_first_byte = self.first_byte_filings > 0;
+        for (_, hash, value) in flat.leaves() {
+            let first = match value {
+                Scalar::Str(t) if by_first_byte => t.as_bytes().first().copied(),
+                _ => None,
+            };
+            let exact = self.keyed.get(&value_key(hash, value));
+            let prefixed = first.and_then(|b| self.keyed.get(&first_byte_key(hash, b)));
+            for r in exact.into_iter().chain(prefixed).flatten() {
+                if s.seen.insert(*r) {
+                    s.candidates.push(*r);
                 }
             }
         }
@@ -273,6 +299,14 @@ impl<T: Clone + Eq + Hash> RuleIndex<T> {
     }
 }
 
+/// The hashed index key of `key` at a path whose hash is `path`.
+fn hash_key(path: u64, key: IndexKey<'_>) -> u64 {
+    match key {
+        IndexKey::Exact(v) => value_key(path, v),
+        IndexKey::FirstByte(b) => first_byte_key(path, b),
+    }
+}
+
 /// Per-thread buffers for [`RuleIndex::matches_into`], reset on each call.
 #[derive(Default)]
 struct Scratch {
@@ -283,94 +317,4 @@ struct Scratch {
 
 thread_local! {
     static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
-}
-
-/// The index key of a value at a path. Numbers hash by value (`300` and `300.0` agree).
-fn key_of(path: &str, value: Scalar<'_>) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(path.as_bytes());
-    match value {
-        Scalar::Str(s) => {
-            h.write_u8(1);
-            h.write(s.as_bytes());
-        }
-        Scalar::Num(n) => {
-            h.write_u8(2);
-            // -0.0 == 0.0: one key.
-            h.write_u64(if n == 0.0 { 0 } else { n.to_bits() });
-        }
-        Scalar::Bool(b) => {
-            h.write_u8(3);
-            h.write_u8(b as u8);
-        }
-        Scalar::Null => h.write_u8(4),
-    }
-    h.finish()
-}
-
-/// A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's `FxHasher`). Keys
-/// come from the rules and the events; a collision only adds a candidate to check.
-#[derive(Default)]
-struct FxHasher {
-    hash: u64,
-}
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes([
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-            ]));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(buf));
-        }
-        // Length, so that "ab" + "c" and "a" + "bc" differ.
-        self.add(bytes.len() as u64);
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    fn finish(&self) -> u64 {
-        self.hash
-    }
-}
-
-/// Hashes an already-hashed `u64` key by passing it through.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.0 = i;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }

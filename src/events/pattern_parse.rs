@@ -11,6 +11,7 @@ use super::pattern::{
     Alternative, AnythingBut, Compiled, Cond, Field, IpRange, NumRange, Pattern, PatternError,
     NUMBER_LIMIT,
 };
+use super::pattern_flat::PathSet;
 use super::pattern_wildcard::{self, Wildcard, MAX_COMPLEXITY};
 use crate::value::{Map, Value, MAX_DEPTH};
 use std::collections::HashMap;
@@ -75,15 +76,20 @@ pub(crate) fn compile(value: &Value, source: Box<str>) -> Result<Pattern> {
     walk.object(map, false)?;
     let branches = walk.branches;
     check_wildcard_complexity(&branches)?;
-    let alternatives = branches
+    let alternatives: Box<[Alternative]> = branches
         .into_iter()
         .map(|fields| Alternative {
             fields: last_per_path(fields).into(),
         })
         .collect();
+    let mut paths = PathSet::default();
+    for field in alternatives.iter().flat_map(|a| a.fields.iter()) {
+        paths.add(&field.path);
+    }
     Ok(Pattern::from_compiled(Compiled {
         alternatives,
         source,
+        paths,
     }))
 }
 
@@ -209,6 +215,7 @@ fn last_per_path(branch: Branch) -> Vec<Arc<Field>> {
 /// A field's array of conditions.
 fn parse_values(path: Arc<str>, items: &[Value]) -> Result<Field> {
     let mut field = Field {
+        hash: super::pattern_flat::path_hash(&path),
         path,
         conds: Box::new([]),
         any_value: false,

@@ -414,12 +414,17 @@ fn the_index_checks_only_the_rules_an_event_selects() {
         1000,
         Pattern::new(r#"{"detail": {"n": [{"numeric": [">", 5]}]}}"#).unwrap(),
     );
+    // Filed under its prefix's first byte: no candidate for "type13".
+    index.insert(
+        1001,
+        Pattern::new(r#"{"detail-type": [{"prefix": "Audit"}]}"#).unwrap(),
+    );
     let event =
         parse_json(r#"{"source": "svc3", "detail-type": "type13", "detail": {"n": 9}}"#).unwrap();
     assert_eq!(index.matches(&event), vec![13, 1000]);
     // Keyed on detail-type once the source buckets fill up: the rule keyed by type13, the
     // unkeyed rule, and at most the first rule of source svc3 (keyed before its source bucket
-    // had company) are checked, out of 1001.
+    // had company) are checked, out of 1002.
     let checked = index.candidates(&event);
     assert!((2..=3).contains(&checked), "{checked} candidates");
 }

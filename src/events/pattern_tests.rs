@@ -100,6 +100,17 @@ fn dotted_keys_and_nested_objects_address_the_same_field() {
 }
 
 #[test]
+fn array_consistency_holds_when_dotted_keys_reach_one_path_through_two_arrays() {
+    let p = r#"{"a.b.c": [2], "a.b.d": [3], "a.b.e": [5]}"#;
+    // c is in both arrays; either choice conflicts with d or with e.
+    let split = r#"{"a.b": [{"c": 2}, {"e": 5}], "a": {"b": [{"c": 2}, {"d": 3}]}}"#;
+    assert!(!matches(p, split));
+    // Taking c from the second array, beside d, leaves e alone in the first: consistent.
+    let fits = r#"{"a.b": [{"c": 2}, {"e": 5}], "a": {"b": [{"c": 2, "d": 3}]}}"#;
+    assert!(matches(p, fits));
+}
+
+#[test]
 fn exists_looks_at_leaves_only() {
     let yes = r#"{"d": {"c": [{"exists": true}]}}"#;
     let no = r#"{"d": {"c": [{"exists": false}]}}"#;
