@@ -16,7 +16,8 @@
 //! - **Values.** A field's pattern is an array of conditions, any of which may match any of
 //!   the event's values at that path. Strings, booleans and `null` match exactly (a string
 //!   that reads as an IP address matches the same address however it is written); numbers
-//!   match numerically (`300` matches `300.0`). `""` and `null` are different values.
+//!   match numerically (`300` matches `300.0`), as 64-bit floats where AWS keeps six decimal
+//!   places. `""` and `null` are different values.
 //! - **Operators.** `prefix`, `suffix` (both also with `{"equals-ignore-case": ..}`),
 //!   `equals-ignore-case`, `wildcard` (`*` any run of characters, `\*` and `\\` escapes),
 //!   `anything-but` (a string, a number, a list of either, or `prefix`, `suffix`, `wildcard`,
