@@ -27,6 +27,7 @@ mod error;
 mod pattern;
 mod pattern_flat;
 mod pattern_index;
+mod pattern_operators;
 mod pattern_parse;
 mod pattern_wildcard;
 pub mod schedule;
