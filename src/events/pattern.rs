@@ -1,63 +1,10 @@
-//! EventBridge event patterns: compiled once, matched against many events.
+//! Compiled event patterns: the types, the error, and matching one pattern.
 //!
-//! A pattern is the JSON document a rule filters events with (`{"source": ["aws.ec2"],
-//! "detail": {"state": [{"anything-but": "running"}]}}`). [`Pattern::new`] checks it as
-//! EventBridge does, refusing what AWS refuses with `InvalidEventPatternException` and AWS's
-//! reason text, and compiles it; [`Pattern::matches`] then answers for one event without
-//! parsing anything again.
-//!
-//! # The language, as compiled here
-//!
-//! - **Fields.** Nested pattern objects become dotted paths (`detail.state`); event objects are
-//!   flattened the same way, so `{"a": {"b": ..}}` and `{"a.b": ..}` address the same field on
-//!   either side (AWS's documented caveat). Arrays in the event are "crushed": every element
-//!   is a value of the field that holds the array, and the fields of objects inside arrays keep
-//!   their path (`employees.firstName`).
-//! - **Values.** A field's pattern is an array of conditions, any of which may match any of
-//!   the event's values at that path. Strings, booleans and `null` match exactly (a string
-//!   that reads as an IP address matches the same address however it is written); numbers
-//!   match numerically (`300` matches `300.0`), as 64-bit floats where AWS keeps six decimal
-//!   places. `""` and `null` are different values.
-//! - **Operators.** `prefix`, `suffix` (both also with `{"equals-ignore-case": ..}`),
-//!   `equals-ignore-case`, `wildcard` (`*` any run of characters, `\*` and `\\` escapes),
-//!   `anything-but` (a string, a number, a list of either, or `prefix`, `suffix`, `wildcard`,
-//!   `equals-ignore-case` with a string or a list), `numeric` (`=`, `<`, `<=`, `>`, `>=`, and
-//!   a lower bound with an upper one, between -5e9 and 5e9), `cidr` (IPv4 and IPv6), `exists`.
-//!   `anything-but` needs the field to be present; `null` and non-string values are "anything
-//!   but" a string. `exists` looks at leaves only: a field holding an object does not exist.
-//! - **`$or`.** An array of two or more objects, each an alternative set of fields; the
-//!   pattern is expanded into its alternatives (disjunctive normal form) at compile time.
-//! - **Arrays of objects.** Fields matched inside objects of one event array must all come
-//!   from the same element (AWS's "array-consistent" matching): `{"items": {"sku": ["a"],
-//!   "qty": [1]}}` does not match an order whose first item is `a` and whose second has
-//!   quantity 1.
-//!
-//! Matching flattens the event once into a reusable, thread-local buffer (no allocation per
-//! event once it has grown) and checks each alternative's fields against it; see
-//! `pattern_flat.rs`. Many patterns at once go through [`RuleIndex`](super::RuleIndex).
-//!
-//! # Example
-//!
-//! ```
-//! use aslx::events::Pattern;
-//! use aslx::parse_json;
-//!
-//! let pattern = Pattern::new(r#"{
-//!     "source": ["com.example.orders"],
-//!     "detail": {"total": [{"numeric": [">", 100]}], "state": [{"anything-but": "test"}]}
-//! }"#).unwrap();
-//! let big = parse_json(r#"{"source": "com.example.orders",
-//!                          "detail": {"total": 250, "state": "placed"}}"#).unwrap();
-//! let small = parse_json(r#"{"source": "com.example.orders",
-//!                            "detail": {"total": 20, "state": "placed"}}"#).unwrap();
-//! assert!(pattern.matches(&big));
-//! assert!(!pattern.matches(&small));
-//!
-//! let err = Pattern::new(r#"{"source": "com.example.orders"}"#).unwrap_err();
-//! assert_eq!(err.code(), "InvalidEventPatternException");
-//! assert_eq!(err.message(),
-//!     r#"Event pattern is not valid. Reason: "source" must be an object or an array"#);
-//! ```
+//! [`Pattern::new`] checks a pattern as EventBridge does (`pattern_parse.rs`,
+//! `pattern_operators.rs`, `pattern_wildcard.rs`) and compiles it into alternatives of fields
+//! of conditions; [`Pattern::matches`] flattens the event once into a reusable, thread-local
+//! buffer and checks each alternative against it (`pattern_flat.rs`). The language itself is
+//! described in the [`events`](super) module docs.
 
 use super::pattern_flat::{self, Scalar};
 use super::pattern_wildcard::Wildcard;
@@ -67,6 +14,32 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 /// A compiled event pattern. Cloning is cheap (the compiled form is shared).
+///
+/// The language it accepts, and how it matches, are described in the [module
+/// docs](crate::events).
+///
+/// # Example
+///
+/// ```
+/// use aslx::events::Pattern;
+/// use aslx::parse_json;
+///
+/// let pattern = Pattern::new(r#"{
+///     "source": ["com.example.orders"],
+///     "detail": {"total": [{"numeric": [">", 100]}], "state": [{"anything-but": "test"}]}
+/// }"#).unwrap();
+/// let big = parse_json(r#"{"source": "com.example.orders",
+///                          "detail": {"total": 250, "state": "placed"}}"#).unwrap();
+/// let small = parse_json(r#"{"source": "com.example.orders",
+///                            "detail": {"total": 20, "state": "placed"}}"#).unwrap();
+/// assert!(pattern.matches(&big));
+/// assert!(!pattern.matches(&small));
+///
+/// let err = Pattern::new(r#"{"source": "com.example.orders"}"#).unwrap_err();
+/// assert_eq!(err.code(), "InvalidEventPatternException");
+/// assert_eq!(err.message(),
+///     r#"Event pattern is not valid. Reason: "source" must be an object or an array"#);
+/// ```
 #[derive(Clone)]
 pub struct Pattern {
     compiled: Arc<Compiled>,

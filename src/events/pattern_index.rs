@@ -1,35 +1,6 @@
-//! Many patterns at once: which rules does this event match?
-//!
-//! An event bus holds hundreds of rules, and nearly all of them say `"source": ["..."]` or
-//! `"detail-type": ["..."]`: most rules cannot match a given event because one of their
-//! exact values is not in it. The index exploits that.
-//!
-//! # The scheme
-//!
-//! 1. Each alternative of each pattern is *keyed* by one of its fields whose conditions are
-//!    all exact values (strings, numbers, booleans, `null`) or case-sensitive non-empty
-//!    prefixes (no `exists`): under the (path, value) pair of each exact value, and the
-//!    (path, first byte) pair of each prefix. The field chosen is the one whose buckets are
-//!    emptiest when the rule is inserted, so rules sharing `"source": ["aws.ec2"]` but
-//!    differing in `detail-type` spread over the `detail-type` buckets.
-//! 2. An alternative with no such field (only ranges, `anything-but`, suffixes, `exists`, ...)
-//!    is *unkeyed*.
-//! 3. To match an event, it is flattened once into (path, value) leaves. Each leaf's pair is
-//!    looked up (one hash of the path and value; for a string, also of its first byte when
-//!    some rule is keyed by a prefix). The alternatives found there, plus the unkeyed ones,
-//!    are the only candidates, and each is checked in full (all its fields, array
-//!    consistency) against the flattened event. A rule matches when one of its alternatives
-//!    does; each rule is reported once, in slot order.
-//!
-//! The cost of an event is therefore one flattening and one lookup per leaf (proportional to
-//! the fields the event carries), plus a full check of the candidates its own values select
-//! and of the unkeyed alternatives. Rules keyed on values the event does not carry cost
-//! nothing. Keys are 64-bit hashes, so a collision can only add a candidate, which the full
-//! check then rejects.
-//!
-//! The flattened event and the candidate lists live in thread-local buffers that are reset,
-//! not rebuilt: matching allocates only the `Vec` of results (none with
-//! [`RuleIndex::matches_into`] and a reused vector).
+//! [`RuleIndex`]: many patterns at once, filed so that an event looks only at the rules its
+//! own values can satisfy. The scheme is described in the [`events`](super) module docs
+//! ("Many rules").
 
 use super::pattern::{Alternative, Field, IndexKey, Pattern};
 use super::pattern_flat::{self, first_byte_key, value_key, FxHasher, KeyHasher, PathSet, Scalar};
