@@ -97,8 +97,12 @@ fn target_json(t: &TargetSpec) -> Json {
     o
 }
 
-/// One `Targets` member: its spec, or (its id, why it is refused).
-fn read_target(i: usize, t: &Json) -> Result<Result<TargetSpec, (Str, String)>, ApiError> {
+/// One `Targets` member, compiled.
+///
+/// Input settings that do not compile refuse the whole request with a `ValidationException`
+/// naming the target (`InputPath for target <id> is invalid.`), as AWS answers PutTargets
+/// with HTTP 400; only a target this server cannot start is a `FailedEntries` member.
+fn read_target(i: usize, t: &Json) -> Result<TargetSpec, ApiError> {
     let Json::Object(o) = t else {
         return Err(ApiError::serialization(
             "Member 'Targets' must be a list of structures",
@@ -106,6 +110,16 @@ fn read_target(i: usize, t: &Json) -> Result<Result<TargetSpec, (Str, String)>, 
     };
     let mut r = Req::new(o);
     let id = r.str_req("Id", 1, 64)?;
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    {
+        r.violation(
+            o.get("Id"),
+            &format!("targets.{}.member.id", i + 1),
+            "must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+",
+        );
+    }
     let arn = r.str_req("Arn", 1, 1600)?;
     let role = r.str_opt("RoleArn", 1, 1600)?;
     let input = r.str_opt("Input", 0, 8192)?;
@@ -151,16 +165,15 @@ fn read_target(i: usize, t: &Json) -> Result<Result<TargetSpec, (Str, String)>, 
         input_path: input_path.map(str::to_string),
         input_transformer,
     };
-    Ok(match TargetInput::compile(id, i + 1, &settings) {
-        Ok(compiled) => Ok(TargetSpec {
-            id: Str::from(id),
-            arn: Str::from(arn),
-            role_arn: role.map(Str::from),
-            input: compiled,
-            settings,
-            retry: policy,
-        }),
-        Err(e) => Err((Str::from(id), e.message().to_string())),
+    let input = TargetInput::compile(id, i + 1, &settings)
+        .map_err(|e| ApiError::validation(e.message()))?;
+    Ok(TargetSpec {
+        id: Str::from(id),
+        arn: Str::from(arn),
+        role_arn: role.map(Str::from),
+        input,
+        settings,
+        retry: policy,
     })
 }
 
@@ -259,7 +272,7 @@ impl Service {
                 }
                 let mut specs = Vec::with_capacity(targets.len());
                 for (i, t) in targets.iter().enumerate() {
-                    specs.push(read_target(i, t)?);
+                    specs.push(Ok(read_target(i, t)?));
                 }
                 let failed = eb.put_targets(bus_name(bus), rule, specs)?;
                 let entries: Vec<Json> = failed
@@ -409,3 +422,7 @@ fn page(
     }
     json_body(Json::Object(out))
 }
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;

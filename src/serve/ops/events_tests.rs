@@ -1,0 +1,98 @@
+//! The EventBridge protocol layer over a real service: what each answer holds, and the
+//! requests it refuses (issue 15). Each test is named after what was wrong before it.
+
+use super::super::{Identity, Service};
+use crate::serve::backend::Backend;
+use crate::serve::protocol::ApiError;
+use serde_json::{json, Value as Json};
+
+const MACHINE: &str = "arn:aws:states:us-east-1:111111111111:stateMachine:m";
+
+fn service() -> Service {
+    let id = Identity {
+        partition: "aws".into(),
+        region: "us-east-1".into(),
+        account: "111111111111".into(),
+    };
+    let backend = Backend::new(
+        crate::Handlers::new(),
+        &id,
+        100,
+        tokio::runtime::Handle::current(),
+    )
+    .unwrap();
+    Service::new(id, backend, None)
+}
+
+async fn ok(s: &Service, op: &str, body: Json) -> Json {
+    match s.call_events(op, body.to_string().as_bytes()).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap(),
+        Err(e) => panic!("{op}: {e}"),
+    }
+}
+
+async fn err(s: &Service, op: &str, body: Json) -> ApiError {
+    match s.call_events(op, body.to_string().as_bytes()).await {
+        Ok(bytes) => panic!("{op} should fail: {}", String::from_utf8_lossy(&bytes)),
+        Err(e) => e,
+    }
+}
+
+async fn rule(s: &Service, name: &str) {
+    ok(
+        s,
+        "PutRule",
+        json!({"Name": name, "EventPattern": r#"{"source": ["shop"]}"#}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn put_targets_with_bad_input_settings_refuses_the_whole_request() {
+    let s = service();
+    rule(&s, "r").await;
+    let bad = json!({"InputPathsMap": {"a": "$.a"}, "InputTemplate": "<b>"});
+    let e = err(
+        &s,
+        "PutTargets",
+        json!({"Rule": "r", "Targets": [
+            {"Id": "good", "Arn": MACHINE},
+            {"Id": "bad", "Arn": MACHINE, "InputTransformer": bad},
+        ]}),
+    )
+    .await;
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            "ValidationException",
+            "InputTemplate for target bad contains invalid placeholder b."
+        )
+    );
+    let e = err(
+        &s,
+        "PutTargets",
+        json!({"Rule": "r", "Targets": [{"Id": "p", "Arn": MACHINE, "InputPath": "detail"}]}),
+    )
+    .await;
+    assert_eq!(e.message, "InputPath for target p is invalid.");
+    let listed = ok(&s, "ListTargetsByRule", json!({"Rule": "r"})).await;
+    assert_eq!(listed, json!({"Targets": []}));
+}
+
+#[tokio::test]
+async fn a_target_id_outside_its_pattern_is_refused() {
+    let s = service();
+    rule(&s, "r").await;
+    let e = err(
+        &s,
+        "PutTargets",
+        json!({"Rule": "r", "Targets": [{"Id": "bad id", "Arn": MACHINE}]}),
+    )
+    .await;
+    assert_eq!(e.code, "ValidationException");
+    assert_eq!(
+        e.message,
+        "1 validation error detected: Value 'bad id' at 'targets.1.member.id' failed to satisfy \
+         constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
+    );
+}
