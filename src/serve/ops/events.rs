@@ -90,10 +90,14 @@ fn target_json(t: &TargetSpec) -> Json {
         }
         o["InputTransformer"] = json!({"InputPathsMap": paths, "InputTemplate": x.input_template});
     }
-    o["RetryPolicy"] = json!({
-        "MaximumRetryAttempts": t.retry.max_attempts,
-        "MaximumEventAgeInSeconds": t.retry.max_age_seconds,
-    });
+    // AWS shows the members a target was put with: a target put without a RetryPolicy has
+    // none. The policy is stored resolved, so one equal to the default is taken as not given.
+    if t.retry != RetryPolicy::default() {
+        o["RetryPolicy"] = json!({
+            "MaximumRetryAttempts": t.retry.max_attempts,
+            "MaximumEventAgeInSeconds": t.retry.max_age_seconds,
+        });
+    }
     o
 }
 
@@ -294,12 +298,17 @@ impl Service {
             "ListTargetsByRule" => {
                 let rule = r.str_req("Rule", 1, 64)?;
                 let bus = r.str_opt("EventBusName", 1, 1600)?;
-                r.str_opt("NextToken", 1, 2048)?;
-                r.int_opt("Limit", 1, 100)?;
+                let token = r.str_opt("NextToken", 1, 2048)?;
+                let limit = r.int_opt("Limit", 1, 100)?.unwrap_or(100) as usize;
                 r.finish()?;
-                let targets = eb.list_targets(bus_name(bus), rule)?;
-                let out: Vec<Json> = targets.iter().map(target_json).collect();
-                json_body(json!({ "Targets": out }))
+                let mut targets = eb.list_targets(bus_name(bus), rule)?;
+                // By id, so that a page token (the last id) says where the next page starts.
+                targets.sort_by(|a, b| a.id.cmp(&b.id));
+                let keyed: Vec<(String, Json)> = targets
+                    .iter()
+                    .map(|t| (t.id.to_string(), target_json(t)))
+                    .collect();
+                page("Targets", "targets", keyed, token, limit)
             }
             "PutEvents" => {
                 let entries = r.list_req("Entries")?;

@@ -96,3 +96,64 @@ async fn a_target_id_outside_its_pattern_is_refused() {
          constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+"
     );
 }
+
+#[tokio::test]
+async fn a_target_put_without_a_retry_policy_is_listed_without_one() {
+    let s = service();
+    rule(&s, "r").await;
+    let retry = json!({"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 600});
+    ok(
+        &s,
+        "PutTargets",
+        json!({"Rule": "r", "Targets": [
+            {"Id": "b", "Arn": MACHINE, "InputPath": "$.detail"},
+            {"Id": "a", "Arn": MACHINE, "RetryPolicy": retry},
+        ]}),
+    )
+    .await;
+    let listed = ok(&s, "ListTargetsByRule", json!({"Rule": "r"})).await;
+    assert_eq!(
+        listed,
+        json!({"Targets": [
+            {"Id": "a", "Arn": MACHINE, "RetryPolicy": retry},
+            {"Id": "b", "Arn": MACHINE, "InputPath": "$.detail"},
+        ]})
+    );
+}
+
+#[tokio::test]
+async fn list_targets_by_rule_pages_with_limit_and_next_token() {
+    let s = service();
+    rule(&s, "r").await;
+    let targets: Vec<Json> = ["c", "a", "b"]
+        .iter()
+        .map(|id| json!({"Id": id, "Arn": MACHINE}))
+        .collect();
+    ok(&s, "PutTargets", json!({"Rule": "r", "Targets": targets})).await;
+    let first = ok(&s, "ListTargetsByRule", json!({"Rule": "r", "Limit": 2})).await;
+    let ids = |v: &Json| -> Vec<String> {
+        v["Targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["Id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&first), ["a", "b"]);
+    let token = first["NextToken"].as_str().unwrap();
+    let rest = ok(
+        &s,
+        "ListTargetsByRule",
+        json!({"Rule": "r", "Limit": 2, "NextToken": token}),
+    )
+    .await;
+    assert_eq!(ids(&rest), ["c"]);
+    assert!(rest.get("NextToken").is_none());
+    let e = err(
+        &s,
+        "ListTargetsByRule",
+        json!({"Rule": "r", "NextToken": "not-a-token"}),
+    )
+    .await;
+    assert_eq!(e.code, "InvalidToken");
+}
