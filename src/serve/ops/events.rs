@@ -181,6 +181,53 @@ fn read_target(i: usize, t: &Json) -> Result<TargetSpec, ApiError> {
     })
 }
 
+/// One `Entries` member of PutEvents. A member of the wrong JSON type refuses the whole
+/// request (`SerializationException`, as the service model's decoder does); a missing
+/// `Source`, `DetailType` or `Detail` is that entry's own `InvalidArgument` (PutEvents).
+fn read_entry(e: &Json) -> Result<EventEntry<'_>, ApiError> {
+    let Json::Object(o) = e else {
+        return Err(ApiError::serialization(
+            "Member 'Entries' must be a list of structures",
+        ));
+    };
+    let mut r = Req::new(o);
+    let source = r.str_opt("Source", 0, usize::MAX)?;
+    let detail_type = r.str_opt("DetailType", 0, usize::MAX)?;
+    let detail = r.str_opt("Detail", 0, usize::MAX)?;
+    let bus = r.str_opt("EventBusName", 1, 1600)?;
+    r.str_opt("TraceHeader", 1, 500)?;
+    let mut resources = Vec::new();
+    for v in r.list_opt("Resources")?.unwrap_or_default() {
+        match v.as_str() {
+            Some(s) => resources.push(s),
+            None => {
+                return Err(ApiError::serialization(
+                    "Member 'Resources' must be a list of strings",
+                ))
+            }
+        }
+    }
+    // A timestamp is epoch seconds in AWS JSON 1.1.
+    let time_ms = match o.get("Time") {
+        None | Some(Json::Null) => None,
+        Some(Json::Number(n)) => n.as_f64().map(|t| (t * 1000.0) as i64),
+        Some(_) => {
+            return Err(ApiError::serialization(
+                "Member 'Time' must be a timestamp (epoch seconds)",
+            ))
+        }
+    };
+    r.finish()?;
+    Ok(EventEntry {
+        source,
+        detail_type,
+        detail,
+        resources,
+        time_ms,
+        bus,
+    })
+}
+
 impl Service {
     /// Answers one EventBridge request (`op` after `AWSEvents.`).
     pub async fn call_events(&self, op: &str, body: &[u8]) -> OpResult {
@@ -319,30 +366,10 @@ impl Service {
                         "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to {MAX_ENTRIES}"
                     )));
                 }
-                let mut list = Vec::with_capacity(entries.len());
-                for e in entries {
-                    let Json::Object(o) = e else {
-                        return Err(ApiError::serialization(
-                            "Member 'Entries' must be a list of structures",
-                        ));
-                    };
-                    let text = |k: &str| o.get(k).and_then(Json::as_str);
-                    list.push(EventEntry {
-                        source: text("Source"),
-                        detail_type: text("DetailType"),
-                        detail: text("Detail"),
-                        resources: o
-                            .get("Resources")
-                            .and_then(Json::as_array)
-                            .map(|a| a.iter().filter_map(Json::as_str).collect())
-                            .unwrap_or_default(),
-                        time_ms: o
-                            .get("Time")
-                            .and_then(Json::as_f64)
-                            .map(|t| (t * 1000.0) as i64),
-                        bus: text("EventBusName"),
-                    });
-                }
+                let list = entries
+                    .iter()
+                    .map(read_entry)
+                    .collect::<Result<Vec<_>, _>>()?;
                 let results = eb.put_events(&list);
                 let failed = results.iter().filter(|r| r.is_err()).count();
                 let out: Vec<Json> = results

@@ -157,3 +157,24 @@ async fn list_targets_by_rule_pages_with_limit_and_next_token() {
     .await;
     assert_eq!(e.code, "InvalidToken");
 }
+
+#[tokio::test]
+async fn put_events_members_of_the_wrong_type_refuse_the_request() {
+    let s = service();
+    for entry in [
+        json!({"Source": 5, "DetailType": "t", "Detail": "{}"}),
+        json!({"Source": "s", "DetailType": "t", "Detail": {"a": 1}}),
+        json!({"Source": "s", "DetailType": "t", "Detail": "{}", "Resources": [1]}),
+        json!({"Source": "s", "DetailType": "t", "Detail": "{}", "Time": "2024-01-01T00:00:00Z"}),
+    ] {
+        let e = err(&s, "PutEvents", json!({ "Entries": [entry] })).await;
+        assert_eq!(e.code, "SerializationException", "{entry}");
+    }
+    let out = ok(
+        &s,
+        "PutEvents",
+        json!({"Entries": [{"Source": "s", "DetailType": "t", "Detail": "{}", "Time": 1_700_000_000}]}),
+    )
+    .await;
+    assert_eq!(out["FailedEntryCount"], 0);
+}
