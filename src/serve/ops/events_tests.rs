@@ -178,3 +178,29 @@ async fn put_events_members_of_the_wrong_type_refuse_the_request() {
     .await;
     assert_eq!(out["FailedEntryCount"], 0);
 }
+
+#[tokio::test]
+async fn put_events_on_a_bus_that_does_not_exist_is_accepted_and_reported_as_aws_accepts_it() {
+    let s = service();
+    let reported = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = std::sync::Arc::clone(&reported);
+    s.events()
+        .on_failure(move |line| sink.lock().unwrap().push(line.to_string()));
+    let out = ok(
+        &s,
+        "PutEvents",
+        json!({"Entries": [{"Source": "s", "DetailType": "t", "Detail": "{}", "EventBusName": "nobus"}]}),
+    )
+    .await;
+    assert_eq!(out["FailedEntryCount"], 0);
+    let id = out["Entries"][0]["EventId"].as_str().unwrap();
+    let lines = reported.lock().unwrap();
+    assert_eq!(lines.len(), 1);
+    assert!(
+        lines[0].starts_with(&format!(
+            "event {id}: event bus nobus does not exist; the event was accepted and dropped"
+        )),
+        "{lines:?}"
+    );
+    assert_eq!(s.events().stats().failed, 1);
+}
