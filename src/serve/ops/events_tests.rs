@@ -204,3 +204,11 @@ async fn put_events_on_a_bus_that_does_not_exist_is_accepted_and_reported_as_aws
     );
     assert_eq!(s.events().stats().failed, 1);
 }
+
+#[tokio::test]
+async fn a_custom_bus_name_with_a_slash_is_refused() {
+    let s = service();
+    let e = err(&s, "CreateEventBus", json!({"Name": "team/orders"})).await;
+    assert_eq!(e.code, "ValidationException");
+    ok(&s, "CreateEventBus", json!({"Name": "team.orders"})).await;
+}
