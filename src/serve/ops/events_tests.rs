@@ -212,3 +212,28 @@ async fn a_custom_bus_name_with_a_slash_is_refused() {
     assert_eq!(e.code, "ValidationException");
     ok(&s, "CreateEventBus", json!({"Name": "team.orders"})).await;
 }
+
+#[tokio::test]
+async fn put_rule_past_the_rule_quota_is_limit_exceeded_and_the_quota_can_be_raised() {
+    let s = service();
+    s.events().set_max_rules(2);
+    rule(&s, "a").await;
+    rule(&s, "b").await;
+    // Putting a rule that is there again is no new rule.
+    rule(&s, "b").await;
+    let e = err(
+        &s,
+        "PutRule",
+        json!({"Name": "c", "EventPattern": r#"{"source": ["shop"]}"#}),
+    )
+    .await;
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (
+            "LimitExceededException",
+            "The requested resource exceeds the maximum number allowed: 2 rules on event bus default."
+        )
+    );
+    s.events().set_max_rules(3);
+    rule(&s, "c").await;
+}
