@@ -290,7 +290,8 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 definition: &definition,
                 role_arn: &args.role_arn,
             };
-            let ev = events::Events::new(url, machine, &input, args.rules).await?;
+            let run = plan.warmup + plan.duration + plan.drain;
+            let ev = events::Events::new(url, machine, &input, args.rules, run).await?;
             let t: &'static events::Events = Box::leak(Box::new(ev));
             let mut report = drive(t, &plan, args.quiet).await?;
             report.started = Some(t.count(stats::window()).await);
@@ -709,13 +710,15 @@ impl Report {
         match &self.started {
             None => {}
             Some(Ok(s)) => fields.extend([
-                ("started", s.in_window.to_string()),
+                ("started_per_s", num((s.started as f64 / s.span_s).round())),
+                ("span_s", num(round3(s.span_s))),
+                ("started", s.started.to_string()),
+                ("accepted", s.accepted.to_string()),
                 (
-                    "started_per_s",
-                    num((s.in_window as f64 / self.seconds).round()),
+                    "started_total",
+                    s.total.map_or_else(|| "null".into(), |t| t.to_string()),
                 ),
-                ("started_total", s.total.to_string()),
-                ("accepted_total", s.accepted.to_string()),
+                ("accepted_total", s.accepted_total.to_string()),
             ]),
             Some(Err(e)) => fields.extend([("started", "null".into()), ("started_error", text(e))]),
         }
@@ -767,14 +770,31 @@ impl Report {
         }
         match &self.started {
             None => {}
-            Some(Ok(s)) => println!(
-                "  executions started by the events: {} in the window, {}/s; {} in all for {} accepted PutEvents{}",
-                group_digits(s.in_window as f64),
-                group_digits(s.in_window as f64 / self.seconds),
-                group_digits(s.total as f64),
-                group_digits(s.accepted as f64),
-                self.rules.map_or_else(String::new, |n| format!(" ({n} rules on the bus)")),
-            ),
+            Some(Ok(s)) => {
+                let span = if s.total.is_some() {
+                    "in the window".to_string()
+                } else {
+                    format!(
+                        "in the window's last {:.2} s (the server lists no earlier ones)",
+                        s.span_s
+                    )
+                };
+                println!(
+                    "  executions started by the events{}: {} {span}, {}/s, for {} PutEvents accepted",
+                    self.rules
+                        .map_or_else(String::new, |n| format!(" ({n} rules on the bus)")),
+                    group_digits(s.started as f64),
+                    group_digits(s.started as f64 / s.span_s),
+                    group_digits(s.accepted as f64),
+                );
+                let total = s
+                    .total
+                    .map_or_else(|| "not all listed".into(), |t| group_digits(t as f64));
+                println!(
+                    "  since the set-up: {total} started, {} accepted",
+                    group_digits(s.accepted_total as f64)
+                );
+            }
             Some(Err(e)) => println!("  executions started by the events: not counted: {e}"),
         }
         println!("  peak RSS {} MiB", self.rss_mb);
