@@ -5,8 +5,9 @@
 //! when the answer's `status` is `SUCCEEDED`; async mode posts `StartExecution` and counts the
 //! acceptance (an express execution's end cannot be observed over the API).
 //!
-//! [`Endpoint`] (connect, CreateStateMachine) and [`Lane`] (a connection replaced when the
-//! server closed it) are shared with the `route:` target.
+//! [`Endpoint`] (connect, CreateStateMachine), [`Conn::call`] (one AWS JSON request) and
+//! [`Lane`] (a connection replaced when the server closed it) are shared with the `route:` and
+//! `events:` targets.
 
 use crate::target::{Client, Target};
 use crate::Mode;
@@ -18,7 +19,8 @@ use hyper::{Method, Request, StatusCode, Uri};
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 
-const JSON_1_0: &str = "application/x-amz-json-1.0";
+/// Step Functions' content type.
+pub const JSON_1_0: &str = "application/x-amz-json-1.0";
 
 /// Where requests go: a host and port, over HTTP/1.1 keep-alive (shared with `route:`).
 pub struct Endpoint {
@@ -75,6 +77,15 @@ impl Endpoint {
 
     /// `CreateStateMachine` (EXPRESS); idempotent on AWS for the same name and definition.
     pub async fn create_machine(&self, m: &Machine<'_>) -> Result<String, String> {
+        self.create_machine_of_type(m, "EXPRESS").await
+    }
+
+    /// `CreateStateMachine` of `kind` (`EXPRESS` or `STANDARD`).
+    pub async fn create_machine_of_type(
+        &self,
+        m: &Machine<'_>,
+        kind: &str,
+    ) -> Result<String, String> {
         #[derive(Deserialize)]
         struct Created {
             #[serde(rename = "stateMachineArn")]
@@ -84,7 +95,7 @@ impl Endpoint {
             "name": m.name,
             "definition": m.definition,
             "roleArn": m.role_arn,
-            "type": "EXPRESS",
+            "type": kind,
         }))
         .expect("a JSON object serializes");
         let mut conn = self.connect().await?;
@@ -173,6 +184,23 @@ pub struct Conn<'a> {
 }
 
 impl Conn<'_> {
+    /// One AWS JSON request (`X-Amz-Target: target`): the answer's JSON, or the error it is.
+    pub async fn call(
+        &mut self,
+        content_type: &'static str,
+        target: &'static str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let op = HeaderValue::from_static(target);
+        let body = Bytes::from(serde_json::to_vec(body).expect("a JSON value serializes"));
+        let (status, answer) = self.post("/", content_type, Some(&op), body).await?;
+        if status != StatusCode::OK {
+            return Err(format!("{target}: {}", api_error(status, &answer)));
+        }
+        serde_json::from_slice(&answer)
+            .map_err(|e| format!("{target}: unexpected answer ({e}): {}", lossy(&answer)))
+    }
+
     /// Waits until the connection can take a request; an error means it is gone.
     async fn ready(&mut self) -> Result<(), String> {
         self.sender

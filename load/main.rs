@@ -8,8 +8,10 @@
 //! aslx-load --machine pipeline5.asl.json --input pipeline5.input.json --mode sync --rate 500000
 //! aslx-load ... --target http://127.0.0.1:8083 --json
 //! aslx-load ... --target route:http://127.0.0.1:8084/pass1 --api http://127.0.0.1:8083 --name pass1
+//! aslx-load ... --target events:http://127.0.0.1:8083 --rules 1000
 //! ```
 
+mod events;
 mod handlers;
 mod http;
 mod route;
@@ -87,9 +89,15 @@ struct Args {
     /// `http://HOST:PORT` of `aslx serve` (or any Step Functions endpoint), or
     /// `route:http://HOST:PORT/PATH`, a route of `aslx serve --route`: the input is POSTed as
     /// the body and a 200 counts as succeeded (the route decides sync or async; --mode only
-    /// names the run).
+    /// names the run), or `events:http://HOST:PORT`, EventBridge's PutEvents on `aslx serve`:
+    /// one event a call, matching the rule that starts a STANDARD machine (executions started
+    /// are counted at the end with ListExecutions).
     #[arg(long, default_value = "inproc")]
     target: String,
+    /// events: rules on the run's own event bus, the one that starts the machine and
+    /// N - 1 that match no event (past 300, start the server with --events-max-rules).
+    #[arg(long, default_value_t = 1)]
+    rules: usize,
     /// route: create the machine first (named by --name) through this Step Functions
     /// endpoint, `http://HOST:PORT` of the same `aslx serve`.
     #[arg(long)]
@@ -271,6 +279,24 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 limit,
             )));
             drive(t, &plan, args.quiet).await
+        } else if let Some(url) = plan.target.strip_prefix("events:") {
+            let name = args
+                .name
+                .clone()
+                .unwrap_or_else(|| format!("aslx-load-events-{}", plan.machine));
+            let machine = http::Machine {
+                arn: args.state_machine_arn.clone(),
+                name: &name,
+                definition: &definition,
+                role_arn: &args.role_arn,
+            };
+            let run = plan.warmup + plan.duration + plan.drain;
+            let ev = events::Events::new(url, machine, &input, args.rules, run).await?;
+            let t: &'static events::Events = Box::leak(Box::new(ev));
+            let mut report = drive(t, &plan, args.quiet).await?;
+            report.started = Some(t.count(stats::window()).await);
+            report.rules = Some(args.rules);
+            Ok(report)
         } else if let Some(url) = plan.target.strip_prefix("route:") {
             let route = route::Route::new(url, &input)?;
             if let Some(api) = &args.api {
@@ -330,6 +356,10 @@ struct Report {
     rss_mb: f64,
     first_error: Option<String>,
     unfinished: usize,
+    /// events: the rules on the bus.
+    rules: Option<usize>,
+    /// events: the executions the events started, or why they could not be counted.
+    started: Option<Result<events::Started, String>>,
 }
 
 /// The first error a lane met, for the summary.
@@ -416,6 +446,8 @@ async fn drive<T: Target>(target: &'static T, plan: &Plan, quiet: bool) -> Resul
         rss_mb: peak_rss_mb(),
         first_error,
         unfinished: LIVE.load(Ordering::Relaxed),
+        rules: None,
+        started: None,
     })
 }
 
@@ -655,7 +687,7 @@ impl Report {
         } else {
             round3(stats::us(self.hist.max()))
         };
-        let fields = [
+        let mut fields = vec![
             ("machine", text(&plan.machine)),
             ("mode", text(plan.mode.as_str())),
             ("target", text(&plan.target)),
@@ -672,6 +704,24 @@ impl Report {
             ("max_us", num(max)),
             ("rss_mb", num(self.rss_mb)),
         ];
+        if let Some(rules) = self.rules {
+            fields.push(("rules", rules.to_string()));
+        }
+        match &self.started {
+            None => {}
+            Some(Ok(s)) => fields.extend([
+                ("started_per_s", num((s.started as f64 / s.span_s).round())),
+                ("span_s", num(round3(s.span_s))),
+                ("started", s.started.to_string()),
+                ("accepted", s.accepted.to_string()),
+                (
+                    "started_total",
+                    s.total.map_or_else(|| "null".into(), |t| t.to_string()),
+                ),
+                ("accepted_total", s.accepted_total.to_string()),
+            ]),
+            Some(Err(e)) => fields.extend([("started", "null".into()), ("started_error", text(e))]),
+        }
         let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
         format!("{{{}}}", body.join(","))
     }
@@ -717,6 +767,35 @@ impl Report {
                 );
             }
             println!();
+        }
+        match &self.started {
+            None => {}
+            Some(Ok(s)) => {
+                let span = if s.total.is_some() {
+                    "in the window".to_string()
+                } else {
+                    format!(
+                        "in the window's last {:.2} s (the server lists no earlier ones)",
+                        s.span_s
+                    )
+                };
+                println!(
+                    "  executions started by the events{}: {} {span}, {}/s, for {} PutEvents accepted",
+                    self.rules
+                        .map_or_else(String::new, |n| format!(" ({n} rules on the bus)")),
+                    group_digits(s.started as f64),
+                    group_digits(s.started as f64 / s.span_s),
+                    group_digits(s.accepted as f64),
+                );
+                let total = s
+                    .total
+                    .map_or_else(|| "not all listed".into(), |t| group_digits(t as f64));
+                println!(
+                    "  since the set-up: {total} started, {} accepted",
+                    group_digits(s.accepted_total as f64)
+                );
+            }
+            Some(Err(e)) => println!("  executions started by the events: not counted: {e}"),
         }
         println!("  peak RSS {} MiB", self.rss_mb);
         if let Some(e) = &self.first_error {

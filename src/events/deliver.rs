@@ -13,6 +13,8 @@
 //!    ([`EventBridge::on_failure`]), as EventBridge reports them to CloudWatch metrics.
 //! 4. A scheduled rule fires its targets at each time its schedule gives (UTC) while it is
 //!    enabled, with AWS's `Scheduled Event`.
+//! 5. An event for a bus that does not exist is accepted and dropped, as AWS does; the drop
+//!    is counted and reported like a failed delivery.
 
 use super::bus::{EventBridge, RuleState};
 use super::transform::RuleContext;
@@ -53,7 +55,7 @@ pub struct EventStats {
     pub started: u64,
     /// Starts retried after a refusal.
     pub retried: u64,
-    /// Deliveries given up (rule 3).
+    /// Deliveries given up (rule 3), and events dropped for a bus that does not exist.
     pub failed: u64,
 }
 
@@ -162,13 +164,15 @@ impl EventBridge {
         let bus = e
             .bus
             .map_or("default", |b| b.rsplit('/').next().unwrap_or(b));
-        if !read(&self.buses).contains_key(bus) {
-            return Err((
-                "ResourceNotFoundException",
-                format!("Event bus {bus} does not exist."),
-            ));
-        }
         let id = Str::from(uuid::Uuid::new_v4().to_string());
+        // AWS accepts an event for a bus that does not exist, gives it an id and drops it
+        // (aws/aws-cli#9186, aws/aws-sdk#186). The answer is AWS's; the drop is reported.
+        if !read(&self.buses).contains_key(bus) {
+            self.fail(&format!(
+                "event {id}: event bus {bus} does not exist; the event was accepted and dropped, as AWS does"
+            ));
+            return Ok(id);
+        }
         let time_ms = e.time_ms.unwrap_or_else(wall_clock_ms);
         let mut m = Map::with_capacity(9);
         m.insert("version".into(), Value::string("0"));

@@ -89,6 +89,10 @@ pub struct ServeArgs {
     /// API and the routes do not share a path space.
     #[arg(long = "routes-bind")]
     routes_bind: Option<SocketAddr>,
+    /// EventBridge rules on one event bus at most; past it PutRule is refused with
+    /// LimitExceededException (AWS's default quota, which AWS raises on request).
+    #[arg(long, default_value_t = aslx::events::MAX_RULES)]
+    events_max_rules: usize,
 }
 
 /// The mock file Step Functions Local reads from its working directory.
@@ -262,6 +266,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
     service
         .events()
         .on_failure(|line| eprintln!("aslx serve: events: delivery failed: {line}"));
+    service.events().set_max_rules(args.events_max_rules);
     if let Some(d) = &args.log_dir {
         service = service.with_log_dir(d);
     }

@@ -90,15 +90,23 @@ fn target_json(t: &TargetSpec) -> Json {
         }
         o["InputTransformer"] = json!({"InputPathsMap": paths, "InputTemplate": x.input_template});
     }
-    o["RetryPolicy"] = json!({
-        "MaximumRetryAttempts": t.retry.max_attempts,
-        "MaximumEventAgeInSeconds": t.retry.max_age_seconds,
-    });
+    // AWS shows the members a target was put with: a target put without a RetryPolicy has
+    // none. The policy is stored resolved, so one equal to the default is taken as not given.
+    if t.retry != RetryPolicy::default() {
+        o["RetryPolicy"] = json!({
+            "MaximumRetryAttempts": t.retry.max_attempts,
+            "MaximumEventAgeInSeconds": t.retry.max_age_seconds,
+        });
+    }
     o
 }
 
-/// One `Targets` member: its spec, or (its id, why it is refused).
-fn read_target(i: usize, t: &Json) -> Result<Result<TargetSpec, (Str, String)>, ApiError> {
+/// One `Targets` member, compiled.
+///
+/// Input settings that do not compile refuse the whole request with a `ValidationException`
+/// naming the target (`InputPath for target <id> is invalid.`), as AWS answers PutTargets
+/// with HTTP 400; only a target this server cannot start is a `FailedEntries` member.
+fn read_target(i: usize, t: &Json) -> Result<TargetSpec, ApiError> {
     let Json::Object(o) = t else {
         return Err(ApiError::serialization(
             "Member 'Targets' must be a list of structures",
@@ -106,6 +114,16 @@ fn read_target(i: usize, t: &Json) -> Result<Result<TargetSpec, (Str, String)>, 
     };
     let mut r = Req::new(o);
     let id = r.str_req("Id", 1, 64)?;
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+    {
+        r.violation(
+            o.get("Id"),
+            &format!("targets.{}.member.id", i + 1),
+            "must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+",
+        );
+    }
     let arn = r.str_req("Arn", 1, 1600)?;
     let role = r.str_opt("RoleArn", 1, 1600)?;
     let input = r.str_opt("Input", 0, 8192)?;
@@ -151,16 +169,62 @@ fn read_target(i: usize, t: &Json) -> Result<Result<TargetSpec, (Str, String)>, 
         input_path: input_path.map(str::to_string),
         input_transformer,
     };
-    Ok(match TargetInput::compile(id, i + 1, &settings) {
-        Ok(compiled) => Ok(TargetSpec {
-            id: Str::from(id),
-            arn: Str::from(arn),
-            role_arn: role.map(Str::from),
-            input: compiled,
-            settings,
-            retry: policy,
-        }),
-        Err(e) => Err((Str::from(id), e.message().to_string())),
+    let input = TargetInput::compile(id, i + 1, &settings)
+        .map_err(|e| ApiError::validation(e.message()))?;
+    Ok(TargetSpec {
+        id: Str::from(id),
+        arn: Str::from(arn),
+        role_arn: role.map(Str::from),
+        input,
+        settings,
+        retry: policy,
+    })
+}
+
+/// One `Entries` member of PutEvents. A member of the wrong JSON type refuses the whole
+/// request (`SerializationException`, as the service model's decoder does); a missing
+/// `Source`, `DetailType` or `Detail` is that entry's own `InvalidArgument` (PutEvents).
+fn read_entry(e: &Json) -> Result<EventEntry<'_>, ApiError> {
+    let Json::Object(o) = e else {
+        return Err(ApiError::serialization(
+            "Member 'Entries' must be a list of structures",
+        ));
+    };
+    let mut r = Req::new(o);
+    let source = r.str_opt("Source", 0, usize::MAX)?;
+    let detail_type = r.str_opt("DetailType", 0, usize::MAX)?;
+    let detail = r.str_opt("Detail", 0, usize::MAX)?;
+    let bus = r.str_opt("EventBusName", 1, 1600)?;
+    r.str_opt("TraceHeader", 1, 500)?;
+    let mut resources = Vec::new();
+    for v in r.list_opt("Resources")?.unwrap_or_default() {
+        match v.as_str() {
+            Some(s) => resources.push(s),
+            None => {
+                return Err(ApiError::serialization(
+                    "Member 'Resources' must be a list of strings",
+                ))
+            }
+        }
+    }
+    // A timestamp is epoch seconds in AWS JSON 1.1.
+    let time_ms = match o.get("Time") {
+        None | Some(Json::Null) => None,
+        Some(Json::Number(n)) => n.as_f64().map(|t| (t * 1000.0) as i64),
+        Some(_) => {
+            return Err(ApiError::serialization(
+                "Member 'Time' must be a timestamp (epoch seconds)",
+            ))
+        }
+    };
+    r.finish()?;
+    Ok(EventEntry {
+        source,
+        detail_type,
+        detail,
+        resources,
+        time_ms,
+        bus,
     })
 }
 
@@ -259,7 +323,7 @@ impl Service {
                 }
                 let mut specs = Vec::with_capacity(targets.len());
                 for (i, t) in targets.iter().enumerate() {
-                    specs.push(read_target(i, t)?);
+                    specs.push(Ok(read_target(i, t)?));
                 }
                 let failed = eb.put_targets(bus_name(bus), rule, specs)?;
                 let entries: Vec<Json> = failed
@@ -281,12 +345,17 @@ impl Service {
             "ListTargetsByRule" => {
                 let rule = r.str_req("Rule", 1, 64)?;
                 let bus = r.str_opt("EventBusName", 1, 1600)?;
-                r.str_opt("NextToken", 1, 2048)?;
-                r.int_opt("Limit", 1, 100)?;
+                let token = r.str_opt("NextToken", 1, 2048)?;
+                let limit = r.int_opt("Limit", 1, 100)?.unwrap_or(100) as usize;
                 r.finish()?;
-                let targets = eb.list_targets(bus_name(bus), rule)?;
-                let out: Vec<Json> = targets.iter().map(target_json).collect();
-                json_body(json!({ "Targets": out }))
+                let mut targets = eb.list_targets(bus_name(bus), rule)?;
+                // By id, so that a page token (the last id) says where the next page starts.
+                targets.sort_by(|a, b| a.id.cmp(&b.id));
+                let keyed: Vec<(String, Json)> = targets
+                    .iter()
+                    .map(|t| (t.id.to_string(), target_json(t)))
+                    .collect();
+                page("Targets", "targets", keyed, token, limit)
             }
             "PutEvents" => {
                 let entries = r.list_req("Entries")?;
@@ -297,30 +366,10 @@ impl Service {
                         "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to {MAX_ENTRIES}"
                     )));
                 }
-                let mut list = Vec::with_capacity(entries.len());
-                for e in entries {
-                    let Json::Object(o) = e else {
-                        return Err(ApiError::serialization(
-                            "Member 'Entries' must be a list of structures",
-                        ));
-                    };
-                    let text = |k: &str| o.get(k).and_then(Json::as_str);
-                    list.push(EventEntry {
-                        source: text("Source"),
-                        detail_type: text("DetailType"),
-                        detail: text("Detail"),
-                        resources: o
-                            .get("Resources")
-                            .and_then(Json::as_array)
-                            .map(|a| a.iter().filter_map(Json::as_str).collect())
-                            .unwrap_or_default(),
-                        time_ms: o
-                            .get("Time")
-                            .and_then(Json::as_f64)
-                            .map(|t| (t * 1000.0) as i64),
-                        bus: text("EventBusName"),
-                    });
-                }
+                let list = entries
+                    .iter()
+                    .map(read_entry)
+                    .collect::<Result<Vec<_>, _>>()?;
                 let results = eb.put_events(&list);
                 let failed = results.iter().filter(|r| r.is_err()).count();
                 let out: Vec<Json> = results
@@ -409,3 +458,7 @@ fn page(
     }
     json_body(Json::Object(out))
 }
+
+#[cfg(test)]
+#[path = "events_tests.rs"]
+mod tests;

@@ -273,30 +273,30 @@ impl Service {
             }
         };
         let listed = self.engine().list_executions(machine_arn)?;
-        let all: Vec<(String, Json)> = listed
+        // Newest first, as the engine lists them; the key is the execution's place from the
+        // newest, made stable across pages by the execution's ARN.
+        let keyed: Vec<(String, _)> = listed
             .iter()
             .enumerate()
             .filter(|(_, e)| filter.is_none_or(|f| f == e.status().as_str()))
-            .map(|(i, e)| {
-                let mut o = json!({
-                    "executionArn": e.arn(),
-                    "stateMachineArn": &*e.machine().arn,
-                    "name": e.name(),
-                    "status": e.status().as_str(),
-                    "startDate": timestamp(e.start_ms()),
-                });
-                if let Some((_, stop_ms)) = e.outcome() {
-                    o["stopDate"] = timestamp(stop_ms);
-                }
-                if let Json::Object(m) = &mut o {
-                    put_qualifiers(m, e);
-                }
-                // Newest first, as the engine lists them; the key is the execution's place
-                // from the newest, made stable across pages by the execution's ARN.
-                (format!("{:012}\n{}", i, e.arn()), o)
-            })
+            .map(|(i, e)| (format!("{:012}\n{}", i, e.arn()), e))
             .collect();
-        super::list_page("executions", "ex", all, token, size)
+        super::list_page_of("executions", "ex", keyed, token, size, |e| {
+            let mut o = json!({
+                "executionArn": e.arn(),
+                "stateMachineArn": &*e.machine().arn,
+                "name": e.name(),
+                "status": e.status().as_str(),
+                "startDate": timestamp(e.start_ms()),
+            });
+            if let Some((_, stop_ms)) = e.outcome() {
+                o["stopDate"] = timestamp(stop_ms);
+            }
+            if let Json::Object(m) = &mut o {
+                put_qualifiers(m, e);
+            }
+            o
+        })
     }
 
     pub(super) fn get_execution_history(&self, mut r: Req<'_>) -> OpResult {
@@ -311,15 +311,17 @@ impl Service {
         if reverse {
             events.reverse();
         }
-        let keyed: Vec<(String, Json)> = events
+        let keyed: Vec<(String, _)> = events
             .iter()
             .enumerate()
-            .map(|(i, ev)| (format!("{i:010}"), to_wire(&ev.to_api_json(with_data))))
+            .map(|(i, ev)| (format!("{i:010}"), ev))
             .collect();
         // A page token names the execution it pages through (and the order): another
         // execution's token is `InvalidToken`.
         let kind = format!("ev:{}:{}", u8::from(reverse), e.arn());
-        super::list_page("events", &kind, keyed, token, size)
+        super::list_page_of("events", &kind, keyed, token, size, |ev| {
+            to_wire(&ev.to_api_json(with_data))
+        })
     }
 }
 

@@ -51,14 +51,28 @@ fn json_body(v: Json) -> OpResult {
 fn list_page(
     member: &str,
     kind: &str,
-    mut keyed: Vec<(String, Json)>,
+    keyed: Vec<(String, Json)>,
     token: Option<&str>,
     size: usize,
+) -> OpResult {
+    list_page_of(member, kind, keyed, token, size, |j| j)
+}
+
+/// [`list_page`] over items made JSON only once on the page: a list of many items (a
+/// machine's executions, a long history) costs one JSON object per item answered, not one
+/// per item listed, on every page.
+fn list_page_of<T>(
+    member: &str,
+    kind: &str,
+    mut keyed: Vec<(String, T)>,
+    token: Option<&str>,
+    size: usize,
+    to_json: impl FnMut(T) -> Json,
 ) -> OpResult {
     let after = token.map(|t| read_page_token(kind, t)).transpose()?;
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
     let (page, next) = paginate(keyed, |e| e.0.as_str(), kind, after.as_deref(), size);
-    let items: Vec<Json> = page.into_iter().map(|e| e.1).collect();
+    let items: Vec<Json> = page.into_iter().map(|e| e.1).map(to_json).collect();
     let mut out = Map::new();
     out.insert(member.into(), Json::Array(items));
     if let Some(n) = next {
