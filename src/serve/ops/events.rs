@@ -9,7 +9,7 @@ use crate::events::{
     EventEntry, EventsError, InputSettings, InputTransformer, RetryPolicy, RuleInfo, RuleSpec,
     RuleState, TargetInput, TargetSpec,
 };
-use crate::serve::protocol::{read_page_token, ApiError, Req};
+use crate::serve::protocol::{ApiError, Req};
 use crate::value::Str;
 use serde_json::{json, Map, Value as Json};
 
@@ -445,18 +445,7 @@ fn page(
     token: Option<&str>,
     size: usize,
 ) -> OpResult {
-    let after = token.map(|t| read_page_token(kind, t)).transpose()?;
-    let (items, next) =
-        crate::serve::protocol::paginate(keyed, |e| e.0.as_str(), kind, after.as_deref(), size);
-    let mut out = Map::new();
-    out.insert(
-        member.into(),
-        Json::Array(items.into_iter().map(|e| e.1).collect()),
-    );
-    if let Some(n) = next {
-        out.insert("NextToken".into(), Json::from(n));
-    }
-    json_body(Json::Object(out))
+    super::paged((member, "NextToken"), kind, keyed, token, size, |j| j)
 }
 
 #[cfg(test)]

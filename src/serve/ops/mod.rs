@@ -64,6 +64,19 @@ fn list_page(
 fn list_page_of<T>(
     member: &str,
     kind: &str,
+    keyed: Vec<(String, T)>,
+    token: Option<&str>,
+    size: usize,
+    to_json: impl FnMut(T) -> Json,
+) -> OpResult {
+    paged((member, "nextToken"), kind, keyed, token, size, to_json)
+}
+
+/// One page, its items under `members.0` and the next token under `members.1` (`nextToken`
+/// in the Step Functions API, `NextToken` in EventBridge's).
+fn paged<T>(
+    members: (&str, &str),
+    kind: &str,
     mut keyed: Vec<(String, T)>,
     token: Option<&str>,
     size: usize,
@@ -74,9 +87,9 @@ fn list_page_of<T>(
     let (page, next) = paginate(keyed, |e| e.0.as_str(), kind, after.as_deref(), size);
     let items: Vec<Json> = page.into_iter().map(|e| e.1).map(to_json).collect();
     let mut out = Map::new();
-    out.insert(member.into(), Json::Array(items));
+    out.insert(members.0.into(), Json::Array(items));
     if let Some(n) = next {
-        out.insert("nextToken".into(), Json::from(n));
+        out.insert(members.1.into(), Json::from(n));
     }
     json_body(Json::Object(out))
 }
