@@ -60,6 +60,7 @@ pub mod asl;
 pub mod compile;
 pub mod engine;
 pub mod events;
+mod hash;
 pub mod jsonata;
 pub mod path;
 pub mod runtime;

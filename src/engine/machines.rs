@@ -27,7 +27,7 @@ use crate::runtime::sync::{lock, read, write, Ordering};
 use crate::runtime::Machine;
 use crate::value::Str;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 /// Whether a machine can be used (DescribeStateMachine's `status`).
@@ -223,32 +223,8 @@ impl Entry {
     }
 }
 
-/// The machines table, hashed with FNV-1a: every start looks a name up here, and SipHash's
-/// DoS resistance buys nothing for names the engine's own user chose.
-/// PERF: SipHash was ~65 of the instructions of a pass1 start (callgrind, BENCHMARKS.md).
-pub(super) type Machines = HashMap<Str, Entry, BuildHasherDefault<Fnv>>;
-
-/// FNV-1a, 64-bit.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Fnv {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
+/// The machines table: every start looks a name up here, with the crate's fast hasher.
+pub(super) type Machines = HashMap<Str, Entry, BuildHasherDefault<crate::hash::FxHasher>>;
 
 impl Engine {
     /// Creates a machine: parses, validates, compiles and links it once.

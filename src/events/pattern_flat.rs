@@ -24,6 +24,7 @@
 //! search is a merge of sorted runs, linear in the number of candidates per level.
 
 use super::pattern::Alternative;
+use crate::hash::FxHasher;
 use crate::value::{Value, MAX_DEPTH};
 use smallvec::SmallVec;
 use std::cell::RefCell;
@@ -467,54 +468,6 @@ pub(crate) fn first_byte_key(path: u64, first: u8) -> u64 {
     h.write_u8(5);
     h.write_u8(first);
     h.finish()
-}
-
-/// A fast non-cryptographic hasher (the multiply-rotate scheme of rustc's `FxHasher`). Paths
-/// and values come from rules and events; a collision only makes a lookup look further (the
-/// path or value is then compared), never a wrong answer.
-#[derive(Default)]
-pub(crate) struct FxHasher {
-    hash: u64,
-}
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, word: u64) {
-        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.add(u64::from_le_bytes([
-                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
-            ]));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut buf = [0u8; 8];
-            buf[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(buf));
-        }
-        // The length, so that "ab" + "c" and "a" + "bc" differ.
-        self.add(bytes.len() as u64);
-    }
-
-    fn write_u8(&mut self, i: u8) {
-        self.add(u64::from(i));
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.add(i);
-    }
-
-    fn finish(&self) -> u64 {
-        self.hash
-    }
 }
 
 /// Hashes an already-hashed `u64` key by passing it through.

@@ -3,7 +3,8 @@
 //! ("Many rules").
 
 use super::pattern::{Alternative, Field, IndexKey, Pattern};
-use super::pattern_flat::{self, first_byte_key, value_key, FxHasher, KeyHasher, PathSet, Scalar};
+use super::pattern_flat::{self, first_byte_key, value_key, KeyHasher, PathSet, Scalar};
+use crate::hash::FxHasher;
 use smallvec::SmallVec;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
