@@ -538,20 +538,8 @@ impl Execution {
     #[inline(never)]
     fn history_full(&mut self, program: &Program, now_ms: i64) -> Flow {
         if self.event_id == self.history_guard {
-            self.event_id += 1; // <Type>StateEntered, the last event before the cut
-            self.entered_event = self.event_id;
-            self.entered_ms = now_ms;
-            let state = &program.states[self.at.index()];
-            if let Some(o) = &mut self.observer {
-                o.event(
-                    self.event_id,
-                    Event::StateEntered {
-                        state: &state.name,
-                        state_type: state.op.type_name(),
-                        input: &self.input,
-                    },
-                );
-            }
+            // <Type>StateEntered, the last event before the cut.
+            self.record_entered(&program.states[self.at.index()], now_ms);
         }
         Flow::Error(self.history_quota_error())
     }
@@ -622,16 +610,12 @@ impl Execution {
         }
     }
 
-    fn enter(&mut self, program: &Program, now_ms: i64) -> Flow {
-        if self.event_id >= self.history_guard {
-            return self.history_full(program, now_ms);
-        }
-        self.event_id += 1; // <Type>StateEntered
+    /// `<Type>StateEntered` of `state`: its event id, and the observer told.
+    #[inline]
+    fn record_entered(&mut self, state: &State, now_ms: i64) {
+        self.event_id += 1;
         self.entered_event = self.event_id;
         self.entered_ms = now_ms;
-        self.attempts.clear();
-        self.retry_count = 0;
-        let state = &program.states[self.at.index()];
         if let Some(o) = &mut self.observer {
             o.event(
                 self.event_id,
@@ -642,6 +626,16 @@ impl Execution {
                 },
             );
         }
+    }
+
+    fn enter(&mut self, program: &Program, now_ms: i64) -> Flow {
+        if self.event_id >= self.history_guard {
+            return self.history_full(program, now_ms);
+        }
+        self.attempts.clear();
+        self.retry_count = 0;
+        let state = &program.states[self.at.index()];
+        self.record_entered(state, now_ms);
         if self.data_flow {
             self.report_variables(&state.name);
         }
