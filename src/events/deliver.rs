@@ -197,7 +197,8 @@ impl EventBridge {
     /// Matches `event` on `bus` (or fires only `only`, a scheduled rule) and delivers it to
     /// every target of every rule it matches.
     fn dispatch(self: &Arc<Self>, bus: &str, event: &Value, only: Option<&str>) {
-        let ingestion = rfc3339(wall_clock_ms());
+        // Written only once a rule matched: most events on a busy bus match nothing.
+        let ingestion = std::cell::OnceCell::new();
         let mut work = Vec::new();
         {
             let buses = read(&self.buses);
@@ -211,7 +212,7 @@ impl EventBridge {
                 let ctx = RuleContext {
                     rule_arn: &r.info.arn,
                     rule_name: &r.info.name,
-                    ingestion_time: &ingestion,
+                    ingestion_time: ingestion.get_or_init(|| rfc3339(wall_clock_ms())),
                 };
                 for t in &r.targets {
                     match t.spec.input.apply(event, &ctx) {

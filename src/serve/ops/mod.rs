@@ -123,9 +123,14 @@ const ARN_MEMBERS: &[&str] = &[
 ];
 
 fn names_no_arn(obj: &Map<String, Json>) -> Result<(), ApiError> {
-    for m in ARN_MEMBERS {
-        if let Some(Json::String(s)) = obj.get(*m) {
-            if !s.is_empty() && s.len() <= 256 && !s.starts_with("arn:") {
+    // The request's few members are walked, not the list looked up in the request.
+    for (k, v) in obj {
+        if let Json::String(s) = v {
+            if !s.is_empty()
+                && s.len() <= 256
+                && !s.starts_with("arn:")
+                && ARN_MEMBERS.contains(&k.as_str())
+            {
                 return Err(ApiError::invalid_arn(&format!("Invalid ARN prefix: {s}")));
             }
         }
