@@ -9,6 +9,7 @@ use definition::{findings, load, read_text, DefinitionArgs, LoadError};
 use std::process::ExitCode;
 
 mod definition;
+mod integrations;
 mod serve;
 
 #[global_allocator]
@@ -54,6 +55,8 @@ enum Command {
         /// a Task's Resource string or a Lambda function name. Repeatable.
         #[arg(long = "handler")]
         handlers: Vec<String>,
+        #[command(flatten)]
+        integrations: integrations::IntegrationArgs,
     },
     /// Serve the AWS Step Functions API (AWS JSON 1.0) over HTTP/1.1 and HTTP/2.
     Serve(Box<serve::ServeArgs>),
@@ -155,6 +158,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             def,
             input,
             handlers,
+            integrations,
         } => {
             let (text, _) = model(&def)?;
             let input_text = match input.strip_prefix('@') {
@@ -166,6 +170,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             for spec in &handlers {
                 add_handler(&mut registry, spec)?;
             }
+            let region = std::env::var("AWS_DEFAULT_REGION")
+                .ok()
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "us-east-1".to_string());
+            registry.integrations(integrations.build(&region)?);
             let name = std::path::Path::new(&def.file)
                 .file_stem()
                 .and_then(|s| s.to_str())
@@ -176,10 +185,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .to_string();
             let machine = match Machine::new(&name, &text, def.machine_type, &registry) {
                 Ok(m) => m,
-                Err(MachineError::UnknownResource { state, resource }) => {
+                Err(MachineError::UnknownResource {
+                    state,
+                    resource,
+                    hint,
+                }) => {
+                    let bind = hint.map(|h| format!(", {h}")).unwrap_or_default();
                     return Err(format!(
-                        "state {state:?} calls {resource:?}, which has no handler; pass --handler '{resource}=identity' (or return:JSON, raise:TYPE:MESSAGE)"
-                    ))
+                        "state {state:?} calls {resource:?}, which has no handler; pass --handler '{resource}=identity' (or return:JSON, raise:TYPE:MESSAGE){bind}"
+                    ));
                 }
                 Err(e) => return Err(e.to_string()),
             };

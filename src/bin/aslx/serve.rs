@@ -34,6 +34,8 @@ pub struct ServeArgs {
     /// A file of --handler specs, one a line (`#` comments).
     #[arg(long = "handlers-file")]
     handlers_file: Option<String>,
+    #[command(flatten)]
+    integrations: crate::integrations::IntegrationArgs,
     /// Step Functions Local mock configuration file (default: $SFN_MOCK_CONFIG, else
     /// MockConfigFile.json in the working directory when there is one).
     #[arg(long = "mock-config")]
@@ -152,6 +154,7 @@ fn setup(args: &ServeArgs) -> Result<Setup, String> {
     for s in &specs {
         s.register(&mut handlers);
     }
+    handlers.integrations(args.integrations.build(&args.region)?);
     // As Step Functions Local: the flag, else SFN_MOCK_CONFIG, else MockConfigFile.json in
     // the directory the server was started from.
     let mock_path = args
