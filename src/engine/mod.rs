@@ -201,7 +201,8 @@ impl EngineBuilder {
             Some(h) => (None, h),
             None => {
                 let mut b = tokio::runtime::Builder::new_multi_thread();
-                b.enable_time().thread_name("aslx-worker");
+                // I/O as well as time: Tasks call endpoints and run programs on these workers.
+                b.enable_all().thread_name("aslx-worker");
                 if let Some(n) = self.worker_threads {
                     b.worker_threads(n);
                 }

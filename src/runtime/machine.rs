@@ -222,8 +222,9 @@ impl Machine {
     ///
     /// When called from inside an async runtime (use [`Machine::run`] there).
     pub fn run_blocking(&self, input: Value) -> Outcome {
+        // Time for Waits and timeouts, I/O for Tasks that call endpoints.
         let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
+            .enable_all()
             .build()
             .expect("a current-thread runtime can always be built");
         rt.block_on(self.run(input))
