@@ -20,5 +20,6 @@ pub use exec::{
     MAX_PAYLOAD_BYTES, STANDARD_HISTORY_LIMIT, STEPS_PER_SLICE,
 };
 pub use observe::{DataFlow, Event, Handout, Observer};
+pub(crate) use task::http_date;
 pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};
 pub use token::TokenId;

@@ -231,7 +231,7 @@ fn now_secs() -> u64 {
 }
 
 /// RFC 1123 date, as in HTTP `Date` headers.
-fn http_date() -> String {
+pub(crate) fn http_date() -> String {
     time::OffsetDateTime::from_unix_timestamp(now_secs() as i64)
         .ok()
         .and_then(|t| {
