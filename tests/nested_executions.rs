@@ -616,3 +616,68 @@ fn dropping_the_engine_frees_it_although_its_machines_link_the_nested_integratio
     drop(engine);
     assert_eq!(std::sync::Arc::strong_count(&marker), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn exp_4_an_express_parent_starts_a_child_request_response() {
+    // EXPRESS machines may start executions only request-response (`.sync` is refused).
+    let engine = engine(Handlers::new());
+    standard(&engine, "child", DOUBLER);
+    engine
+        .create_machine(
+            "parent",
+            &parent_def("arn:aws:states:::states:startExecution", ""),
+            MachineType::Express,
+        )
+        .unwrap();
+    let done = engine
+        .start_sync(StartRequest::new("parent").input(json!({"n": 5})))
+        .await
+        .unwrap();
+    assert_eq!(done.outcome.status, Status::Succeeded, "{:?}", done.outcome);
+    let child = engine.execution(KID).unwrap();
+    assert_eq!(child.wait().await.status, Status::Succeeded);
+    assert_eq!(
+        child
+            .input()
+            .get("AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"),
+        Some(&Value::string(done.execution_arn()))
+    );
+    let refused = engine
+        .create_machine(
+            "sync-parent",
+            &parent_def("arn:aws:states:::states:startExecution.sync", ""),
+            MachineType::Express,
+        )
+        .unwrap_err();
+    assert!(refused.to_string().contains("'.sync'"), "{refused}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_express_child_runs_under_sync_without_redrive_members() {
+    // Redrive is a STANDARD feature: an EXPRESS child's description has no Redrive* members.
+    let engine = engine(Handlers::new());
+    engine
+        .create_machine("child", DOUBLER, MachineType::Express)
+        .unwrap();
+    standard(
+        &engine,
+        "parent",
+        &parent_def("arn:aws:states:::states:startExecution.sync:2", ""),
+    );
+    let (_, outcome) = run_parent(&engine, json!({"n": 3})).await;
+    assert_eq!(outcome.status, Status::Succeeded, "{outcome:?}");
+    let out = output(&outcome);
+    assert_eq!(out.get("Output").unwrap().to_json(), r#"{"n":6}"#);
+    let arn = out.get("ExecutionArn").and_then(Value::as_str).unwrap();
+    assert!(
+        arn.starts_with("arn:aws:states:us-east-1:111111111111:express:child:kid:"),
+        "{arn}"
+    );
+    assert!(
+        keys(&out).iter().all(|k| !k.starts_with("Redrive")),
+        "{}",
+        out.to_json()
+    );
+    // EXPRESS executions are not listed, as on AWS.
+    assert!(engine.execution(arn).is_err());
+}
