@@ -207,6 +207,35 @@ async fn res_4_sync_returns_the_child_description_with_input_and_output_as_json_
             "TaskSucceeded"
         ]
     );
+    // TaskSubmitted records the StartExecution response, as AWS does.
+    let submitted = parse(
+        tasks[2]
+            .details
+            .get("output")
+            .and_then(Value::as_str)
+            .unwrap(),
+    );
+    assert_eq!(
+        keys(&submitted),
+        [
+            "ExecutionArn",
+            "SdkHttpMetadata",
+            "SdkResponseMetadata",
+            "StartDate"
+        ]
+    );
+    assert_eq!(
+        submitted.get("ExecutionArn").and_then(Value::as_str),
+        Some(child.arn())
+    );
+    assert_eq!(
+        submitted.get("StartDate").and_then(Value::as_i64),
+        Some(child.start_ms())
+    );
+    assert_eq!(
+        tasks[2].details.get("resourceType").and_then(Value::as_str),
+        Some("states")
+    );
     let succeeded = &tasks[3].details;
     assert_eq!(
         succeeded.get("resource").and_then(Value::as_str),
@@ -574,8 +603,15 @@ async fn the_users_own_handler_wins_over_the_nested_integration() {
         "parent",
         &parent_def("arn:aws:states:::states:startExecution.sync", ""),
     );
-    let (_, outcome) = run_parent(&engine, json!({"n": 1})).await;
+    let (parent, outcome) = run_parent(&engine, json!({"n": 1})).await;
     assert_eq!(output(&outcome).to_json(), r#"{"mine":true}"#);
+    // A handler that answers the whole job at once gives no start response to record.
+    let submitted = parent
+        .history()
+        .into_iter()
+        .find(|e| e.event_type == "TaskSubmitted")
+        .unwrap();
+    assert!(submitted.details.get("output").is_none());
     assert!(engine.list_executions("child").unwrap().is_empty());
     // The patterns the user left unbound are still the engine's.
     standard(
@@ -680,4 +716,55 @@ async fn an_express_child_runs_under_sync_without_redrive_members() {
     );
     // EXPRESS executions are not listed, as on AWS.
     assert!(engine.execution(arn).is_err());
+}
+
+/// Answers every Task with `{"mocked": true}` (a mock test case).
+#[derive(Debug)]
+struct Mocked;
+
+impl aslx::engine::TaskHook for Mocked {
+    fn answer(&self, _state: &str, _call: &aslx::vm::TaskCall) -> Option<aslx::vm::TaskOutcome> {
+        Some(aslx::vm::TaskOutcome::Whole(json!({"mocked": true})))
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_mocked_sync_task_starts_no_child_and_records_task_submitted_without_output() {
+    let engine = engine(Handlers::new());
+    standard(&engine, "child", DOUBLER);
+    standard(
+        &engine,
+        "parent",
+        &parent_def("arn:aws:states:::states:startExecution.sync", ""),
+    );
+    let parent = engine
+        .start_with_handle(
+            StartRequest::new("parent")
+                .input(json!({"n": 1}))
+                .task_hook(std::sync::Arc::new(Mocked)),
+        )
+        .unwrap();
+    let outcome = parent.wait().await;
+    assert_eq!(output(&outcome).to_json(), r#"{"mocked":true}"#);
+    assert!(engine.list_executions("child").unwrap().is_empty());
+    let events: Vec<_> = parent
+        .history()
+        .into_iter()
+        .filter(|e| e.event_type.starts_with("Task") && !e.event_type.starts_with("TaskState"))
+        .collect();
+    let types: Vec<_> = events.iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        types,
+        [
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSubmitted",
+            "TaskSucceeded"
+        ]
+    );
+    assert!(events[2].details.get("output").is_none());
+    // Each follows the one before it.
+    for pair in events.windows(2) {
+        assert_eq!(pair[1].previous_event_id, pair[0].id);
+    }
 }

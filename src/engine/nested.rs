@@ -9,7 +9,7 @@
 //! | pattern | what the Task does | its result |
 //! |---|---|---|
 //! | request-response | starts the child, does not wait | `{ExecutionArn, SdkHttpMetadata, SdkResponseMetadata, StartDate}` |
-//! | `.sync` | starts the child and waits for its end | the child's DescribeExecution, PascalCase, `Input`/`Output` as JSON text |
+//! | `.sync` | starts the child (`TaskSubmitted` records the start response) and waits for its end | the child's DescribeExecution, PascalCase, `Input`/`Output` as JSON text |
 //! | `.sync:2` | the same | the same with `Input`/`Output` parsed |
 //! | `.waitForTaskToken` | starts the child; the Task waits for its token | what SendTaskSuccess sends |
 //!
@@ -138,7 +138,7 @@ impl StartExecution {
         if self.pattern == Pattern::Start {
             let started = shared.start(&self.rt, req);
             return HandlerResult::Ready(match started {
-                Ok(s) => Ok(start_response(s.execution_arn(), s.start_ms, &s.to_json())),
+                Ok(s) => Ok(start_response(s.execution_arn(), s.start_ms)),
                 Err(e) => Err(service_error(&e)),
             });
         }
@@ -146,8 +146,10 @@ impl StartExecution {
             Ok(c) => c,
             Err(e) => return HandlerResult::Ready(Err(service_error(&e))),
         };
+        // The start response is the Task's TaskSubmitted output, as AWS records it.
+        let response = start_response(child.arn(), child.start_ms());
         let parsed = self.pattern == Pattern::Sync2;
-        HandlerResult::Pending(Box::pin(wait_child(child, parsed)))
+        HandlerResult::Submitted(response, Box::pin(wait_child(child, parsed)))
     }
 }
 
@@ -253,8 +255,12 @@ fn included() -> Value {
 }
 
 /// StartExecution's response as the optimised integration returns it: the SDK's members and
-/// HTTP metadata (`body` is the response on the wire, whose length the headers give).
-fn start_response(arn: &str, start_ms: i64, body: &Value) -> Value {
+/// HTTP metadata (whose `Content-Length` is that of the response on the wire).
+fn start_response(arn: &str, start_ms: i64) -> Value {
+    let mut wire = Map::with_capacity(2);
+    wire.insert("executionArn".into(), Value::string(arn));
+    wire.insert("startDate".into(), Value::Float(start_ms as f64 / 1000.0));
+    let body = Value::object(wire);
     let request_id = Value::from(uuid::Uuid::new_v4().to_string());
     let headers: [(&str, Value); 5] = [
         ("Connection", Value::string("keep-alive")),

@@ -4,7 +4,7 @@
 //! [`TaskOutcome`]. Shaping of the integration (the Lambda invoke envelope, error payloads as
 //! causes) happens here, on the VM's side, so every driver gets AWS's shapes for free.
 
-use super::observe::Handout;
+use super::observe::{Handout, Submission};
 use super::token::TokenId;
 use crate::compile::TaskId;
 use crate::value::{write_json, write_json_python, Map, Str, Value};
@@ -145,6 +145,9 @@ pub struct TaskCall {
     /// For an activity Task whose observer deferred its `ActivityStarted`: what to call when
     /// a worker takes the work.
     pub(crate) started: Option<Handout>,
+    /// For a `.sync` Task whose observer deferred its `TaskSubmitted`: what to call once the
+    /// job was started.
+    pub(crate) submitted: Option<Submission>,
 }
 
 /// How a handler call ended.
