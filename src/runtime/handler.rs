@@ -24,6 +24,10 @@ pub enum HandlerResult {
     Ready(Result<Value, TaskError>),
     /// The answer, later.
     Pending(HandlerFuture),
+    /// A job was started (the `.sync` pattern): the first value is the response of the call
+    /// that started it (the Task's `TaskSubmitted` output), the future the job's outcome (the
+    /// Task's result). For other Tasks, the same as `Pending`.
+    Submitted(Value, HandlerFuture),
 }
 
 impl std::fmt::Debug for HandlerResult {
@@ -31,6 +35,7 @@ impl std::fmt::Debug for HandlerResult {
         match self {
             HandlerResult::Ready(r) => f.debug_tuple("Ready").field(r).finish(),
             HandlerResult::Pending(_) => f.write_str("Pending(..)"),
+            HandlerResult::Submitted(v, _) => f.debug_tuple("Submitted").field(v).finish(),
         }
     }
 }

@@ -19,6 +19,7 @@ pub use exec::{
     Execution, Outcome, Status, Step, DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY,
     MAX_PAYLOAD_BYTES, STANDARD_HISTORY_LIMIT, STEPS_PER_SLICE,
 };
-pub use observe::{DataFlow, Event, Handout, Observer};
+pub use observe::{DataFlow, Event, Handout, Observer, Submission};
+pub(crate) use task::http_date;
 pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};
 pub use token::TokenId;

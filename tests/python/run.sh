@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs tests/python/test_serve.py, test_versions.py, test_sfn_local_sample.py and
-# test_events.py (boto3 and the AWS CLI against `aslx serve`):
+# Runs tests/python/test_serve.py, test_versions.py, test_sfn_local_sample.py,
+# test_events.py and test_nested.py (boto3 and the AWS CLI against `aslx serve`):
 # creates a venv under the cargo target dir with the pinned clients, installs the AWS CLI v2
 # when missing, builds aslx, starts the server on a free port, runs pytest, stops the server.
 # Exit code: pytest's.
@@ -66,4 +66,4 @@ if [ -z "$endpoint" ]; then
 fi
 export ASLX_ENDPOINT="$endpoint"
 cd "$here"
-"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py test_versions.py test_sfn_local_sample.py test_events.py "$@"
+"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py test_versions.py test_sfn_local_sample.py test_events.py test_nested.py "$@"

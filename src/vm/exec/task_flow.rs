@@ -160,14 +160,25 @@ impl Execution {
                 o.event(self.event_id, Event::TaskStarted { resource });
             }
         }
+        let mut submitted = None;
         if task.submits {
             self.event_id += 1; // TaskSubmitted
             if let Some(o) = &mut self.observer {
                 let resource = &site.resource;
-                o.event(self.event_id, Event::TaskSubmitted { resource });
+                // Deferred, when the observer can be told later, until the job is started
+                // (its output is the start call's response).
+                submitted = o.defer_task_submitted(resource);
+                if submitted.is_none() {
+                    let output = None;
+                    o.event(self.event_id, Event::TaskSubmitted { resource, output });
+                }
             }
         }
         if self.quota_reached() {
+            // The call is not made: its TaskSubmitted is recorded now, without a response.
+            if let Some(s) = submitted {
+                s.submit(None);
+            }
             return Flow::Error(self.history_quota_error());
         }
         Flow::Call(TaskCall {
@@ -179,6 +190,7 @@ impl Execution {
             task_token,
             started,
             request,
+            submitted,
         })
     }
 
