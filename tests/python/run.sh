@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs tests/python/test_serve.py, test_versions.py, test_sfn_local_sample.py,
-# test_events.py and test_nested.py (boto3 and the AWS CLI against `aslx serve`):
+# Runs tests/python/test_serve.py, test_versions.py, test_sfn_local_sample.py, test_events.py,
+# test_nested.py and test_lambda_endpoint.py (boto3 and the AWS CLI against `aslx serve`):
 # creates a venv under the cargo target dir with the pinned clients, installs the AWS CLI v2
 # when missing, builds aslx, starts the server on a free port, runs pytest, stops the server.
 # Exit code: pytest's.
@@ -43,15 +43,31 @@ if [ -z "${ASLX_BIN:-}" ]; then
 fi
 export ASLX_BIN
 
+# A Lambda Invoke endpoint on loopback (the functions the tests set), for --lambda-endpoint.
+lambda_log="$(mktemp)"
+"$python" "$root/tests/servers/lambda_server.py" >"$lambda_log" 2>&1 &
+lambda_server=$!
+for _ in $(seq 1 100); do
+  grep -q 'listening on' "$lambda_log" && break
+  sleep 0.05
+done
+lambda_endpoint="$(grep -o 'http://[0-9.]*:[0-9]*' "$lambda_log" | head -1)"
+[ -n "$lambda_endpoint" ] || { echo "lambda_server.py did not start:" >&2; cat "$lambda_log" >&2; exit 1; }
+export ASLX_LAMBDA_ENDPOINT="$lambda_endpoint"
+
 log="$(mktemp)"
 logdir="$(mktemp -d)"
 "$ASLX_BIN" serve --bind 127.0.0.1:0 --allow-callbacks-in-express --log-dir "$logdir" \
-  --mock-config "$here/mock_config.json" \
+  --mock-config "$here/mock_config.json" --lambda-endpoint "$lambda_endpoint" \
   --handler 'greet=return:{"greeting":"hello"}' \
   --handler 'fail=raise:Greeting.Failed:no greeting today' \
   >"$log" 2>&1 &
 server=$!
-stop() { kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$log" "$logdir"; }
+stop() {
+  kill -TERM "$server" "$lambda_server" 2>/dev/null || true
+  wait "$server" "$lambda_server" 2>/dev/null || true
+  rm -rf "$log" "$logdir" "$lambda_log"
+}
 trap stop EXIT
 
 for _ in $(seq 1 100); do
@@ -66,4 +82,4 @@ if [ -z "$endpoint" ]; then
 fi
 export ASLX_ENDPOINT="$endpoint"
 cd "$here"
-"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py test_versions.py test_sfn_local_sample.py test_events.py test_nested.py "$@"
+"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py test_versions.py test_sfn_local_sample.py test_events.py test_nested.py test_lambda_endpoint.py "$@"
