@@ -148,6 +148,10 @@ pub struct TaskCall {
     /// For `lambda:invoke`, the Task's whole effective parameters (`FunctionName`,
     /// `Qualifier`, `InvocationType`, ...), which a Lambda endpoint needs besides the payload.
     pub(crate) request: Option<Value>,
+    /// For Tasks whose integration needs to know whose call it is (`events:putEvents` adds
+    /// the machine's and the execution's ARNs to each event): the execution's identity.
+    /// `None` for every other Task, which then pays nothing for it.
+    pub(crate) execution: Option<std::sync::Arc<crate::vm::ExecutionInfo>>,
 }
 
 /// How a handler call ended.

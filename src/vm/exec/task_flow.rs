@@ -179,6 +179,7 @@ impl Execution {
             task_token,
             started,
             request,
+            execution: site.needs_execution.then(|| Arc::clone(&self.info)),
         })
     }
 
