@@ -223,3 +223,32 @@ async fn lambda_rest_actions_list_and_get_functions() {
     assert_eq!(error, "Lambda.ResourceNotFoundException");
     sdk_cause_ok(&cause, "Lambda", 404);
 }
+
+/// `Invoke` needs a function runtime moto has only with Docker: a loopback endpoint answers
+/// as Lambda does for a function that raised.
+#[tokio::test]
+async fn lambda_invoke_returns_the_raw_response_with_the_function_error() {
+    let (url, count) = fake(Fake::Answer(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-amz-function-error: Unhandled\r\n\
+         x-amz-executed-version: $LATEST\r\ncontent-length: 41\r\nconnection: close\r\n\r\n\
+         {\"errorType\":\"Boom\",\"errorMessage\":\"bad\"}",
+    ))
+    .await;
+    let out = sdk(
+        &url,
+        "lambda:invoke",
+        json!({"FunctionName": "f", "Payload": {"x": 1}}),
+    )
+    .await;
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(
+        keys(&out),
+        ["ExecutedVersion", "FunctionError", "Payload", "StatusCode"]
+    );
+    assert_eq!(out.get("FunctionError"), Some(&Value::from("Unhandled")));
+    assert_eq!(
+        out.get("Payload"),
+        Some(&Value::from(r#"{"errorType":"Boom","errorMessage":"bad"}"#))
+    );
+    assert_eq!(out.get("StatusCode"), Some(&Value::Int(200)));
+}

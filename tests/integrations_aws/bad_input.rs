@@ -3,49 +3,7 @@
 //! creation errors naming the flag. These need no moto.
 
 use super::*;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// What a fake endpoint does with each connection.
-#[derive(Clone, Copy)]
-enum Fake {
-    /// Closes it without a word.
-    Drop,
-    /// Reads the request and never answers.
-    Hang,
-    /// Answers this raw HTTP response.
-    Answer(&'static str),
-}
-
-/// A loopback endpoint behaving as `fake`; counts connections.
-async fn fake(fake: Fake) -> (String, Arc<AtomicUsize>) {
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    let count = Arc::new(AtomicUsize::new(0));
-    let c = Arc::clone(&count);
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            c.fetch_add(1, Ordering::SeqCst);
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 65536];
-                match fake {
-                    Fake::Drop => drop(s),
-                    Fake::Hang => {
-                        let _ = s.read(&mut buf).await;
-                        tokio::time::sleep(Duration::from_secs(3600)).await;
-                    }
-                    Fake::Answer(resp) => {
-                        let _ = s.read(&mut buf).await;
-                        let _ = s.write_all(resp.as_bytes()).await;
-                        let _ = s.shutdown().await;
-                    }
-                }
-            });
-        }
-    });
-    (url, count)
-}
+use std::sync::atomic::Ordering;
 
 /// A port nobody listens on.
 fn dead_url() -> String {

@@ -186,3 +186,71 @@ async fn publishing_to_a_topic_that_does_not_exist_is_sns_not_found() {
         "{cause}"
     );
 }
+
+#[tokio::test]
+async fn publish_wait_for_task_token_completes_when_the_subscriber_returns_the_token() {
+    let Some(m) = moto() else { return };
+    let name = unique("cb-topic");
+    sns(m, &format!("Action=CreateTopic&Name={name}"));
+    let topic = format!("arn:aws:sns:us-east-1:123456789012:{name}");
+    let qname = unique("cb-sub");
+    let queue = create_queue(m, &qname);
+    sns(
+        m,
+        &format!(
+            "Action=Subscribe&TopicArn={topic}&Protocol=sqs&Endpoint=arn:aws:sqs:us-east-1:123456789012:{qname}"
+        ),
+    );
+    let engine = Engine::builder()
+        .runtime(tokio::runtime::Handle::current())
+        .handlers(handlers_at(&m.url))
+        .build()
+        .unwrap();
+    let def = json!({"StartAt": "Ask", "States": {"Ask": {"Type": "Task",
+        "Resource": "arn:aws:states:::sns:publish.waitForTaskToken",
+        "Parameters": {"TopicArn": topic, "Message": {"token.$": "$$.Task.Token"}},
+        "TimeoutSeconds": 30, "End": true}}});
+    engine
+        .create_machine("ask-sns", &def.to_json(), MachineType::Standard)
+        .unwrap();
+    let run = engine
+        .start_with_handle(StartRequest::new("ask-sns").input(json!({})))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let message = loop {
+        let q = queue.clone();
+        let got = tokio::task::spawn_blocking(move || receive(moto().unwrap(), &q))
+            .await
+            .unwrap();
+        if let Some(msg) = got.into_iter().next() {
+            break msg;
+        }
+        assert!(Instant::now() < deadline, "nothing reached the subscriber");
+    };
+    let envelope = aslx::parse_json(message.get("Body").unwrap().as_str().unwrap()).unwrap();
+    let inner = aslx::parse_json(envelope.get("Message").unwrap().as_str().unwrap()).unwrap();
+    let token = inner.get("token").unwrap().as_str().unwrap();
+    engine.send_task_success(token, r#"{"ok":1}"#).unwrap();
+    assert_eq!(output(&run.wait().await).to_json(), r#"{"ok":1}"#);
+}
+
+#[tokio::test]
+async fn a_handler_of_the_users_own_wins_over_the_endpoint() {
+    // The endpoint is dead: only the user's handler can answer.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", l.local_addr().unwrap());
+    drop(l);
+    let mut h = handlers_at(&dead);
+    h.resource("arn:aws:states:::sqs:sendMessage", |v: Value| {
+        Ok(json!({"MessageId": "local", "got": v}))
+    });
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": "q", "MessageBody": "b"}, "End": true}}});
+    let m = Machine::new("m", &def.to_json(), MachineType::Standard, &h).unwrap();
+    let o = m.run(json!({})).await;
+    assert_eq!(
+        output(&o).to_json(),
+        r#"{"MessageId":"local","got":{"QueueUrl":"q","MessageBody":"b"}}"#
+    );
+}
