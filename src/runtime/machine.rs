@@ -222,8 +222,14 @@ impl Machine {
     ///
     /// When called from inside an async runtime (use [`Machine::run`] there).
     pub fn run_blocking(&self, input: Value) -> Outcome {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        builder.enable_time();
+        // Integrations at endpoints open sockets: only then the runtime needs its IO driver
+        // (without it their first connection panics, as `aslx run --endpoint` once did).
+        if self.integrations().is_some() {
+            builder.enable_io();
+        }
+        let rt = builder
             .build()
             .expect("a current-thread runtime can always be built");
         rt.block_on(self.run(input))

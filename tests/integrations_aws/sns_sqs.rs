@@ -254,3 +254,48 @@ async fn a_handler_of_the_users_own_wins_over_the_endpoint() {
         r#"{"MessageId":"local","got":{"QueueUrl":"q","MessageBody":"b"}}"#
     );
 }
+
+/// `aslx run` ran machines on a runtime without an IO driver, so its first call to an
+/// endpoint panicked ("IO is disabled") instead of reaching the service.
+#[test]
+fn aslx_run_with_an_endpoint_reaches_the_service() {
+    let Some(m) = moto() else { return };
+    let queue = create_queue(m, &unique("cli"));
+    let dir = std::env::temp_dir().join(unique("aslx-run"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("send.json");
+    let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage",
+        "Parameters": {"QueueUrl": queue, "MessageBody.$": "$"}, "End": true}}});
+    std::fs::write(&file, def.to_json()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_aslx"))
+        .arg("run")
+        .arg(&file)
+        .args(["--input", r#"{"from":"cli"}"#])
+        .args(["--endpoint", &format!("sqs={}", m.url)])
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let outcome = aslx::parse_json(&stdout).unwrap();
+    assert_eq!(
+        outcome.get("status"),
+        Some(&Value::from("SUCCEEDED")),
+        "{stdout}"
+    );
+    assert!(
+        outcome
+            .get("output")
+            .unwrap()
+            .get("MD5OfMessageBody")
+            .is_some(),
+        "{stdout}"
+    );
+    let got = receive(m, &queue);
+    assert_eq!(got[0].get("Body"), Some(&Value::from(r#"{"from":"cli"}"#)));
+}
