@@ -202,6 +202,10 @@ impl EngineBuilder {
             None => {
                 let mut b = tokio::runtime::Builder::new_multi_thread();
                 b.enable_time().thread_name("aslx-worker");
+                // Integrations at endpoints open sockets: their calls need the IO driver.
+                if self.handlers.integrations_ref().is_some() {
+                    b.enable_io();
+                }
                 if let Some(n) = self.worker_threads {
                     b.worker_threads(n);
                 }

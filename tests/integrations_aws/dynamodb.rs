@@ -170,3 +170,31 @@ async fn a_code_the_sdk_has_no_class_for_is_amazon_dynamodb_exception() {
         "{cause}"
     );
 }
+
+/// An engine with its own runtime built it without the IO driver, so a Task calling an
+/// endpoint panicked there instead of reaching the service.
+#[test]
+fn an_engine_on_its_own_runtime_reaches_the_endpoint() {
+    let Some(m) = moto() else { return };
+    let table = unique("t");
+    create_table(m, &table);
+    let engine = Engine::builder()
+        .handlers(handlers_at(&m.url))
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let def = json!({"StartAt": "Put", "States": {"Put": {"Type": "Task",
+        "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Parameters": {"TableName": table, "Item": {"id": {"S.$": "$.id"}}}, "End": true}}});
+    engine
+        .create_machine("put", &def.to_json(), MachineType::Express)
+        .unwrap();
+    let run = engine
+        .start_sync_blocking(StartRequest::new("put").input(json!({"id": "e1"})))
+        .unwrap();
+    assert_sdk_metadata(output(&run.outcome));
+    assert!(
+        get_raw(m, &table, "e1").get("Item").is_some(),
+        "the item is in the table"
+    );
+}
