@@ -10,6 +10,11 @@
 //! | Resource | needs | file |
 //! |---|---|---|
 //! | `arn:aws:lambda:…:function:F`, `lambda:invoke` | `--endpoint lambda=URL` / `LAMBDA_ENDPOINT` | `lambda.rs` |
+//! | `dynamodb:getItem/putItem/updateItem/deleteItem` | `--endpoint dynamodb=URL` / `DYNAMODB_ENDPOINT` | `dynamodb.rs` |
+//! | `sqs:sendMessage[.waitForTaskToken]` | `--endpoint sqs=URL` / `SQS_ENDPOINT` | `sqs.rs` |
+//! | `sns:publish[.waitForTaskToken]` | `--endpoint sns=URL` / `SNS_ENDPOINT` | `sns.rs`, `query.rs` |
+//! | `events:putEvents[.waitForTaskToken]` | `--endpoint events=URL` / `EVENTBRIDGE_ENDPOINT` | `events.rs` |
+//! | `aws-sdk:{dynamodb,sqs,sns,eventbridge,sfn,lambda}:*` | the service's endpoint | `sdk.rs` |
 //!
 //! Every call goes through one pooled HTTP client (`client.rs`), signed with SigV4
 //! (`sign.rs`) using the credentials of [`AwsCredentials`]; where calls go is [`Endpoints`].
@@ -25,9 +30,16 @@
 
 pub(crate) mod aws;
 pub(crate) mod client;
+mod dynamodb;
 mod endpoints;
+mod events;
 mod lambda;
+mod optimized;
+mod query;
+mod sdk;
 pub(crate) mod sign;
+mod sns;
+mod sqs;
 
 pub use endpoints::{AwsCredentials, Endpoint, Endpoints};
 
@@ -86,6 +98,15 @@ impl Integrations {
     pub(crate) fn handler_for(self: &Arc<Self>, resource: &str) -> Option<Arc<dyn Handler>> {
         match classify(resource) {
             ResourceKind::LambdaFunction { .. } => lambda::arn_handler(self, resource),
+            ResourceKind::Service {
+                service, action, ..
+            } => match service.as_str() {
+                "dynamodb" => dynamodb::handler(self, &action),
+                "sqs" => sqs::handler(self, &action),
+                "sns" => sns::handler(self, &action),
+                "events" => events::handler(self, &action),
+                s => sdk::handler(self, s.strip_prefix("aws-sdk:")?, &action),
+            },
             _ => None,
         }
     }
@@ -100,7 +121,14 @@ impl Integrations {
     pub(crate) fn binding_hint(resource: &str) -> Option<String> {
         match classify(resource) {
             ResourceKind::LambdaFunction { .. } => Some(endpoints::how_to_bind("lambda")),
-            ResourceKind::Service { service, .. } => {
+            ResourceKind::Service {
+                service, action, ..
+            } => {
+                if let Some(sdk) = service.strip_prefix("aws-sdk:") {
+                    if let Some(hint) = sdk::hint(sdk, &action) {
+                        return Some(hint);
+                    }
+                }
                 let service = service.strip_prefix("aws-sdk:").unwrap_or(&service);
                 endpoints::canonical_service(service).map(endpoints::how_to_bind)
             }

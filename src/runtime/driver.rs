@@ -265,8 +265,12 @@ impl<'a> Driver<'a> {
                     )))
                 }
             };
-        let input = call.input;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(input))) {
+        let (input, execution) = (call.input, call.execution);
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| match execution.as_deref() {
+            None => handler.call(input),
+            Some(e) => handler.call_for(input, e),
+        }));
+        match called {
             Err(p) => Call::Done(self.panicked(p)),
             Ok(HandlerResult::Ready(r)) => Call::Done(outcome(r)),
             Ok(HandlerResult::Pending(f)) => {

@@ -9,7 +9,7 @@
 use crate::compile::resource::{classify, ResourceKind};
 use crate::integrations::Integrations;
 use crate::value::{Str, Value};
-use crate::vm::TaskError;
+use crate::vm::{ExecutionInfo, TaskError};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -44,6 +44,15 @@ impl std::fmt::Debug for HandlerResult {
 pub trait Handler: Send + Sync + 'static {
     /// Runs the task on its input.
     fn call(&self, input: Value) -> HandlerResult;
+
+    /// Runs the task on its input, knowing the execution it runs for. Called instead of
+    /// [`Handler::call`] only for Tasks whose integration needs the execution's identity
+    /// (`events:putEvents`, which adds the machine's and the execution's ARNs to each event);
+    /// by default the identity is ignored.
+    fn call_for(&self, input: Value, execution: &ExecutionInfo) -> HandlerResult {
+        let _ = execution;
+        self.call(input)
+    }
 }
 
 struct SyncFn<F>(F);

@@ -151,6 +151,10 @@ pub struct TaskCall {
     /// For a `.sync` Task whose observer deferred its `TaskSubmitted`: what to call once the
     /// job was started.
     pub(crate) submitted: Option<Submission>,
+    /// For Tasks whose integration needs to know whose call it is (`events:putEvents` adds
+    /// the machine's and the execution's ARNs to each event): the execution's identity.
+    /// `None` for every other Task, which then pays nothing for it.
+    pub(crate) execution: Option<std::sync::Arc<crate::vm::ExecutionInfo>>,
 }
 
 /// How a handler call ended.

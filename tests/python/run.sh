@@ -1,22 +1,14 @@
 #!/usr/bin/env bash
 # Runs tests/python/test_serve.py, test_versions.py, test_sfn_local_sample.py, test_events.py,
 # test_nested.py and test_lambda_endpoint.py (boto3 and the AWS CLI against `aslx serve`):
-# creates a venv under the cargo target dir with the pinned clients, installs the AWS CLI v2
+# creates a venv under the cargo target dir with the pinned clients (venv.sh), installs the AWS CLI v2
 # when missing, builds aslx, starts the server on a free port, runs pytest, stops the server.
 # Exit code: pytest's.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
-venv="$target/pyvenv"
-python="${PYTHON:-python3}"
-
-if [ ! -x "$venv/bin/pytest" ] || ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-  cp "$here/requirements.txt" "$venv/requirements.txt"
-fi
+venv="$(bash "$here/venv.sh")"
 
 # `aws logs tail` is AWS CLI v2 only, and v2 is not on PyPI (the venv's `aws` is v1, which the
 # other CLI tests use). Debian packages v2 (bookworm: awscli 2.9.19, /usr/bin/aws) and CI runs

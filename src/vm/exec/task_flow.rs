@@ -191,6 +191,7 @@ impl Execution {
             started,
             request,
             submitted,
+            execution: site.needs_execution.then(|| Arc::clone(&self.info)),
         })
     }
 
