@@ -25,14 +25,49 @@ pub enum MachineError {
     /// The definition is valid but uses something this engine does not run.
     #[error("unsupported: {0}")]
     Unsupported(#[from] CompileError),
-    /// A Task's resource has no registered handler.
-    #[error("state {state:?}: no handler is registered for resource {resource:?}")]
-    UnknownResource {
-        /// The state.
-        state: String,
-        /// Its `Resource`.
-        resource: String,
-    },
+    /// Tasks whose resource has no registered handler: all of them, in the order of the
+    /// definition.
+    #[error("{}", unbound_message(.0))]
+    UnknownResource(Vec<UnboundTask>),
+}
+
+/// A Task state whose resource has no handler ([`MachineError::UnknownResource`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnboundTask {
+    /// The state.
+    pub state: String,
+    /// Its `Resource`.
+    pub resource: String,
+}
+
+/// `state "A": no handler is registered for resource "R"`, or for several, each resource
+/// once with the states that call it.
+fn unbound_message(tasks: &[UnboundTask]) -> String {
+    if let [t] = tasks {
+        return format!(
+            "state {:?}: no handler is registered for resource {:?}",
+            t.state, t.resource
+        );
+    }
+    let mut resources: Vec<(&str, Vec<&str>)> = Vec::new();
+    for t in tasks {
+        match resources.iter_mut().find(|(r, _)| *r == t.resource) {
+            Some((_, states)) => states.push(&t.state),
+            None => resources.push((&t.resource, vec![&t.state])),
+        }
+    }
+    let list: Vec<String> = resources
+        .iter()
+        .map(|(r, states)| {
+            let states: Vec<String> = states.iter().map(|s| format!("{s:?}")).collect();
+            format!("{r:?} (state {})", states.join(", "))
+        })
+        .collect();
+    format!(
+        "no handler is registered for {} resources: {}",
+        resources.len(),
+        list.join("; ")
+    )
 }
 
 /// Per-execution settings.
@@ -83,7 +118,7 @@ impl Machine {
     ///
     /// [`MachineError::Definition`] with every finding AWS would report,
     /// [`MachineError::Unsupported`] for features this engine does not run, and
-    /// [`MachineError::UnknownResource`] for a Task with no registered handler.
+    /// [`MachineError::UnknownResource`] listing every Task with no registered handler.
     pub fn new(
         name: &str,
         definition: &str,
@@ -105,12 +140,13 @@ impl Machine {
     ) -> Result<Machine, MachineError> {
         let program = compile(model)?;
         let mut linked = Vec::with_capacity(program.tasks().len());
+        let mut unbound = Vec::new();
         for site in program.tasks() {
             let h = match (&site.integration, site.wait) {
                 (Integration::LambdaInvoke, _) => None,
                 (_, TaskWait::Activity) if activities_served => None,
-                _ => Some(
-                    handlers
+                _ => {
+                    let h = handlers
                         .for_resource(&site.resource)
                         .or_else(|| {
                             // A callback may use the handler of its request-response twin.
@@ -118,14 +154,20 @@ impl Machine {
                             handlers.for_resource(base)
                         })
                         .cloned()
-                        .or_else(|| handlers.for_unbound(&site.resource))
-                        .ok_or_else(|| MachineError::UnknownResource {
+                        .or_else(|| handlers.for_unbound(&site.resource));
+                    if h.is_none() {
+                        unbound.push(UnboundTask {
                             state: site.state.to_string(),
                             resource: site.resource.to_string(),
-                        })?,
-                ),
+                        });
+                    }
+                    h
+                }
             };
             linked.push(h);
+        }
+        if !unbound.is_empty() {
+            return Err(MachineError::UnknownResource(unbound));
         }
         Ok(Machine {
             name: Arc::from(name),
