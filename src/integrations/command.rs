@@ -34,7 +34,8 @@ use std::sync::{Arc, OnceLock};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::task::AbortHandle;
 
-/// How much of a failed program's stderr its cause quotes.
+/// How much of a failed program's stderr its cause quotes (one byte more is kept, to know
+/// whether it was cut).
 const STDERR_TAIL: usize = 1024;
 
 /// How much of a non-JSON stdout a cause quotes.
@@ -171,22 +172,21 @@ pub(crate) fn describe_exit(status: std::process::ExitStatus) -> String {
 /// where cut.
 pub(crate) fn snippet(b: &[u8], max: usize, from_end: bool) -> String {
     let text = String::from_utf8_lossy(b);
-    let text = text.trim();
     if text.len() <= max {
-        return text.to_string();
+        return text.trim().to_string();
     }
     if from_end {
         let mut i = text.len() - max;
         while !text.is_char_boundary(i) {
             i += 1;
         }
-        format!("...{}", &text[i..])
+        format!("...{}", text[i..].trim())
     } else {
         let mut i = max;
         while !text.is_char_boundary(i) {
             i -= 1;
         }
-        format!("{}...", &text[..i])
+        format!("{}...", text[..i].trim())
     }
 }
 
@@ -332,7 +332,7 @@ async fn run(
         }
         out
     };
-    let ((), out, err) = tokio::join!(write, read, tail(stderr, STDERR_TAIL));
+    let ((), out, err) = tokio::join!(write, read, tail(stderr, STDERR_TAIL + 1));
     let status = child.wait().await;
     group.store(0, Ordering::SeqCst);
     if out.len() > MAX_PAYLOAD_BYTES {
