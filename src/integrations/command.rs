@@ -19,7 +19,8 @@
 //!   every Step Functions payload); aslx stops reading there and kills the process group.
 //! - When the call is abandoned (the Task's `TimeoutSeconds` or `HeartbeatSeconds`, the
 //!   execution stopped or timed out) the whole process group is killed with `SIGKILL`, so
-//!   a program's own children die with it.
+//!   a program's own children die with it. (aslx reads stdout and stderr to their end: a
+//!   background child that keeps them open keeps the call open until the Task's timeout.)
 //!
 //! Processes live on a small runtime of their own ([`runtime`]), so handlers work under any
 //! caller: the engine's runtime has no I/O driver, and `Machine::run_blocking` none either.

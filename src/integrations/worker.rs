@@ -75,6 +75,8 @@ struct State {
     /// No start before this (the restart backoff).
     not_before: Option<Instant>,
     backoff: Duration,
+    /// The handler is gone: its process was killed on purpose.
+    closing: bool,
 }
 
 /// The running process.
@@ -102,12 +104,10 @@ impl Handler for WorkerHandler {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let live = self
-            .shared
-            .state
-            .lock()
-            .ok()
-            .and_then(|mut s| s.live.take());
+        let live = self.shared.state.lock().ok().and_then(|mut s| {
+            s.closing = true;
+            s.live.take()
+        });
         if let Some(live) = live {
             // Closing stdin asks it to exit; the group kill makes sure.
             drop(live.lines);
@@ -326,7 +326,7 @@ async fn supervise(
         Ok(s) => describe_exit(s),
         Err(e) => format!("could not be waited for ({e})"),
     };
-    let orphans: Vec<Reply> = {
+    let (orphans, closing): (Vec<Reply>, bool) = {
         let Ok(mut s) = shared.state.lock() else {
             return;
         };
@@ -345,18 +345,22 @@ async fn supervise(
             .filter(|(_, (g, _))| *g == generation)
             .map(|(id, _)| *id)
             .collect();
-        ids.into_iter()
+        let orphans = ids
+            .into_iter()
             .filter_map(|id| s.pending.remove(&id).map(|(_, r)| r))
-            .collect()
+            .collect();
+        (orphans, s.closing)
     };
     let message = format!(
         "worker {} (pid {pid}) {how} while the call was in flight",
         program.shown
     );
-    if !orphans.is_empty() || !how.ends_with("status 0") {
+    if !closing && (!orphans.is_empty() || !how.ends_with("status 0")) {
         eprintln!(
-            "aslx: [{}] {message}; it is restarted on the next call",
-            program.resource
+            "aslx: [{}] worker {} (pid {pid}) {how} with {} call(s) in flight; it is restarted on the next call",
+            program.resource,
+            program.shown,
+            orphans.len()
         );
     }
     for r in orphans {
