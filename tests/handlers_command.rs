@@ -439,3 +439,41 @@ fn cli_lists_every_unbound_resource_with_the_flag_for_each() {
         "{err}"
     );
 }
+
+#[test]
+fn worker_bound_by_function_name_serves_lambda_invoke_tasks_in_the_invoke_envelope() {
+    // RES-2: `lambda:invoke` picks its function by Parameters.FunctionName.
+    let mut h = Handlers::new();
+    h.worker("f", "python3", [fixture("examples/workers/echo_worker.py")])
+        .unwrap();
+    let def = r#"{"StartAt": "T", "States": {"T": {"Type": "Task",
+        "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST",
+                       "Payload.$": "$"},
+        "End": true}}}"#;
+    let o = run(&h, def, json!({"k": "v"}));
+    assert_eq!(o.status, Status::Succeeded, "{o:?}");
+    let out = o.output.unwrap();
+    assert_eq!(out.get("StatusCode"), Some(&json!(200)));
+    let payload = out.get("Payload").unwrap();
+    assert_eq!(payload.get("input"), Some(&json!({"k": "v"})));
+}
+
+#[test]
+fn cli_serve_refuses_handlers_it_could_never_call() {
+    for (spec, says) in [
+        (
+            "arn:aws:states:us-east-1:111111111111:activity:a=identity",
+            "worked by GetActivityTask/SendTaskSuccess pollers",
+        ),
+        (
+            "arn:aws:states:::lambda:invoke=worker:python3 x.py",
+            "bound by function name",
+        ),
+        ("f=worker:aslx-no-such-program", "was not found on PATH"),
+    ] {
+        let (code, _, err) = aslx(&["serve", "--bind", "127.0.0.1:0", "--handler", spec]);
+        assert_eq!(code, 2, "{spec}: {err}");
+        assert!(err.contains(says), "{spec}: {err}");
+    }
+}
