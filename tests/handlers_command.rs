@@ -472,7 +472,22 @@ fn cli_serve_refuses_handlers_it_could_never_call() {
         ),
         ("f=worker:aslx-no-such-program", "was not found on PATH"),
     ] {
-        let (code, _, err) = aslx(&["serve", "--bind", "127.0.0.1:0", "--handler", spec]);
+        // A serve that wrongly starts is killed after 10 s (and the test fails).
+        let mut child = Command::new(env!("CARGO_BIN_EXE_aslx"))
+            .args(["serve", "--bind", "127.0.0.1:0", "--handler", spec])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let t = Instant::now();
+        while child.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        let (code, err) = (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr),
+        );
         assert_eq!(code, 2, "{spec}: {err}");
         assert!(err.contains(says), "{spec}: {err}");
     }
