@@ -140,7 +140,7 @@ fn command_output_over_256_kib_is_data_limit_exceeded_and_the_program_is_killed(
     assert_eq!(error, "States.DataLimitExceeded");
     assert_eq!(
         cause,
-        "The state/task 'f' returned a result with a size exceeding the maximum number of bytes service limit."
+        "The state/task 'arn:aws:lambda:us-east-1:123456789012:function:f' returned a result with a size exceeding the maximum number of bytes service limit."
     );
     assert!(t.elapsed() < Duration::from_secs(20), "{:?}", t.elapsed());
 }
@@ -491,4 +491,25 @@ fn cli_serve_refuses_handlers_it_could_never_call() {
         assert_eq!(code, 2, "{spec}: {err}");
         assert!(err.contains(says), "{spec}: {err}");
     }
+}
+
+#[test]
+fn worker_lines_that_are_not_answers_are_ignored_and_an_oversized_answer_is_data_limit_exceeded() {
+    let mut h = Handlers::new();
+    h.worker("f", "python3", [fixture("tests/handlers/odd_worker.py")])
+        .unwrap();
+    let m = Machine::new("m", &one_task(""), MachineType::Express, &h).unwrap();
+    let o = m.run_blocking(json!({}));
+    assert_eq!(o.output, Some(json!({"ok": true})), "{o:?}");
+    let (error, cause) = caught(&m.run_blocking(json!({"big": true})));
+    assert_eq!(error, "States.DataLimitExceeded");
+    assert!(
+        cause.starts_with(
+            "The state/task 'arn:aws:lambda:us-east-1:123456789012:function:f' returned a result"
+        ),
+        "{cause}"
+    );
+    // The worker is still the one serving.
+    let o = m.run_blocking(json!({}));
+    assert_eq!(o.output, Some(json!({"ok": true})), "{o:?}");
 }

@@ -149,14 +149,10 @@ pub(crate) fn lambda_error(v: &Value) -> Option<TaskError> {
     Some(TaskError::lambda_payload(Value::object(m)))
 }
 
-/// `States.DataLimitExceeded` with the cause the VM gives an oversized result.
-pub(crate) fn too_large(resource: &str) -> TaskError {
-    TaskError::new(
-        "States.DataLimitExceeded",
-        format!(
-            "The state/task '{resource}' returned a result with a size exceeding the maximum number of bytes service limit."
-        ),
-    )
+/// `States.DataLimitExceeded` with no cause: the VM gives it the cause an oversized result
+/// gets, naming the Task's resource as AWS does.
+pub(crate) fn too_large() -> TaskError {
+    TaskError::without_cause("States.DataLimitExceeded")
 }
 
 /// `exited with status 3`, `was killed by signal 9`.
@@ -337,7 +333,7 @@ async fn run(
     let status = child.wait().await;
     group.store(0, Ordering::SeqCst);
     if out.len() > MAX_PAYLOAD_BYTES {
-        return Err(too_large(&program.resource));
+        return Err(too_large());
     }
     let status = status.map_err(|e| {
         TaskError::new(

@@ -378,7 +378,7 @@ async fn read_answers(shared: &Shared, program: &Program, stdout: ChildStdout) {
         }
         let (id, answer) = if cut {
             match leading_id(&buf) {
-                Some(id) => (id, Err(Some(too_large(&program.resource)))),
+                Some(id) => (id, Err(Some(too_large()))),
                 None => {
                     report(
                         program,
