@@ -151,7 +151,9 @@ impl Inner {
                 }
                 s.not_before.unwrap_or_else(Instant::now)
             };
-            tokio::time::sleep(until.saturating_duration_since(Instant::now())).await;
+            // On the process runtime's clock: the caller's runtime may have no timers.
+            let backoff = tokio::time::sleep(until.saturating_duration_since(Instant::now()));
+            let _ = runtime()?.spawn(backoff).await;
         };
         let _abandon = Abandon {
             shared: &self.shared,
