@@ -513,3 +513,25 @@ fn worker_lines_that_are_not_answers_are_ignored_and_an_oversized_answer_is_data
     let o = m.run_blocking(json!({}));
     assert_eq!(o.output, Some(json!({"ok": true})), "{o:?}");
 }
+
+#[test]
+fn cli_run_task_timeout_kills_the_process_group() {
+    let def = definition_file("hang.asl.json", &one_task(r#""TimeoutSeconds": 1,"#));
+    let pidfile = std::env::temp_dir().join(format!("aslx-cli-hang-{}.pids", std::process::id()));
+    let _ = std::fs::remove_file(&pidfile);
+    let input = json!({"mode": "hang", "pidfile": pidfile.to_str().unwrap()}).to_json();
+    let (code, out, err) = aslx(&[
+        "run",
+        &def,
+        "--input",
+        &input,
+        "--handler",
+        "f=command:python3 tests/handlers/command.py",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(r#""Error":"States.Timeout""#), "{out}");
+    let pids = std::fs::read_to_string(&pidfile).unwrap();
+    for pid in pids.split(' ').map(|p| p.parse::<u32>().unwrap()) {
+        assert!(wait_ended(pid), "process {pid} outlived aslx run");
+    }
+}
