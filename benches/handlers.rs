@@ -54,7 +54,7 @@ fn bench(c: &mut Criterion) {
                 rt.block_on(async {
                     for _ in 0..BATCH {
                         let o = m.run(input.clone()).await;
-                        debug_assert_eq!(o.status, Status::Succeeded);
+                        assert_eq!(o.status, Status::Succeeded, "{o:?}");
                     }
                 })
             })
@@ -70,7 +70,7 @@ fn bench(c: &mut Criterion) {
                         .collect();
                     for t in tasks {
                         let status = t.await.expect("execution");
-                        debug_assert_eq!(status, Status::Succeeded);
+                        assert_eq!(status, Status::Succeeded);
                     }
                 })
             })
@@ -89,7 +89,7 @@ fn bench(c: &mut Criterion) {
             rt.block_on(async {
                 for _ in 0..SPAWNS {
                     let o = m.run(input.clone()).await;
-                    debug_assert_eq!(o.status, Status::Succeeded);
+                    assert_eq!(o.status, Status::Succeeded, "{o:?}");
                 }
             })
         })
