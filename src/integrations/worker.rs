@@ -132,6 +132,10 @@ impl Drop for Abandon<'_> {
 
 impl Inner {
     async fn call(&self, input: Value) -> Result<Value, TaskError> {
+        // Serialized before the state is locked: other calls need not wait for it.
+        let mut input_json = String::new();
+        write_json(&input, &mut input_json);
+        drop(input);
         let (id, rx) = loop {
             let until = {
                 let mut s = self
@@ -147,7 +151,7 @@ impl Inner {
                     self.start(&mut s)?;
                 }
                 if s.live.is_some() {
-                    break send(&mut s, &input);
+                    break send(&mut s, &input_json);
                 }
                 s.not_before.unwrap_or_else(Instant::now)
             };
@@ -212,20 +216,18 @@ impl Inner {
 }
 
 /// Writes the call's line to the live process and records it as in flight.
-fn send(s: &mut State, input: &Value) -> (u64, oneshot::Receiver<Result<Value, TaskError>>) {
+fn send(s: &mut State, input_json: &str) -> (u64, oneshot::Receiver<Result<Value, TaskError>>) {
     let id = s.next_id;
     s.next_id += 1;
     let (tx, rx) = oneshot::channel();
-    let mut line = String::with_capacity(64);
-    line.push_str("{\"id\":");
-    line.push_str(&id.to_string());
-    line.push_str(",\"input\":");
-    write_json(input, &mut line);
-    line.push_str("}\n");
+    let mut line = Vec::with_capacity(input_json.len() + 32);
+    line.extend_from_slice(format!("{{\"id\":{id},\"input\":").as_bytes());
+    line.extend_from_slice(input_json.as_bytes());
+    line.extend_from_slice(b"}\n");
     if let Some(live) = &s.live {
         // A closed channel means the process is ending: the supervisor fails this call with
         // the others in flight once it has the exit status.
-        let _ = live.lines.send(line.into_bytes());
+        let _ = live.lines.send(line);
         let generation = live.generation;
         s.pending.insert(id, (generation, tx));
     }
