@@ -16,6 +16,11 @@
 //! | `events:putEvents[.waitForTaskToken]` | `--endpoint events=URL` / `EVENTBRIDGE_ENDPOINT` | `events.rs` |
 //! | `aws-sdk:{dynamodb,sqs,sns,eventbridge,sfn,lambda}:*` | the service's endpoint | `sdk.rs` |
 //!
+//! Local programs are handlers the user binds by name (`--handler R=command:...` /
+//! `R=worker:...`, [`Handlers::command`](crate::Handlers::command),
+//! [`Handlers::worker`](crate::Handlers::worker)): `command.rs` runs one per call, `worker.rs`
+//! keeps one running and speaks JSON lines with it.
+//!
 //! Every call goes through one pooled HTTP client (`client.rs`), signed with SigV4
 //! (`sign.rs`) using the credentials of [`AwsCredentials`]; where calls go is [`Endpoints`].
 //!
@@ -30,6 +35,7 @@
 
 pub(crate) mod aws;
 pub(crate) mod client;
+pub(crate) mod command;
 mod dynamodb;
 mod endpoints;
 mod events;
@@ -40,6 +46,7 @@ mod sdk;
 pub(crate) mod sign;
 mod sns;
 mod sqs;
+pub(crate) mod worker;
 
 pub use endpoints::{AwsCredentials, Endpoint, Endpoints};
 
