@@ -15,6 +15,7 @@
 //! | `sns:publish[.waitForTaskToken]` | `--endpoint sns=URL` / `SNS_ENDPOINT` | `sns.rs`, `query.rs` |
 //! | `events:putEvents[.waitForTaskToken]` | `--endpoint events=URL` / `EVENTBRIDGE_ENDPOINT` | `events.rs` |
 //! | `aws-sdk:{dynamodb,sqs,sns,eventbridge,sfn,lambda}:*` | the service's endpoint | `sdk.rs` |
+//! | `arn:aws:states:::http:invoke` (the HTTP Task) | nothing; connections from `--connections FILE` | `http_task.rs`, `connections.rs` |
 //!
 //! Every call goes through one pooled HTTP client (`client.rs`), signed with SigV4
 //! (`sign.rs`) using the credentials of [`AwsCredentials`]; where calls go is [`Endpoints`].
@@ -30,9 +31,12 @@
 
 pub(crate) mod aws;
 pub(crate) mod client;
+mod connections;
 mod dynamodb;
 mod endpoints;
 mod events;
+pub(crate) mod http_handler;
+mod http_task;
 mod lambda;
 mod optimized;
 mod query;
@@ -41,9 +45,10 @@ pub(crate) mod sign;
 mod sns;
 mod sqs;
 
+pub use connections::Connections;
 pub use endpoints::{AwsCredentials, Endpoint, Endpoints};
 
-use crate::compile::resource::{classify, ResourceKind};
+use crate::compile::resource::{classify, Pattern, ResourceKind};
 use crate::runtime::Handler;
 use client::HttpClient;
 use std::sync::{Arc, OnceLock};
@@ -53,6 +58,8 @@ use std::sync::{Arc, OnceLock};
 pub struct Integrations {
     endpoints: Endpoints,
     credentials: AwsCredentials,
+    /// The EventBridge connections HTTP Tasks name.
+    connections: Connections,
     /// Made on first use: a machine that calls nothing costs no TLS set-up.
     client: OnceLock<HttpClient>,
 }
@@ -63,8 +70,28 @@ impl Integrations {
         Integrations {
             endpoints,
             credentials,
+            connections: Connections::new(),
             client: OnceLock::new(),
         }
+    }
+
+    /// These integrations, with `connections` for HTTP Tasks' `ConnectionArn`s.
+    ///
+    /// ```
+    /// use aslx::integrations::{AwsCredentials, Connections, Endpoints, Integrations};
+    /// let c = Connections::parse(r#"{"crm": {"AuthorizationType": "BASIC",
+    ///   "AuthParameters": {"BasicAuthParameters": {"Username": "u", "Password": "p"}}}}"#).unwrap();
+    /// let i = Integrations::new(Endpoints::new(), AwsCredentials::default()).with_connections(c);
+    /// assert_eq!(i.connections().len(), 1);
+    /// ```
+    pub fn with_connections(mut self, connections: Connections) -> Integrations {
+        self.connections = connections;
+        self
+    }
+
+    /// The connections HTTP Tasks can name.
+    pub fn connections(&self) -> &Connections {
+        &self.connections
     }
 
     /// The endpoints and credentials the environment names ([`Endpoints::from_env`],
@@ -98,6 +125,11 @@ impl Integrations {
     pub(crate) fn handler_for(self: &Arc<Self>, resource: &str) -> Option<Arc<dyn Handler>> {
         match classify(resource) {
             ResourceKind::LambdaFunction { .. } => lambda::arn_handler(self, resource),
+            ResourceKind::Service {
+                service,
+                action,
+                pattern: Pattern::RequestResponse,
+            } if service == "http" && action == "invoke" => Some(http_task::handler(self)),
             ResourceKind::Service {
                 service, action, ..
             } => match service.as_str() {

@@ -1,5 +1,6 @@
 //! Built-in task behaviours named on a command line or in a config file:
-//! `RESOURCE=identity`, `RESOURCE=return:JSON`, `RESOURCE=raise:ERROR:CAUSE`.
+//! `RESOURCE=identity`, `RESOURCE=return:JSON`, `RESOURCE=raise:ERROR:CAUSE`,
+//! `RESOURCE=http:URL` (POSTs the input to URL: `integrations/http_handler.rs`).
 //!
 //! `aslx run --handler` and `aslx serve --handler` / `--handlers-file` share this parser.
 
@@ -22,6 +23,9 @@ pub enum Behaviour {
         /// The cause.
         cause: String,
     },
+    /// POSTs the input as JSON to this `http://` or `https://` URL; the JSON answer is the
+    /// result.
+    Http(String),
 }
 
 /// One `RESOURCE=BEHAVIOUR` binding.
@@ -67,9 +71,14 @@ impl HandlerSpec {
                 error: error.to_string(),
                 cause: cause.to_string(),
             }
+        } else if let Some(url) = behaviour.strip_prefix("http:") {
+            crate::integrations::http_handler::HttpHandler::new(resource, url).map_err(|e| {
+                format!("handler {resource}: http:URL: {e} (write http:http://HOST:PORT/PATH)")
+            })?;
+            Behaviour::Http(url.to_string())
         } else {
             return Err(format!(
-                "handler {resource}: unknown behaviour {behaviour:?}; expected identity, return:JSON or raise:ERROR:CAUSE"
+                "handler {resource}: unknown behaviour {behaviour:?}; expected identity, return:JSON, raise:ERROR:CAUSE or http:URL"
             ));
         };
         Ok(HandlerSpec {
@@ -100,6 +109,12 @@ impl HandlerSpec {
     /// that name, so `--handler fn=...` serves both `arn:...:function:fn` and
     /// `lambda:invoke` Tasks naming `fn`.
     pub fn register(&self, h: &mut Handlers) {
+        if let Behaviour::Http(url) = &self.behaviour {
+            // `parse` checked the URL; a spec built by hand with a bad one binds nothing,
+            // and the machine that needs it is refused when linked.
+            let _ = h.http(&self.resource, url);
+            return;
+        }
         let f: Arc<dyn Fn(Value) -> Result<Value, TaskError> + Send + Sync> = match &self.behaviour
         {
             Behaviour::Identity => Arc::new(Ok),
@@ -111,6 +126,7 @@ impl HandlerSpec {
                 let e = TaskError::new(error.as_str(), cause.as_str());
                 Arc::new(move |_| Err(e.clone()))
             }
+            Behaviour::Http(_) => return,
         };
         let g = Arc::clone(&f);
         h.resource(&self.resource, move |v| f(v));
@@ -145,6 +161,14 @@ mod tests {
         assert!(HandlerSpec::parse("=identity").is_err());
         assert!(HandlerSpec::parse("f=return:{").is_err());
         assert!(HandlerSpec::parse("f=shout").is_err());
+        assert_eq!(
+            HandlerSpec::parse("f=http:http://127.0.0.1:9/x")
+                .unwrap()
+                .behaviour,
+            Behaviour::Http("http://127.0.0.1:9/x".into())
+        );
+        let e = HandlerSpec::parse("f=http://127.0.0.1:9/x").unwrap_err();
+        assert!(e.contains("write http:http://HOST:PORT/PATH"), "{e}");
     }
 
     #[test]
