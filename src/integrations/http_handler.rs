@@ -51,7 +51,7 @@ impl HttpHandler {
     ///
     /// A URL that is not `http://` or `https://` with a host.
     pub(crate) fn new(resource: &str, url: &str) -> Result<HttpHandler, String> {
-        let uri = super::http_task::parse_url(url)?;
+        let uri = super::http_request::parse_url(url)?;
         Ok(HttpHandler(Arc::new(Inner {
             shown: shown_url(&uri),
             uri,

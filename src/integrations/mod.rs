@@ -15,7 +15,8 @@
 //! | `sns:publish[.waitForTaskToken]` | `--endpoint sns=URL` / `SNS_ENDPOINT` | `sns.rs`, `query.rs` |
 //! | `events:putEvents[.waitForTaskToken]` | `--endpoint events=URL` / `EVENTBRIDGE_ENDPOINT` | `events.rs` |
 //! | `aws-sdk:{dynamodb,sqs,sns,eventbridge,sfn,lambda}:*` | the service's endpoint | `sdk.rs` |
-//! | `arn:aws:states:::http:invoke` (the HTTP Task) | nothing; connections from `--connections FILE` | `http_task.rs`, `connections.rs` |
+//! | `arn:aws:states:::http:invoke` (the HTTP Task) | nothing; connections from `--connections FILE` | `http_task.rs`, `http_request.rs`, `connections.rs`, `oauth.rs` |
+//! | `--handler RESOURCE=http:URL`, `Handlers::http` | — | `http_handler.rs` |
 //!
 //! Every call goes through one pooled HTTP client (`client.rs`), signed with SigV4
 //! (`sign.rs`) using the credentials of [`AwsCredentials`]; where calls go is [`Endpoints`].
@@ -36,8 +37,10 @@ mod dynamodb;
 mod endpoints;
 mod events;
 pub(crate) mod http_handler;
+mod http_request;
 mod http_task;
 mod lambda;
+mod oauth;
 mod optimized;
 mod query;
 mod sdk;
