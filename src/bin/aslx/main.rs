@@ -53,6 +53,7 @@ enum Command {
         input: String,
         /// RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:TYPE:MESSAGE; RESOURCE is
         /// a Task's Resource string or a Lambda function name. Repeatable.
+        /// RESOURCE=http:URL POSTs the input as JSON to URL; the JSON answer is the result.
         #[arg(long = "handler")]
         handlers: Vec<String>,
         #[command(flatten)]

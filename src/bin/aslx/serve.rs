@@ -29,6 +29,7 @@ pub struct ServeArgs {
     account: String,
     /// RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:ERROR:CAUSE; RESOURCE is a
     /// Task's Resource string or a Lambda function name. Repeatable.
+    /// RESOURCE=http:URL POSTs the input as JSON to URL; the JSON answer is the result.
     #[arg(long = "handler")]
     handlers: Vec<String>,
     /// A file of --handler specs, one a line (`#` comments).
