@@ -18,8 +18,10 @@
 //!   API often needs none).
 //!
 //! The result is `{Headers, ResponseBody, StatusCode, StatusText}`: headers in canonical case
-//! with a list of values each (as Step Functions shows them), the body parsed when it is JSON
-//! and the text otherwise. A status outside 2xx fails the Task with
+//! with a list of values each, the body parsed when it is JSON (whatever its content-type
+//! says) and the text otherwise, the status as a number, its standard reason phrase — the
+//! shape Step Functions gives the API Gateway integration's results [unverified for the HTTP
+//! Task beyond `ResponseBody`]. A status outside 2xx fails the Task with
 //! `States.Http.StatusCode.<NNN>` and that result, as JSON, for cause [unverified: AWS's cause
 //! text is not documented]. A binary answer (`application/octet-stream`, `image/*`, `video/*`,
 //! `audio/*`, or not UTF-8) is `States.Runtime`; an endpoint that cannot be reached, or takes
