@@ -15,6 +15,8 @@
 //! | `sns:publish[.waitForTaskToken]` | `--endpoint sns=URL` / `SNS_ENDPOINT` | `sns.rs`, `query.rs` |
 //! | `events:putEvents[.waitForTaskToken]` | `--endpoint events=URL` / `EVENTBRIDGE_ENDPOINT` | `events.rs` |
 //! | `aws-sdk:{dynamodb,sqs,sns,eventbridge,sfn,lambda}:*` | the service's endpoint | `sdk.rs` |
+//! | `arn:aws:states:::http:invoke` (the HTTP Task) | nothing; connections from `--connections FILE` | `http_task.rs`, `http_request.rs`, `connections.rs`, `oauth.rs` |
+//! | `--handler RESOURCE=http:URL`, `Handlers::http` | — | `http_handler.rs` |
 //!
 //! Local programs are handlers the user binds by name (`--handler R=command:...` /
 //! `R=worker:...`, [`Handlers::command`](crate::Handlers::command),
@@ -36,10 +38,15 @@
 pub(crate) mod aws;
 pub(crate) mod client;
 pub(crate) mod command;
+mod connections;
 mod dynamodb;
 mod endpoints;
 mod events;
+pub(crate) mod http_handler;
+mod http_request;
+mod http_task;
 mod lambda;
+mod oauth;
 mod optimized;
 mod query;
 mod sdk;
@@ -48,9 +55,10 @@ mod sns;
 mod sqs;
 pub(crate) mod worker;
 
+pub use connections::Connections;
 pub use endpoints::{AwsCredentials, Endpoint, Endpoints};
 
-use crate::compile::resource::{classify, ResourceKind};
+use crate::compile::resource::{classify, Pattern, ResourceKind};
 use crate::runtime::Handler;
 use client::HttpClient;
 use std::sync::{Arc, OnceLock};
@@ -60,6 +68,8 @@ use std::sync::{Arc, OnceLock};
 pub struct Integrations {
     endpoints: Endpoints,
     credentials: AwsCredentials,
+    /// The EventBridge connections HTTP Tasks name.
+    connections: Connections,
     /// Made on first use: a machine that calls nothing costs no TLS set-up.
     client: OnceLock<HttpClient>,
 }
@@ -70,8 +80,28 @@ impl Integrations {
         Integrations {
             endpoints,
             credentials,
+            connections: Connections::new(),
             client: OnceLock::new(),
         }
+    }
+
+    /// These integrations, with `connections` for HTTP Tasks' `ConnectionArn`s.
+    ///
+    /// ```
+    /// use aslx::integrations::{AwsCredentials, Connections, Endpoints, Integrations};
+    /// let c = Connections::parse(r#"{"crm": {"AuthorizationType": "BASIC",
+    ///   "AuthParameters": {"BasicAuthParameters": {"Username": "u", "Password": "p"}}}}"#).unwrap();
+    /// let i = Integrations::new(Endpoints::new(), AwsCredentials::default()).with_connections(c);
+    /// assert_eq!(i.connections().len(), 1);
+    /// ```
+    pub fn with_connections(mut self, connections: Connections) -> Integrations {
+        self.connections = connections;
+        self
+    }
+
+    /// The connections HTTP Tasks can name.
+    pub fn connections(&self) -> &Connections {
+        &self.connections
     }
 
     /// The endpoints and credentials the environment names ([`Endpoints::from_env`],
@@ -105,6 +135,11 @@ impl Integrations {
     pub(crate) fn handler_for(self: &Arc<Self>, resource: &str) -> Option<Arc<dyn Handler>> {
         match classify(resource) {
             ResourceKind::LambdaFunction { .. } => lambda::arn_handler(self, resource),
+            ResourceKind::Service {
+                service,
+                action,
+                pattern: Pattern::RequestResponse,
+            } if service == "http" && action == "invoke" => Some(http_task::handler(self)),
             ResourceKind::Service {
                 service, action, ..
             } => match service.as_str() {

@@ -1,6 +1,7 @@
 //! Task behaviours named on a command line or in a config file:
 //! `RESOURCE=identity`, `RESOURCE=return:JSON`, `RESOURCE=raise:ERROR:CAUSE`,
-//! `RESOURCE=command:PROGRAM ARGS...` and `RESOURCE=worker:PROGRAM ARGS...`.
+//! `RESOURCE=command:PROGRAM ARGS...`, `RESOURCE=worker:PROGRAM ARGS...` and `RESOURCE=http:URL`
+//! (POSTs the input to URL: `integrations/http_handler.rs`).
 //!
 //! `aslx run --handler` and `aslx serve --handler` / `--handlers-file` share this parser.
 //! A spec that could never serve a Task (a `lambda:invoke` resource, an ARN AWS refuses, a
@@ -43,6 +44,9 @@ pub enum Behaviour {
         /// Its arguments.
         args: Vec<String>,
     },
+    /// POSTs the input as JSON to this `http://` or `https://` URL; the JSON answer is the
+    /// result.
+    Http(String),
 }
 
 /// One `RESOURCE=BEHAVIOUR` binding.
@@ -119,9 +123,14 @@ impl HandlerSpec {
         } else if let Some(rest) = behaviour.strip_prefix("worker:") {
             let (program, args) = program("worker", rest)?;
             Behaviour::Worker { program, args }
+        } else if let Some(url) = behaviour.strip_prefix("http:") {
+            crate::integrations::http_handler::HttpHandler::new(resource, url).map_err(|e| {
+                format!("handler {resource}: http:URL: {e} (write http:http://HOST:PORT/PATH)")
+            })?;
+            Behaviour::Http(url.to_string())
         } else {
             return Err(format!(
-                "handler {resource}: unknown behaviour {behaviour:?}; expected identity, return:JSON, raise:ERROR:CAUSE, command:PROGRAM ARGS... or worker:PROGRAM ARGS..."
+                "handler {resource}: unknown behaviour {behaviour:?}; expected identity, return:JSON, raise:ERROR:CAUSE, command:PROGRAM ARGS..., worker:PROGRAM ARGS... or http:URL"
             ));
         };
         Ok(HandlerSpec {
@@ -168,6 +177,12 @@ impl HandlerSpec {
     /// that name, so `--handler fn=...` serves both `arn:...:function:fn` and
     /// `lambda:invoke` Tasks naming `fn`. A `worker:` is one process for both.
     pub fn register(&self, h: &mut Handlers) {
+        if let Behaviour::Http(url) = &self.behaviour {
+            // `parse` checked the URL; a spec built by hand with a bad one binds nothing,
+            // and the machine that needs it is refused when linked.
+            let _ = h.http(&self.resource, url);
+            return;
+        }
         let f: Arc<dyn Fn(Value) -> Result<Value, TaskError> + Send + Sync> = match &self.behaviour
         {
             Behaviour::Command { program, args } => {
@@ -189,6 +204,7 @@ impl HandlerSpec {
                 let e = TaskError::new(error.as_str(), cause.as_str());
                 Arc::new(move |_| Err(e.clone()))
             }
+            Behaviour::Http(_) => return,
         };
         let g = Arc::clone(&f);
         h.resource(&self.resource, move |v| f(v));
@@ -328,6 +344,14 @@ mod tests {
                 args: vec!["-c".into(), "echo {}".into()]
             }
         );
+        assert_eq!(
+            HandlerSpec::parse("f=http:http://127.0.0.1:9/x")
+                .unwrap()
+                .behaviour,
+            Behaviour::Http("http://127.0.0.1:9/x".into())
+        );
+        let e = HandlerSpec::parse("f=http://127.0.0.1:9/x").unwrap_err();
+        assert!(e.contains("write http:http://HOST:PORT/PATH"), "{e}");
         assert_eq!(
             HandlerSpec::parse("f=worker:/bin/sh").unwrap().behaviour,
             Behaviour::Worker {

@@ -1,6 +1,6 @@
 //! The options that bind Tasks to real work, shared by `aslx run` and `aslx serve`.
 
-use aslx::integrations::{AwsCredentials, Integrations};
+use aslx::integrations::{AwsCredentials, Connections, Integrations};
 use clap::Args;
 
 /// Where Tasks' calls go.
@@ -18,6 +18,16 @@ pub struct IntegrationArgs {
     /// Lambda Invoke API, as `sam local start-lambda` serves it); same as --endpoint lambda=URL.
     #[arg(long = "lambda-endpoint", value_name = "URL")]
     lambda_endpoint: Option<String>,
+    /// EventBridge connections for HTTP Tasks (`arn:aws:states:::http:invoke`), as JSON: an
+    /// object keyed by connection ARN or name, each value the connection as EventBridge's
+    /// CreateConnection takes it: {"AuthorizationType": "API_KEY" | "BASIC" |
+    /// "OAUTH_CLIENT_CREDENTIALS", "AuthParameters": {"ApiKeyAuthParameters": {"ApiKeyName",
+    /// "ApiKeyValue"} | "BasicAuthParameters": {"Username", "Password"} | "OAuthParameters":
+    /// {"AuthorizationEndpoint", "HttpMethod", "ClientParameters": {"ClientID",
+    /// "ClientSecret"}, "OAuthHttpParameters"}, "InvocationHttpParameters":
+    /// {"HeaderParameters", "QueryStringParameters", "BodyParameters": [{"Key", "Value"}]}}}.
+    #[arg(long = "connections", value_name = "FILE")]
+    connections: Option<String>,
 }
 
 impl IntegrationArgs {
@@ -35,9 +45,15 @@ impl IntegrationArgs {
                 .parse_flag(flag)
                 .map_err(|e| format!("--endpoint: {e}"))?;
         }
-        Ok(Integrations::new(
-            endpoints,
-            AwsCredentials::from_env(region),
-        ))
+        let connections = match &self.connections {
+            Some(path) => {
+                Connections::from_file(path).map_err(|e| format!("--connections: {e}"))?
+            }
+            None => Connections::new(),
+        };
+        Ok(
+            Integrations::new(endpoints, AwsCredentials::from_env(region))
+                .with_connections(connections),
+        )
     }
 }

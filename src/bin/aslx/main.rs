@@ -53,7 +53,8 @@ enum Command {
         input: String,
         /// RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:TYPE:MESSAGE |
         /// RESOURCE=command:PROGRAM ARGS... (run per call: input JSON on stdin, result JSON on
-        /// stdout) | RESOURCE=worker:PROGRAM ARGS... (one process, JSON lines; see README);
+        /// stdout) | RESOURCE=worker:PROGRAM ARGS... (one process, JSON lines; see README) |
+        /// RESOURCE=http:URL (POSTs the input as JSON to URL; the JSON answer is the result);
         /// RESOURCE is a Task's Resource string or a Lambda function name. ARGS are split like
         /// shell words (quotes, backslash), with no shell. Repeatable.
         #[arg(long = "handler")]
@@ -204,7 +205,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 
 /// Every Task resource with no handler at once, each with the `--handler` that binds it.
 fn unbound_help(unbound: &[aslx::runtime::UnboundTask]) -> String {
-    const KINDS: &str = "identity, return:JSON, raise:TYPE:MESSAGE, command:PROGRAM ARGS... or worker:PROGRAM ARGS...";
+    const KINDS: &str = "identity, return:JSON, raise:TYPE:MESSAGE, command:PROGRAM ARGS..., worker:PROGRAM ARGS... or http:URL";
     let or_bind = |t: &aslx::runtime::UnboundTask| {
         t.hint
             .as_ref()

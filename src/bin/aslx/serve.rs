@@ -28,8 +28,9 @@ pub struct ServeArgs {
     #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "111111111111")]
     account: String,
     /// RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:ERROR:CAUSE |
-    /// RESOURCE=command:PROGRAM ARGS... | RESOURCE=worker:PROGRAM ARGS... (as `aslx run
-    /// --handler`); RESOURCE is a Task's Resource string or a Lambda function name. Repeatable.
+    /// RESOURCE=command:PROGRAM ARGS... | RESOURCE=worker:PROGRAM ARGS... | RESOURCE=http:URL
+    /// (as `aslx run --handler`); RESOURCE is a Task's Resource string or a Lambda function
+    /// name. Repeatable.
     #[arg(long = "handler")]
     handlers: Vec<String>,
     /// A file of --handler specs, one a line (`#` comments).
