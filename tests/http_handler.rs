@@ -229,3 +229,31 @@ fn a_bad_connections_file_is_refused_at_start_up_naming_file_connection_and_fiel
         "{err}"
     );
 }
+
+/// An Engine that builds its own runtime enables the I/O driver for `http:` handlers (it
+/// leaves it off for handlers that open no sockets: `Handlers::needs_io`).
+#[test]
+fn an_engine_on_its_own_runtime_serves_http_handlers() {
+    let s = TestServer::start();
+    let mut h = Handlers::new();
+    h.http("add", &s.url("/add")).unwrap();
+    let engine = aslx::engine::Engine::builder()
+        .handlers(h)
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let def = format!(
+        r#"{{"StartAt": "T", "States": {{"T": {{"Type": "Task", "Resource": "{ADD}", "End": true}}}}}}"#
+    );
+    engine
+        .create_machine("m", &def, MachineType::Express)
+        .unwrap();
+    let req = aslx::engine::StartRequest::new("m").input(json!({"a": 1, "b": 2}));
+    let done = engine.start_sync_blocking(req).unwrap();
+    assert_eq!(
+        done.outcome.output,
+        Some(json!({"sum": 3})),
+        "{:?}",
+        done.outcome.cause
+    );
+}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Executions/s and latency of a one-Task EXPRESS machine whose Task calls a loopback HTTP
-# server (node load/http_bench/echo_server.js, keep-alive): through the `http:` handler spec
-# and through the HTTP Task, with the in-process `identity` handler as the baseline.
+# server (node load/http_bench/echo_server.js, keep-alive): through the `http:` handler spec,
+# the HTTP Task, and a Lambda function at the Lambda endpoint (by ARN and `lambda:invoke`; the
+# echo server answers Invoke with the payload), with the in-process `identity` handler as the
+# baseline.
 #
 #   load/http_bench/run.sh            # each machine: sync closed loop, then open loop at half
 #
@@ -43,3 +45,5 @@ run() { # name machine extra-args...
 run identity identity1.asl.json
 run http-handler http_handler1.asl.json --handler "remote=http:http://127.0.0.1:$port/echo"
 run http-task http_task1.asl.json --integrations
+LAMBDA_ENDPOINT="http://127.0.0.1:$port" run lambda-arn lambda_arn1.asl.json --integrations
+LAMBDA_ENDPOINT="http://127.0.0.1:$port" run lambda-invoke lambda_invoke1.asl.json --integrations

@@ -202,8 +202,12 @@ impl EngineBuilder {
             Some(h) => (None, h),
             None => {
                 let mut b = tokio::runtime::Builder::new_multi_thread();
-                // I/O as well as time: Tasks call endpoints and run programs on these workers.
-                b.enable_all().thread_name("aslx-worker");
+                b.enable_time().thread_name("aslx-worker");
+                // Tasks that call endpoints open sockets on these workers. (Programs run by
+                // `command:`/`worker:` handlers live on a runtime of their own.)
+                if self.handlers.needs_io() {
+                    b.enable_io();
+                }
                 if let Some(n) = self.worker_threads {
                     b.worker_threads(n);
                 }

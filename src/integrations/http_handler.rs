@@ -160,6 +160,7 @@ impl Handlers {
         let h = HttpHandler::new(resource, url)?;
         self.resource_handler(resource, h.clone());
         self.function_handler(resource, h);
+        self.set_needs_io();
         Ok(self)
     }
 }

@@ -99,6 +99,10 @@ pub struct Handlers {
     unbound: Option<Arc<UnboundFn>>,
     /// What serves resources no handler here serves, when it can reach them.
     integrations: Option<Arc<Integrations>>,
+    /// Whether a handler here opens sockets on the caller's runtime (integrations, `http:`
+    /// handlers): the runtimes aslx builds then enable their I/O driver, which the others are
+    /// spared (it costs every async start a little in parking and waking).
+    needs_io: bool,
 }
 
 /// What [`Handlers::unbound`] answers with: the resource and the Task's input.
@@ -359,7 +363,18 @@ impl Handlers {
     /// ```
     pub fn integrations(&mut self, integrations: Integrations) -> &mut Self {
         self.integrations = Some(Arc::new(integrations));
+        self.needs_io = true;
         self
+    }
+
+    /// Whether the runtime that drives these handlers needs its I/O driver.
+    pub(crate) fn needs_io(&self) -> bool {
+        self.needs_io
+    }
+
+    /// Marks these handlers as opening sockets on the caller's runtime.
+    pub(crate) fn set_needs_io(&mut self) {
+        self.needs_io = true;
     }
 
     /// The integrations set with [`Handlers::integrations`].
