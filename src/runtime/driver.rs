@@ -15,8 +15,11 @@ use super::hook::TaskHook;
 use super::machine::Machine;
 use super::tokens::{TokenTable, TokenWaiter};
 use crate::compile::TaskWait;
+use crate::integrations::s3;
 use crate::value::Value;
-use crate::vm::{CallTarget, Execution, Outcome, Step, TaskCall, TaskError, TaskOutcome, TokenId};
+use crate::vm::{
+    CallTarget, Execution, MapIoRequest, Outcome, Step, TaskCall, TaskError, TaskOutcome, TokenId,
+};
 use futures_util::FutureExt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -81,6 +84,8 @@ enum Wake<'a> {
     Call(Pin<Box<dyn Future<Output = Option<TaskOutcome>> + Send + 'a>>),
     /// A Parallel or Map state's children are to be run (its fork is served).
     Fork,
+    /// A distributed Map's S3 request.
+    MapIo(Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send + 'a>>),
 }
 
 /// The engine's services for callback and activity Tasks.
@@ -181,6 +186,7 @@ impl<'a> Driver<'a> {
                     }
                 }
                 Step::Fork => Wake::Fork,
+                Step::MapIo(request) => Wake::MapIo(self.map_io(request)),
                 Step::Call(call) => match self.answer(exec.active_state(), call) {
                     Call::Done(o) => {
                         exec.resume_task(o, self.clock.now_ms());
@@ -200,6 +206,16 @@ impl<'a> Driver<'a> {
                     Some(o) => exec.resume_task(o, self.clock.now_ms()),
                     None => return exec.abort(Outcome::timed_out()),
                 },
+                Wake::MapIo(io) => {
+                    let answer = match self.deadline {
+                        None => io.await,
+                        Some(d) => match tokio::time::timeout_at(d, io).await {
+                            Ok(a) => a,
+                            Err(_) => return exec.abort(Outcome::timed_out()),
+                        },
+                    };
+                    exec.resume_map_io(answer, self.clock.now_ms());
+                }
                 Wake::Fork => {
                     if !self.serve_fork(exec).await {
                         return exec.abort(Outcome::timed_out());
@@ -207,6 +223,21 @@ impl<'a> Driver<'a> {
                 }
             }
         }
+    }
+
+    /// Serves a distributed Map's S3 request through the machine's S3 backend; boxed, so
+    /// it costs nothing to executions that make none.
+    fn map_io(
+        &self,
+        request: MapIoRequest,
+    ) -> Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send + 'a>> {
+        let store = self.services.machine().s3().cloned();
+        Box::pin(async move {
+            match store {
+                Some(store) => s3::serve(&*store, request).await,
+                None => Err(s3::unconfigured()),
+            }
+        })
     }
 
     /// The execution's [`TaskHook`] answers `call` of `state`, or its handler is called.

@@ -116,6 +116,21 @@ pub enum Event<'a> {
         /// `true` for a Map state.
         map: bool,
     },
+    /// `MapRunStarted`: a distributed Map with an `ItemReader` or a `ResultWriter` started
+    /// its Map Run.
+    MapRunStarted {
+        /// The Map Run's ARN.
+        arn: &'a str,
+    },
+    /// `MapRunSucceeded`, or `MapRunFailed` with an error.
+    MapRunEnded {
+        /// The Map Run's ARN.
+        arn: &'a str,
+        /// The error that failed the Map Run; `None` when it succeeded.
+        error: Option<&'a str>,
+        /// Its cause.
+        cause: Option<&'a str>,
+    },
     /// `ParallelStateSucceeded` / `ParallelStateFailed` / `MapStateSucceeded` / `MapStateFailed`.
     ForkEnded {
         /// `true` for a Map state.

@@ -54,6 +54,10 @@ enum Command {
         /// a Task's Resource string or a Lambda function name. Repeatable.
         #[arg(long = "handler")]
         handlers: Vec<String>,
+        /// Serve distributed Maps' S3 calls (ItemReader, ResultWriter) from this directory:
+        /// bucket = subdirectory, key = path below it.
+        #[arg(long = "s3-dir")]
+        s3_dir: Option<String>,
     },
     /// Serve the AWS Step Functions API (AWS JSON 1.0) over HTTP/1.1 and HTTP/2.
     Serve(Box<serve::ServeArgs>),
@@ -155,6 +159,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             def,
             input,
             handlers,
+            s3_dir: s3,
         } => {
             let (text, _) = model(&def)?;
             let input_text = match input.strip_prefix('@') {
@@ -165,6 +170,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let mut registry = Handlers::new();
             for spec in &handlers {
                 add_handler(&mut registry, spec)?;
+            }
+            if let Some(dir) = &s3 {
+                registry.s3_dir(s3_dir(dir)?);
             }
             let name = std::path::Path::new(&def.file)
                 .file_stem()
@@ -191,6 +199,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ExitCode::from(1)
             })
         }
+    }
+}
+
+/// The directory of `--s3-dir`: it must exist (its subdirectories are the buckets).
+pub(crate) fn s3_dir(dir: &str) -> Result<std::path::PathBuf, String> {
+    let path = std::path::PathBuf::from(dir);
+    if path.is_dir() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "--s3-dir {dir}: not a directory (its subdirectories are the S3 buckets)"
+        ))
     }
 }
 
