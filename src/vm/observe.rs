@@ -116,8 +116,7 @@ pub enum Event<'a> {
         /// `true` for a Map state.
         map: bool,
     },
-    /// `MapRunStarted`: a distributed Map with an `ItemReader` or a `ResultWriter` started
-    /// its Map Run.
+    /// `MapRunStarted`: a distributed Map started its Map Run (after `MapStateStarted`).
     MapRunStarted {
         /// The Map Run's ARN.
         arn: &'a str,

@@ -5,8 +5,8 @@
 //! then — once a `ResultWriter` has written — `MapRunSucceeded` or `MapRunFailed`, and
 //! `MapStateSucceeded` / `MapStateFailed`. Reading items happens before the fork starts (its
 //! length is the number of items read); a read that fails records the Map Run's start and
-//! failure around no iteration. Only maps with an `ItemReader` or a `ResultWriter` pay for
-//! any of this: other states never reach this module.
+//! failure around no iteration. Only distributed maps reach this module; only those with a
+//! `ResultWriter` keep a record of each child.
 
 use super::*;
 use crate::asl::timestamp::format_millis;
