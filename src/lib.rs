@@ -61,7 +61,7 @@ pub mod compile;
 pub mod engine;
 pub mod events;
 mod hash;
-pub(crate) mod integrations;
+pub mod integrations;
 pub mod jsonata;
 pub mod path;
 pub mod runtime;

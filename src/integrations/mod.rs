@@ -1,3 +1,114 @@
-//! Task resources and distributed-Map I/O bound to real calls.
+//! Tasks that do real work: Lambda functions, AWS services and the HTTP Task at endpoints,
+//! and local programs.
+//!
+//! [`Integrations`] is what a [`Handlers`](crate::Handlers) set falls back on for a Task
+//! resource no handler of the user's serves: when a machine is linked, each such Task gets the
+//! integration its resource names, if the integration can be reached (its endpoint is set), and
+//! the machine is refused otherwise, naming the flag that would bind it. A user's own handler
+//! always wins.
+//!
+//! | Resource | needs | file |
+//! |---|---|---|
+//! | `arn:aws:lambda:…:function:F`, `lambda:invoke` | `--endpoint lambda=URL` / `LAMBDA_ENDPOINT` | `lambda.rs` |
+//! | distributed Map `ItemReader` / `ResultWriter` | `--s3-dir DIR` or `--endpoint s3=URL` | `s3/` |
+//!
+//! Every call goes through one pooled HTTP client (`client.rs`), signed with SigV4
+//! (`sign.rs`) using the credentials of [`AwsCredentials`]; where calls go is [`Endpoints`].
+//!
+//! ```
+//! use aslx::integrations::{AwsCredentials, Endpoints, Integrations};
+//! use aslx::Handlers;
+//! let mut endpoints = Endpoints::new();
+//! endpoints.set("lambda", "http://127.0.0.1:3001").unwrap();
+//! let mut h = Handlers::new();
+//! h.integrations(Integrations::new(endpoints, AwsCredentials::default()));
+//! ```
 
+pub(crate) mod aws;
+pub(crate) mod client;
+mod endpoints;
+mod lambda;
 pub(crate) mod s3;
+pub(crate) mod sign;
+
+pub use endpoints::{AwsCredentials, Endpoint, Endpoints};
+
+use crate::compile::resource::{classify, ResourceKind};
+use crate::runtime::Handler;
+use client::HttpClient;
+use std::sync::{Arc, OnceLock};
+
+/// The integrations Tasks can reach: endpoints, credentials, and the shared HTTP client.
+#[derive(Debug)]
+pub struct Integrations {
+    endpoints: Endpoints,
+    credentials: AwsCredentials,
+    /// Made on first use: a machine that calls nothing costs no TLS set-up.
+    client: OnceLock<HttpClient>,
+}
+
+impl Integrations {
+    /// Integrations at `endpoints`, signing with `credentials`.
+    pub fn new(endpoints: Endpoints, credentials: AwsCredentials) -> Integrations {
+        Integrations {
+            endpoints,
+            credentials,
+            client: OnceLock::new(),
+        }
+    }
+
+    /// The endpoints and credentials the environment names ([`Endpoints::from_env`],
+    /// [`AwsCredentials::from_env`]).
+    ///
+    /// # Errors
+    ///
+    /// A variable that holds no valid endpoint URL, named.
+    pub fn from_env(default_region: &str) -> Result<Integrations, String> {
+        Ok(Integrations::new(
+            Endpoints::from_env()?,
+            AwsCredentials::from_env(default_region),
+        ))
+    }
+
+    /// Where calls go.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// What calls are signed with.
+    pub fn credentials(&self) -> &AwsCredentials {
+        &self.credentials
+    }
+
+    pub(crate) fn client(&self) -> &HttpClient {
+        self.client.get_or_init(HttpClient::new)
+    }
+
+    /// The handler that serves `resource`, when an integration can.
+    pub(crate) fn handler_for(self: &Arc<Self>, resource: &str) -> Option<Arc<dyn Handler>> {
+        match classify(resource) {
+            ResourceKind::LambdaFunction { .. } => lambda::arn_handler(self, resource),
+            _ => None,
+        }
+    }
+
+    /// Whether `lambda:invoke` Tasks naming functions with no local handler go to a Lambda
+    /// endpoint.
+    pub(crate) fn serves_lambda(&self) -> bool {
+        self.endpoints.get("lambda").is_some()
+    }
+
+    /// What would bind `resource`, for the error that refuses a machine without it.
+    pub(crate) fn binding_hint(resource: &str) -> Option<String> {
+        match classify(resource) {
+            ResourceKind::LambdaFunction { .. } => Some(endpoints::how_to_bind("lambda")),
+            ResourceKind::Service { service, .. } => {
+                let service = service.strip_prefix("aws-sdk:").unwrap_or(&service);
+                endpoints::canonical_service(service).map(endpoints::how_to_bind)
+            }
+            _ => None,
+        }
+    }
+}
+
+pub(crate) use lambda::invoke_whole as lambda_invoke;

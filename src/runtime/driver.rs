@@ -264,7 +264,21 @@ impl<'a> Driver<'a> {
             match (self.services.machine().handler(&call.target), &call.target) {
                 (Some(h), _) => Arc::clone(h),
                 (None, CallTarget::Function(name)) => {
-                    return Call::Done(TaskOutcome::FunctionNotFound(name.clone()))
+                    return match self.services.machine().integrations() {
+                        Some(i) if i.serves_lambda() => {
+                            let f = crate::integrations::lambda_invoke(
+                                Arc::clone(i),
+                                name.clone(),
+                                call.request,
+                                call.input,
+                            );
+                            let (this, timeout) = (*self, call.timeout_seconds);
+                            self.pending(async move {
+                                this.finish_handler(Box::pin(f), timeout, true).await
+                            })
+                        }
+                        _ => Call::Done(TaskOutcome::FunctionNotFound(name.clone())),
+                    };
                 }
                 (None, CallTarget::Site(_)) => {
                     return Call::Done(TaskOutcome::Err(TaskError::new(
@@ -279,7 +293,7 @@ impl<'a> Driver<'a> {
             Ok(HandlerResult::Ready(r)) => Call::Done(outcome(r)),
             Ok(HandlerResult::Pending(f)) => {
                 let (this, timeout) = (*self, call.timeout_seconds);
-                self.pending(async move { this.finish_handler(f, timeout).await })
+                self.pending(async move { this.finish_handler(f, timeout, false).await })
             }
         }
     }
@@ -295,8 +309,14 @@ impl<'a> Driver<'a> {
         }))
     }
 
-    /// Awaits a handler's future under the Task's `TimeoutSeconds`, catching panics.
-    async fn finish_handler(self, f: HandlerFuture, timeout_seconds: Option<u64>) -> TaskOutcome {
+    /// Awaits a handler's future under the Task's `TimeoutSeconds`, catching panics. A `whole`
+    /// answer is the Task's result as its integration returns it ([`TaskOutcome::Whole`]).
+    async fn finish_handler(
+        self,
+        f: HandlerFuture,
+        timeout_seconds: Option<u64>,
+        whole: bool,
+    ) -> TaskOutcome {
         let fut = AssertUnwindSafe(f).catch_unwind();
         let result = match timeout_seconds {
             None => fut.await,
@@ -306,6 +326,7 @@ impl<'a> Driver<'a> {
             },
         };
         match result {
+            Ok(Ok(v)) if whole => TaskOutcome::Whole(v),
             Ok(r) => outcome(r),
             Err(p) => self.panicked(p),
         }

@@ -9,6 +9,7 @@
 use crate::compile::resource::{classify, ResourceKind};
 use crate::integrations::s3::dir::DirStore;
 use crate::integrations::s3::ObjectStore;
+use crate::integrations::Integrations;
 use crate::value::{Str, Value};
 use crate::vm::TaskError;
 use std::collections::HashMap;
@@ -84,6 +85,8 @@ pub struct Handlers {
     unbound: Option<Arc<UnboundFn>>,
     /// Where distributed Maps read items and write results (`ItemReader`, `ResultWriter`).
     s3: Option<Arc<dyn ObjectStore>>,
+    /// What serves resources no handler here serves, when it can reach them.
+    integrations: Option<Arc<Integrations>>,
 }
 
 /// What [`Handlers::unbound`] answers with: the resource and the Task's input.
@@ -108,6 +111,7 @@ impl std::fmt::Debug for Handlers {
             .field("functions", &self.functions.keys().collect::<Vec<_>>())
             .field("unbound", &self.unbound.is_some())
             .field("s3", &self.s3)
+            .field("integrations", &self.integrations)
             .finish()
     }
 }
@@ -257,6 +261,37 @@ impl Handlers {
     {
         self.unbound = Some(Arc::new(f));
         self
+    }
+
+    /// Serves resources that no handler here serves with [`Integrations`]: Lambda functions
+    /// and AWS services at their endpoints, the HTTP Task. A handler of this set always wins;
+    /// a resource neither serves is refused when a machine is linked (or given to
+    /// [`Handlers::unbound`], if set).
+    ///
+    /// ```
+    /// use aslx::integrations::{AwsCredentials, Endpoints, Integrations};
+    /// use aslx::{Handlers, Machine, MachineError, MachineType};
+    /// let def = r#"{"StartAt": "T", "States": {"T": {"Type": "Task",
+    ///     "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f", "End": true}}}"#;
+    /// let mut h = Handlers::new();
+    /// h.integrations(Integrations::new(Endpoints::new(), AwsCredentials::default()));
+    /// // No Lambda endpoint: the machine is refused, and the error says what would bind it.
+    /// let err = Machine::new("m", def, MachineType::Express, &h).unwrap_err();
+    /// assert!(err.to_string().contains("--endpoint lambda=URL"), "{err}");
+    /// ```
+    pub fn integrations(&mut self, integrations: Integrations) -> &mut Self {
+        self.integrations = Some(Arc::new(integrations));
+        self
+    }
+
+    /// The integrations set with [`Handlers::integrations`].
+    pub(crate) fn integrations_ref(&self) -> Option<&Arc<Integrations>> {
+        self.integrations.as_ref()
+    }
+
+    /// The integration that serves `resource`, when one is set and can.
+    pub(crate) fn for_integration(&self, resource: &str) -> Option<Arc<dyn Handler>> {
+        self.integrations.as_ref()?.handler_for(resource)
     }
 
     /// The [`Handlers::unbound`] handler bound to `resource`, if one is set.

@@ -10,6 +10,7 @@ use super::handler::{Handler, Handlers};
 use crate::asl::StateMachine;
 use crate::asl::{parse_definition, DefinitionError, MachineType};
 use crate::compile::{compile, CompileError, Integration, Program, TaskWait};
+use crate::integrations::Integrations;
 use crate::value::{parse_json, Value};
 use crate::vm::{CallTarget, Execution, ExecutionInfo, Outcome};
 use std::sync::Arc;
@@ -37,12 +38,14 @@ pub enum MachineError {
         state: String,
     },
     /// A Task's resource has no registered handler.
-    #[error("state {state:?}: no handler is registered for resource {resource:?}")]
+    #[error("state {state:?}: no handler is registered for resource {resource:?}{}", hint.as_ref().map(|h| format!("; bind it with {h}")).unwrap_or_default())]
     UnknownResource {
         /// The state.
         state: String,
         /// Its `Resource`.
         resource: String,
+        /// The flag that would bind it to an integration, when one exists.
+        hint: Option<String>,
     },
 }
 
@@ -134,10 +137,12 @@ impl Machine {
                             handlers.for_resource(base)
                         })
                         .cloned()
+                        .or_else(|| handlers.for_integration(&site.resource))
                         .or_else(|| handlers.for_unbound(&site.resource))
                         .ok_or_else(|| MachineError::UnknownResource {
                             state: site.state.to_string(),
                             resource: site.resource.to_string(),
+                            hint: Integrations::binding_hint(&site.resource),
                         })?,
                 ),
             };
@@ -187,6 +192,11 @@ impl Machine {
     /// Where this machine's distributed Maps read and write S3 objects.
     pub(crate) fn s3(&self) -> Option<&Arc<dyn crate::integrations::s3::ObjectStore>> {
         self.handlers.s3()
+    }
+
+    /// The integrations of the handlers the machine was linked with.
+    pub(crate) fn integrations(&self) -> Option<&Arc<Integrations>> {
+        self.handlers.integrations_ref()
     }
 
     /// The deadline of an execution: `TimeoutSeconds`, and for EXPRESS at most five minutes.

@@ -85,11 +85,16 @@ impl Backend {
         runtime: tokio::runtime::Handle,
         configure: impl FnOnce(EngineBuilder) -> EngineBuilder,
     ) -> std::io::Result<Backend> {
+        // A machine with an unbound resource is created, as AWS creates it: a mock test case
+        // may serve the Task. Run without one, the Task fails and says what would bind it.
         handlers.unbound(|resource, _| {
+            let endpoint = crate::integrations::Integrations::binding_hint(resource)
+                .map(|h| format!(", {h}"))
+                .unwrap_or_default();
             Err(TaskError::new(
                 "States.TaskFailed",
                 format!(
-                    "aslx serve: no handler is bound to resource '{resource}'; start the server with --handler '{resource}=identity' (or return:JSON, raise:ERROR:CAUSE), a --handlers-file, or a mock test case"
+                    "aslx serve: no handler is bound to resource '{resource}'; start the server with --handler '{resource}=identity' (or return:JSON, raise:ERROR:CAUSE), a --handlers-file{endpoint}, or a mock test case"
                 ),
             ))
         });

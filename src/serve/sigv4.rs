@@ -6,9 +6,8 @@
 //! wrong signature are refused with AWS's error names.
 
 use super::protocol::ApiError;
-use hmac::{Hmac, Mac};
+use crate::integrations::sign;
 use http::HeaderMap;
-use sha2::{Digest, Sha256};
 
 /// The key pair requests must be signed with.
 #[derive(Clone)]
@@ -43,23 +42,6 @@ impl Credentials {
             _ => Err("--auth: expected ACCESS_KEY_ID:SECRET_ACCESS_KEY".to_string()),
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
-
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
-    // HMAC accepts keys of any length.
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
-    m.update(data);
-    m.finalize().into_bytes().to_vec()
 }
 
 fn unrecognized() -> ApiError {
@@ -141,36 +123,24 @@ pub fn verify(
         .get("x-amz-date")
         .and_then(|v| v.to_str().ok())
         .ok_or_else(incomplete)?;
-    let mut canonical = format!("{method}\n{path}\n{query}\n");
-    for name in signed.split(';') {
-        let value = match headers.get(name).and_then(|v| v.to_str().ok()) {
+    let canonical = sign::canonical_request(
+        method,
+        path,
+        query,
+        signed,
+        |name| match headers.get(name).and_then(|v| v.to_str().ok()) {
             Some(v) => v,
             None if name == "host" => host.unwrap_or(""),
             None => "",
-        };
-        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-        canonical.push_str(name);
-        canonical.push(':');
-        canonical.push_str(&value);
-        canonical.push('\n');
-    }
-    canonical.push('\n');
-    canonical.push_str(signed);
-    canonical.push('\n');
-    canonical.push_str(&hex(&Sha256::digest(body)));
-    let scope = format!("{date}/{region}/{service}/{term}");
-    let to_sign = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-        hex(&Sha256::digest(canonical.as_bytes()))
+        },
+        &sign::payload_hash(body),
     );
-    let k = hmac(
-        format!("AWS4{}", creds.secret_key).as_bytes(),
-        date.as_bytes(),
+    let expected = sign::signature(
+        &creds.secret_key,
+        amz_date,
+        [date, region, service, term],
+        &canonical,
     );
-    let k = hmac(&k, region.as_bytes());
-    let k = hmac(&k, service.as_bytes());
-    let k = hmac(&k, term.as_bytes());
-    let expected = hex(&hmac(&k, to_sign.as_bytes()));
     // Compare without an early exit.
     let same = expected.len() == signature.len()
         && expected

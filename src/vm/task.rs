@@ -145,6 +145,9 @@ pub struct TaskCall {
     /// For an activity Task whose observer deferred its `ActivityStarted`: what to call when
     /// a worker takes the work.
     pub(crate) started: Option<Handout>,
+    /// For `lambda:invoke`, the Task's whole effective parameters (`FunctionName`,
+    /// `Qualifier`, `InvocationType`, ...), which a Lambda endpoint needs besides the payload.
+    pub(crate) request: Option<Value>,
 }
 
 /// How a handler call ended.

@@ -9,6 +9,7 @@ use definition::{findings, load, read_text, DefinitionArgs, LoadError};
 use std::process::ExitCode;
 
 mod definition;
+mod integrations;
 mod serve;
 
 #[global_allocator]
@@ -54,10 +55,8 @@ enum Command {
         /// a Task's Resource string or a Lambda function name. Repeatable.
         #[arg(long = "handler")]
         handlers: Vec<String>,
-        /// Serve distributed Maps' S3 calls (ItemReader, ResultWriter) from this directory:
-        /// bucket = subdirectory, key = path below it.
-        #[arg(long = "s3-dir")]
-        s3_dir: Option<String>,
+        #[command(flatten)]
+        integrations: integrations::IntegrationArgs,
     },
     /// Serve the AWS Step Functions API (AWS JSON 1.0) over HTTP/1.1 and HTTP/2.
     Serve(Box<serve::ServeArgs>),
@@ -159,7 +158,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             def,
             input,
             handlers,
-            s3_dir: s3,
+            integrations,
         } => {
             let (text, _) = model(&def)?;
             let input_text = match input.strip_prefix('@') {
@@ -171,8 +170,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             for spec in &handlers {
                 add_handler(&mut registry, spec)?;
             }
-            if let Some(dir) = &s3 {
-                registry.s3_dir(s3_dir(dir)?);
+            let region = std::env::var("AWS_DEFAULT_REGION")
+                .ok()
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| "us-east-1".to_string());
+            registry.integrations(integrations.build(&region)?);
+            if let Some(dir) = integrations.s3_dir()? {
+                registry.s3_dir(dir);
             }
             let name = std::path::Path::new(&def.file)
                 .file_stem()
@@ -184,10 +188,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .to_string();
             let machine = match Machine::new(&name, &text, def.machine_type, &registry) {
                 Ok(m) => m,
-                Err(MachineError::UnknownResource { state, resource }) => {
+                Err(MachineError::UnknownResource {
+                    state,
+                    resource,
+                    hint,
+                }) => {
+                    let bind = hint.map(|h| format!(", {h}")).unwrap_or_default();
                     return Err(format!(
-                        "state {state:?} calls {resource:?}, which has no handler; pass --handler '{resource}=identity' (or return:JSON, raise:TYPE:MESSAGE)"
-                    ))
+                        "state {state:?} calls {resource:?}, which has no handler; pass --handler '{resource}=identity' (or return:JSON, raise:TYPE:MESSAGE){bind}"
+                    ));
                 }
                 Err(e) => return Err(e.to_string()),
             };
@@ -199,18 +208,6 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ExitCode::from(1)
             })
         }
-    }
-}
-
-/// The directory of `--s3-dir`: it must exist (its subdirectories are the buckets).
-pub(crate) fn s3_dir(dir: &str) -> Result<std::path::PathBuf, String> {
-    let path = std::path::PathBuf::from(dir);
-    if path.is_dir() {
-        Ok(path)
-    } else {
-        Err(format!(
-            "--s3-dir {dir}: not a directory (its subdirectories are the S3 buckets)"
-        ))
     }
 }
 

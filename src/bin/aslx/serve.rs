@@ -34,10 +34,8 @@ pub struct ServeArgs {
     /// A file of --handler specs, one a line (`#` comments).
     #[arg(long = "handlers-file")]
     handlers_file: Option<String>,
-    /// Serve distributed Maps' S3 calls (ItemReader, ResultWriter) from this directory:
-    /// bucket = subdirectory, key = path below it.
-    #[arg(long = "s3-dir")]
-    s3_dir: Option<String>,
+    #[command(flatten)]
+    integrations: crate::integrations::IntegrationArgs,
     /// Step Functions Local mock configuration file (default: $SFN_MOCK_CONFIG, else
     /// MockConfigFile.json in the working directory when there is one).
     #[arg(long = "mock-config")]
@@ -156,8 +154,9 @@ fn setup(args: &ServeArgs) -> Result<Setup, String> {
     for s in &specs {
         s.register(&mut handlers);
     }
-    if let Some(dir) = &args.s3_dir {
-        handlers.s3_dir(crate::s3_dir(dir)?);
+    handlers.integrations(args.integrations.build(&args.region)?);
+    if let Some(dir) = args.integrations.s3_dir()? {
+        handlers.s3_dir(dir);
     }
     // As Step Functions Local: the flag, else SFN_MOCK_CONFIG, else MockConfigFile.json in
     // the directory the server was started from.

@@ -109,16 +109,15 @@ impl Execution {
     ) -> Flow {
         let site = &program.tasks[task.site.index()];
         // The history shows the Task's parameters: for `lambda:invoke` the whole request
-        // (`FunctionName`, `Payload`, ...), not the payload the function gets.
-        let mut parameters = None;
+        // (`FunctionName`, `Payload`, ...), not the payload the function gets; a Lambda
+        // endpoint gets it too.
+        let mut request = None;
         let (target, input) = match &task.integration {
             Integration::LambdaInvoke => match lambda_invoke_request(&effective) {
                 Ok(r) => {
                     self.log_tail =
                         effective.get("LogType").and_then(Value::as_str) == Some("Tail");
-                    if self.observer.is_some() {
-                        parameters = Some(effective);
-                    }
+                    request = Some(effective);
                     r
                 }
                 Err(msg) => {
@@ -136,7 +135,7 @@ impl Execution {
                 self.event_id,
                 Event::TaskScheduled {
                     resource: &site.resource,
-                    parameters: parameters.as_ref().unwrap_or(&input),
+                    parameters: request.as_ref().unwrap_or(&input),
                     timeout_seconds,
                     heartbeat_seconds,
                 },
@@ -179,6 +178,7 @@ impl Execution {
             heartbeat_seconds,
             task_token,
             started,
+            request,
         })
     }
 

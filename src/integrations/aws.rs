@@ -1,0 +1,312 @@
+//! What every call to an AWS service endpoint shares: the signed request, the error an
+//! endpoint answers with (JSON `__type`/`message`, or the `x-amzn-ErrorType` header), the
+//! error a Task then fails with (`<Prefix>.<Code>`, and the Java SDK's cause text that Step
+//! Functions shows), and the `SdkHttpMetadata` / `SdkResponseMetadata` optimised integrations
+//! add to their results.
+
+use super::client::Reply;
+use super::endpoints::signing_name;
+use super::sign::{canonical_query, sign, ToSign};
+use super::Integrations;
+use crate::value::{parse_json, Map, Value};
+use crate::vm::TaskError;
+use bytes::Bytes;
+use http_body_util::Full;
+use std::sync::Arc;
+
+/// Results larger than this are refused by the VM anyway (`States.DataLimitExceeded`); a
+/// little more is read so that the VM, not the client, reports it.
+pub(crate) const MAX_RESULT_BODY: usize = 512 * 1024;
+
+/// One request to a service endpoint.
+pub(crate) struct AwsRequest<'a> {
+    /// The `--endpoint` name (`lambda`, `dynamodb`, ...).
+    pub service: &'a str,
+    pub method: &'a str,
+    /// The path below the endpoint's, each segment already percent-encoded.
+    pub path: &'a str,
+    pub query: Vec<(String, String)>,
+    /// Extra headers (`content-type`, `x-amz-target`, ...).
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Bytes,
+    /// The error prefix of the integration (`Lambda`, `DynamoDB`, `SQS`, ...) for transport
+    /// failures.
+    pub prefix: &'a str,
+}
+
+/// An error answer of a service.
+#[derive(Debug, Clone)]
+pub(crate) struct AwsError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+}
+
+impl AwsError {
+    /// The cause as Step Functions shows it (the Java SDK's exception text).
+    pub(crate) fn cause(&self, service_label: &str) -> String {
+        format!(
+            "{} (Service: {service_label}; Status Code: {}; Error Code: {}; Request ID: {}; Proxy: null)",
+            self.message, self.status, self.code, self.request_id
+        )
+    }
+
+    /// `<prefix>.<Code>` with that cause.
+    pub(crate) fn task_error(&self, prefix: &str, service_label: &str) -> TaskError {
+        TaskError::new(format!("{prefix}.{}", self.code), self.cause(service_label))
+    }
+}
+
+/// The request id a service answered with.
+pub(crate) fn request_id(reply: &Reply) -> String {
+    reply
+        .header("x-amzn-requestid")
+        .or_else(|| reply.header("x-amz-request-id"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The error of a non-2xx JSON-protocol or REST-JSON answer: the code from `__type` (after
+/// any `#` namespace) or `x-amzn-ErrorType` (before any `:`), the message from `message` /
+/// `Message` / `errorMessage`.
+pub(crate) fn json_error(reply: &Reply) -> AwsError {
+    let body = parse_json(std::str::from_utf8(&reply.body).unwrap_or("")).ok();
+    let field = |k: &str| body.as_ref()?.get(k)?.as_str().map(str::to_string);
+    let code = reply
+        .header("x-amzn-errortype")
+        .map(|t| t.split(':').next().unwrap_or(t).to_string())
+        .or_else(|| {
+            field("__type")
+                .or_else(|| field("code"))
+                .or_else(|| field("Code"))
+        })
+        .map(|t| t.rsplit('#').next().unwrap_or(&t).to_string())
+        .unwrap_or_else(|| format!("Http{}", reply.status));
+    let message = field("message")
+        .or_else(|| field("Message"))
+        .or_else(|| field("errorMessage"))
+        .unwrap_or_else(|| {
+            String::from_utf8_lossy(&reply.body)
+                .chars()
+                .take(512)
+                .collect()
+        });
+    AwsError {
+        status: reply.status,
+        code,
+        message,
+        request_id: request_id(reply),
+    }
+}
+
+/// The `SdkHttpMetadata` and `SdkResponseMetadata` of an answer, as optimised integrations
+/// return them: every header by its name as sent (single values under `HttpHeaders`, lists
+/// under `AllHttpHeaders`), the status, the request id.
+pub(crate) fn sdk_metadata(reply: &Reply, out: &mut Map) {
+    let mut all = Map::with_capacity(reply.headers.len());
+    let mut single = Map::with_capacity(reply.headers.len());
+    for name in reply.headers.keys() {
+        let values: Vec<Value> = reply
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(Value::from)
+            .collect();
+        let shown: Arc<str> = Arc::from(header_case(name.as_str()));
+        if let Some(last) = values.last() {
+            single.insert(Arc::clone(&shown), last.clone());
+        }
+        all.insert(shown, Value::array(values));
+    }
+    let mut meta = Map::with_capacity(3);
+    meta.insert("AllHttpHeaders".into(), Value::object(all));
+    meta.insert("HttpHeaders".into(), Value::object(single));
+    meta.insert("HttpStatusCode".into(), Value::Int(i64::from(reply.status)));
+    let mut resp = Map::with_capacity(1);
+    resp.insert("RequestId".into(), Value::from(request_id(reply)));
+    out.insert("SdkHttpMetadata".into(), Value::object(meta));
+    out.insert("SdkResponseMetadata".into(), Value::object(resp));
+}
+
+/// `x-amzn-requestid` → `x-amzn-RequestId`, `content-type` → `Content-Type`: the spelling
+/// AWS's services send (hyper hands headers over in lower case).
+fn header_case(name: &str) -> String {
+    const KNOWN: &[&str] = &[
+        "x-amzn-RequestId",
+        "x-amz-crc32",
+        "x-amz-request-id",
+        "x-amz-id-2",
+        "X-Amzn-Trace-Id",
+        "X-Amz-Executed-Version",
+        "X-Amz-Function-Error",
+        "X-Amz-Log-Result",
+        "x-amzn-Remapped-Content-Length",
+    ];
+    if let Some(k) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+        return k.to_string();
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut up = true;
+    for c in name.chars() {
+        out.push(if up { c.to_ascii_uppercase() } else { c });
+        up = c == '-';
+    }
+    out
+}
+
+impl Integrations {
+    /// Signs and sends `req` to the service's endpoint; a transport failure is the Task error
+    /// `<prefix>.SdkClientException`. A non-2xx answer is returned as is.
+    pub(crate) async fn aws_send(&self, req: AwsRequest<'_>) -> Result<Reply, TaskError> {
+        let Some(ep) = self.endpoints().get(req.service) else {
+            return Err(TaskError::new(
+                format!("{}.SdkClientException", req.prefix),
+                format!("no endpoint is set for {}", req.service),
+            ));
+        };
+        let query = canonical_query(&req.query);
+        let url = if query.is_empty() {
+            format!("{}{}", ep.url(), req.path)
+        } else {
+            format!("{}{}?{query}", ep.url(), req.path)
+        };
+        let base_path = ep
+            .url()
+            .split_once("://")
+            .map_or("", |(_, r)| r.find('/').map_or("", |i| &r[i..]));
+        let full_path = format!("{base_path}{}", req.path);
+        let mut headers = http::HeaderMap::new();
+        let bad = |reason: String| {
+            TaskError::new(
+                format!("{}.SdkClientException", req.prefix),
+                format!("Unable to execute HTTP request: {reason}"),
+            )
+        };
+        headers.insert(
+            http::header::HOST,
+            http::HeaderValue::from_str(ep.authority()).map_err(|e| bad(e.to_string()))?,
+        );
+        for (k, v) in &req.headers {
+            let v = http::HeaderValue::from_str(v)
+                .map_err(|_| bad(format!("header {k} holds a character HTTP forbids")))?;
+            headers.insert(*k, v);
+        }
+        let to_sign = ToSign {
+            method: req.method,
+            path: &full_path,
+            query: &req.query,
+            body: &req.body,
+            service: signing_name(req.service),
+        };
+        sign(&to_sign, &mut headers, self.credentials(), unix_now());
+        let mut builder = http::Request::builder().method(req.method).uri(&url);
+        if let Some(h) = builder.headers_mut() {
+            *h = headers;
+        }
+        let request = builder
+            .body(Full::new(req.body))
+            .map_err(|e| bad(e.to_string()))?;
+        self.client()
+            .send(request, MAX_RESULT_BODY)
+            .await
+            .map_err(|e| bad(e.to_string()))
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reply(status: u16, headers: &[(&str, &str)], body: &str) -> Reply {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in headers {
+            h.append(
+                http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                v.parse().unwrap(),
+            );
+        }
+        Reply {
+            status,
+            headers: h,
+            body: Bytes::from(body.to_string()),
+        }
+    }
+
+    #[test]
+    fn json_errors_take_the_code_after_the_namespace() {
+        let r = reply(
+            400,
+            &[("x-amzn-requestid", "R1")],
+            r#"{"__type":"com.amazonaws.dynamodb.v20120810#ResourceNotFoundException","message":"Requested resource not found"}"#,
+        );
+        let e = json_error(&r);
+        assert_eq!(e.code, "ResourceNotFoundException");
+        assert_eq!(
+            e.task_error("DynamoDB", "AmazonDynamoDBv2").cause(),
+            Some("Requested resource not found (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ResourceNotFoundException; Request ID: R1; Proxy: null)")
+        );
+    }
+
+    #[test]
+    fn the_error_type_header_wins_and_garbage_still_gives_a_code() {
+        let r = reply(
+            404,
+            &[(
+                "x-amzn-errortype",
+                "ResourceNotFoundException:http://internal",
+            )],
+            r#"{"Message":"Function not found"}"#,
+        );
+        let e = json_error(&r);
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("ResourceNotFoundException", "Function not found")
+        );
+        let e = json_error(&reply(502, &[], "<html>bad gateway</html>"));
+        assert_eq!(
+            (e.code.as_str(), e.message.as_str()),
+            ("Http502", "<html>bad gateway</html>")
+        );
+    }
+
+    #[test]
+    fn metadata_spells_headers_as_aws_sends_them() {
+        let r = reply(
+            200,
+            &[
+                ("x-amzn-requestid", "R2"),
+                ("content-type", "application/x-amz-json-1.0"),
+            ],
+            "{}",
+        );
+        let mut m = Map::new();
+        sdk_metadata(&r, &mut m);
+        let v = Value::object(m);
+        assert_eq!(
+            v.get("SdkResponseMetadata").unwrap().to_json(),
+            r#"{"RequestId":"R2"}"#
+        );
+        let http = v.get("SdkHttpMetadata").unwrap();
+        assert_eq!(http.get("HttpStatusCode"), Some(&Value::Int(200)));
+        assert_eq!(
+            http.get("HttpHeaders").unwrap().get("x-amzn-RequestId"),
+            Some(&Value::from("R2"))
+        );
+        assert_eq!(
+            http.get("AllHttpHeaders")
+                .unwrap()
+                .get("Content-Type")
+                .unwrap()
+                .to_json(),
+            r#"["application/x-amz-json-1.0"]"#
+        );
+    }
+}
