@@ -231,7 +231,7 @@ impl<'a> Driver<'a> {
         &self,
         request: MapIoRequest,
     ) -> Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send + 'a>> {
-        let store = self.services.machine().s3().cloned();
+        let store = self.services.machine().s3();
         Box::pin(async move {
             match store {
                 Some(store) => s3::serve(&*store, request).await,

@@ -8,6 +8,7 @@
 
 use crate::compile::resource::{classify, ResourceKind};
 use crate::integrations::s3::dir::DirStore;
+use crate::integrations::s3::rest::RestStore;
 use crate::integrations::s3::ObjectStore;
 use crate::integrations::Integrations;
 use crate::value::{Str, Value};
@@ -157,9 +158,15 @@ impl Handlers {
         self
     }
 
-    /// The S3 backend of distributed Maps, if one is configured.
-    pub(crate) fn s3(&self) -> Option<&Arc<dyn ObjectStore>> {
-        self.s3.as_ref()
+    /// The S3 backend of distributed Maps, if one is configured: the directory of
+    /// [`Handlers::s3_dir`], else the S3 endpoint of [`Handlers::integrations`].
+    pub(crate) fn s3(&self) -> Option<Arc<dyn ObjectStore>> {
+        if let Some(s) = &self.s3 {
+            return Some(Arc::clone(s));
+        }
+        let i = self.integrations.as_ref()?;
+        i.endpoints().get("s3")?;
+        Some(Arc::new(RestStore::new(Arc::clone(i))))
     }
 
     /// Registers a handler under an exact `Resource` string.

@@ -190,7 +190,7 @@ impl Machine {
     }
 
     /// Where this machine's distributed Maps read and write S3 objects.
-    pub(crate) fn s3(&self) -> Option<&Arc<dyn crate::integrations::s3::ObjectStore>> {
+    pub(crate) fn s3(&self) -> Option<Arc<dyn crate::integrations::s3::ObjectStore>> {
         self.handlers.s3()
     }
 

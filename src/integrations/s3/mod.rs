@@ -12,6 +12,7 @@
 
 pub(crate) mod dir;
 pub(crate) mod reader;
+pub(crate) mod rest;
 
 use crate::value::Value;
 use crate::vm::map_io::{MapIo, ResultWrite};
