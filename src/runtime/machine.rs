@@ -243,8 +243,9 @@ impl Machine {
     ///
     /// When called from inside an async runtime (use [`Machine::run`] there).
     pub fn run_blocking(&self, input: Value) -> Outcome {
+        // I/O too: integrations (S3, Lambda at an endpoint) open connections.
         let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
+            .enable_all()
             .build()
             .expect("a current-thread runtime can always be built");
         rt.block_on(self.run(input))

@@ -5,7 +5,7 @@
 
 use super::{Listing, ObjectInfo, ObjectStore, StoreError, StoreFuture};
 use md5::{Digest, Md5};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// Keys a listing page holds, as S3's `MaxKeys` default.
 const PAGE: usize = 1000;
@@ -45,12 +45,12 @@ impl DirStore {
     /// The file of `key` in `bucket`; `..`, absolute and empty-segment keys are refused.
     fn object(&self, bucket: &str, key: &str) -> Result<PathBuf, StoreError> {
         let dir = self.bucket(bucket)?;
-        let rel = Path::new(key);
-        let plain = !key.is_empty()
-            && !key.ends_with('/')
-            && !key.contains('\0')
+        // Checked segment by segment: `Path::components` would drop `.` and `//` silently.
+        let plain = !key.contains('\0')
             && !key.contains('\\')
-            && rel.components().all(|c| matches!(c, Component::Normal(_)));
+            && key
+                .split('/')
+                .all(|s| !s.is_empty() && s != "." && s != "..");
         if !plain {
             return Err(StoreError::new(
                 "InvalidObjectName",
@@ -61,7 +61,7 @@ impl DirStore {
                 400,
             ));
         }
-        Ok(dir.join(rel))
+        Ok(dir.join(key))
     }
 }
 
