@@ -16,7 +16,8 @@ use crate::compile::map_io::ReadSource;
 /// driver knows how to serve one; a driver without S3 answers with an error.
 #[derive(Debug)]
 pub struct MapIoRequest {
-    pub(crate) kind: MapIo,
+    /// Boxed: a [`Step`](super::Step) stays as small as it was without it.
+    pub(crate) kind: Box<MapIo>,
 }
 
 #[derive(Debug)]
@@ -48,7 +49,7 @@ pub(crate) struct ResultWrite {
 impl MapIoRequest {
     /// `s3:getObject`, `s3:listObjectsV2` or `s3:putObject`: what the request calls.
     pub fn action(&self) -> &'static str {
-        match &self.kind {
+        match &*self.kind {
             MapIo::Read(r) => match r.source {
                 ReadSource::Object(_) => "s3:getObject",
                 ReadSource::Listing(_) => "s3:listObjectsV2",
@@ -59,7 +60,7 @@ impl MapIoRequest {
 
     /// The bucket the request reads or writes.
     pub fn bucket(&self) -> &str {
-        match &self.kind {
+        match &*self.kind {
             MapIo::Read(r) => &r.bucket,
             MapIo::Write(w) => &w.bucket,
         }

@@ -107,7 +107,7 @@ pub(crate) async fn serve(
     store: &dyn ObjectStore,
     request: MapIoRequest,
 ) -> Result<Value, TaskError> {
-    match request.kind {
+    match *request.kind {
         MapIo::Read(read) => reader::read_items(store, &read)
             .await
             .map_err(|cause| TaskError::new("States.ItemReaderFailed", cause)),

@@ -88,7 +88,7 @@ impl Execution {
         match self.item_read(state, reader, &effective, &ctx) {
             Ok(read) => Flow::MapIo(Box::new(PendingIo {
                 request: Some(MapIoRequest {
-                    kind: MapIo::Read(read),
+                    kind: Box::new(MapIo::Read(read)),
                 }),
                 then: Then::Fork { effective, ctx },
             })),
@@ -300,7 +300,7 @@ impl Execution {
         match write {
             Ok((write, result)) => Flow::MapIo(Box::new(PendingIo {
                 request: Some(MapIoRequest {
-                    kind: MapIo::Write(write),
+                    kind: Box::new(MapIo::Write(write)),
                 }),
                 then: Then::End {
                     arn: run.arn.clone(),
