@@ -271,11 +271,15 @@ fn map10_jsonata_arguments_and_a_max_items_expression() {
         "ItemReader":{"Resource":"arn:aws:states:::s3:getObject",
           "ReaderConfig":{"InputType":"JSONL","MaxItems":"{% $states.input.max %}"},
           "Arguments":{"Bucket":"in","Key":"{% $states.input.key %}"}},
-        "ItemSelector":{"twice":"{% $states.context.Map.Item.Value * 2 %}"},
+        "ItemSelector":{"twice":"{% $states.context.Map.Item.Value * 2 %}","key":"{% $states.input.key %}"},
         "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
           "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#;
     let o = run(&s3.handlers(), def, json!({"key": "n.jsonl", "max": 2}));
-    assert_eq!(output(&o), r#"[{"twice":2},{"twice":4}]"#);
+    // `$states.input` is the state's input, not what the reader read.
+    assert_eq!(
+        output(&o),
+        r#"[{"twice":2,"key":"n.jsonl"},{"twice":4,"key":"n.jsonl"}]"#
+    );
 }
 
 #[test]
@@ -413,6 +417,40 @@ fn map12_tolerated_failures_are_written_to_the_failed_file() {
         result_file(&s3, &m, "SUCCEEDED").as_array().unwrap().len(),
         2
     );
+}
+
+#[test]
+fn map12_a_failed_map_run_still_writes_its_failed_and_pending_children_then_fails() {
+    let s3 = S3Dir::new(&["out"]);
+    let def = dmap_with(
+        &format!(r#""MaxConcurrency":1,{PLAIN_WRITER}"#),
+        r#"{"Type":"Choice","Choices":[{"Variable":"$","NumericEquals":1,"Next":"Boom"}],"Default":"Ok"},
+           "Boom":{"Type":"Fail","Error":"Bad","Cause":"one"},"Ok":{"Type":"Pass","End":true}"#,
+    );
+    let o = run(&s3.handlers(), &def, json!([1, 2, 3]));
+    // The Map fails with its child's error, as without a writer (MAP-6).
+    assert_eq!(failure(&o), ("Bad".to_string(), "one".to_string()));
+    let runs = std::fs::read_dir(s3.0.join("out/p"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let folder = format!("p/{}", runs.file_name().to_str().unwrap());
+    let m = parse_json(&s3.get("out", &format!("{folder}/manifest.json"))).unwrap();
+    assert_eq!(
+        m.get("ResultFiles").unwrap().get("SUCCEEDED"),
+        Some(&json!([]))
+    );
+    let failed = result_file(&s3, &m, "FAILED");
+    assert_eq!(failed.as_array().unwrap().len(), 1);
+    let pending = result_file(&s3, &m, "PENDING");
+    let inputs: Vec<&str> = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.get("Input")?.as_str())
+        .collect();
+    assert_eq!(inputs, ["2", "3"]);
 }
 
 #[test]

@@ -206,9 +206,7 @@ impl Execution {
                 op: JsonataOp::Map(jm),
                 ..
             }) => {
-                // The items an ItemReader read replace `Items`.
-                let f =
-                    self.map_fields_jsonata(state, jm, read.as_ref().unwrap_or(&effective), &ctx)?;
+                let f = self.map_fields_jsonata(state, jm, &effective, &ctx, read)?;
                 let n = f.max_concurrency;
                 (f.items, n, f.tolerated_count, f.tolerated_percentage)
             }

@@ -498,11 +498,14 @@ impl Execution {
         m: &JsonataMap,
         input: &Value,
         ctx: &Value,
+        read: Option<Value>,
     ) -> Result<MapFields, ExecError> {
         let scope = self.scope(state, input, ctx);
-        let items = match &m.items {
-            None => input.clone(),
-            Some(t) => {
+        let items = match (&m.items, read) {
+            // The items an ItemReader read (MAP-10) take the place of `Items`.
+            (_, Some(read)) => read,
+            (None, None) => input.clone(),
+            (Some(t), None) => {
                 let v = self.eval(t, &scope)?;
                 match (t.expression(), &v) {
                     (_, Value::Array(_)) => v,

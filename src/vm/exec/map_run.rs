@@ -350,9 +350,9 @@ impl Execution {
                     Transformation::None => entry(run, i, r),
                     _ => results.get(i).cloned().unwrap_or_default(),
                 }),
-                Some(_) => failed.push(entry(run, i, r)),
-                // Started but cut off when the Map Run failed: not run to its end.
-                None => {}
+                // Failed, timed out, or (no outcome) stopped when the Map Run failed: the
+                // FAILED file holds all three.
+                _ => failed.push(entry(run, i, r)),
             }
         }
         if w.transformation == Transformation::Flatten {
