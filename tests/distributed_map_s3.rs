@@ -671,6 +671,47 @@ fn map10_invalid_json_and_csv_name_the_object_line_and_column() {
 }
 
 #[test]
+fn map10_items_over_the_limits_fail_the_map() {
+    let s3 = S3Dir::new(&["in"]);
+    // A child's input holds at most 256 KiB (QUO-2): an item past it fails the Map...
+    let big = format!("{{\"s\":\"{}\"}}\n", "x".repeat(300 * 1024));
+    s3.put("in", "big.jsonl", &big);
+    let def = dmap(&reader(
+        "getObject",
+        r#"{"InputType":"JSONL"}"#,
+        r#"{"Bucket":"in","Key":"big.jsonl"}"#,
+    ));
+    let (error, _) = failure(&run(&s3.handlers(), &def, json!({})));
+    assert_eq!(error, "States.DataLimitExceeded");
+    // ...unless ItemSelector makes it smaller; but no item is read past 8 MB.
+    let slim = dmap(&format!(
+        r#"{},"ItemSelector":{{"n.$":"States.StringToJson('1')"}}"#,
+        reader(
+            "getObject",
+            r#"{"InputType":"JSONL"}"#,
+            r#"{"Bucket":"in","Key":"big.jsonl"}"#
+        )
+    ));
+    assert_eq!(
+        output(&run(&s3.handlers(), &slim, json!({}))),
+        r#"[{"n":1}]"#
+    );
+    let huge = format!("\"{}\"\n", "x".repeat(8 * 1024 * 1024 + 1));
+    s3.put("in", "huge.jsonl", &huge);
+    let def = dmap(&reader(
+        "getObject",
+        r#"{"InputType":"JSONL"}"#,
+        r#"{"Bucket":"in","Key":"huge.jsonl"}"#,
+    ));
+    let (error, cause) = failure(&run(&s3.handlers(), &def, json!({})));
+    assert_eq!(error, "States.ItemReaderFailed");
+    assert!(
+        cause.contains("s3://in/huge.jsonl: line 1 is larger than 8 MB"),
+        "{cause}"
+    );
+}
+
+#[test]
 fn map10_item_reader_failed_is_retried_and_caught_like_any_state_error() {
     let s3 = S3Dir::new(&["in"]);
     let def = r#"{"StartAt":"M","States":{"M":{"Type":"Map",
