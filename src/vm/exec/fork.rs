@@ -104,7 +104,7 @@ impl Execution {
                 return self.read_items(program, state, reader, effective, ctx);
             }
         }
-        self.fork_with(program, state, effective, ctx, None, 0)
+        self.fork_with(program, state, effective, ctx, None)
     }
 
     /// Starts the children of a Parallel or Map state on its effective input; `read` holds
@@ -116,7 +116,6 @@ impl Execution {
         effective: Value,
         ctx: Value,
         read: Option<Value>,
-        now_ms: i64,
     ) -> Flow {
         let (source, total, limit, scope_waits, tolerance, input_bound) = match &state.op {
             Op::Parallel(p) => {
@@ -159,7 +158,7 @@ impl Execution {
             o.event(self.event_id, Event::ForkStarted { map, length: total });
         }
         let run = match &state.op {
-            Op::Map(m) if m.distributed => Some(self.start_map_run(state, m, total, now_ms)),
+            Op::Map(m) if m.distributed => Some(self.start_map_run(state, m, total)),
             _ => None,
         };
         let fork = Fork {

@@ -177,7 +177,7 @@ impl Execution {
     ) -> Flow {
         let state = &program.states[self.at.index()];
         match answer {
-            Ok(items) => self.fork_with(program, state, effective, ctx, Some(items), now_ms),
+            Ok(items) => self.fork_with(program, state, effective, ctx, Some(items)),
             Err(e) => {
                 let e = ExecError::new(e.error(), e.cause().map(str::to_string), ErrorClass::State);
                 self.event_id += 1; // MapStateStarted
@@ -191,7 +191,7 @@ impl Execution {
                     );
                 }
                 if let Op::Map(m) = &state.op {
-                    let run = self.start_map_run(state, m, 0, now_ms);
+                    let run = self.start_map_run(state, m, 0);
                     self.end_map_run(&run.arn, Some(&e));
                 }
                 self.end_fork(program, Some(e), Value::Null, now_ms)
@@ -200,13 +200,7 @@ impl Execution {
     }
 
     /// Names the Map Run and records `MapRunStarted`.
-    pub(super) fn start_map_run(
-        &mut self,
-        state: &State,
-        m: &MapOp,
-        total: usize,
-        _now_ms: i64,
-    ) -> Box<MapRun> {
+    pub(super) fn start_map_run(&mut self, state: &State, m: &MapOp, total: usize) -> Box<MapRun> {
         let id = uuid::Uuid::new_v4().to_string();
         let label = match &m.label {
             Some(l) => l.to_string(),
@@ -285,8 +279,7 @@ impl Execution {
                 Transformation::None => Value::array(
                     records
                         .iter()
-                        .enumerate()
-                        .filter_map(|(i, r)| Some(entry(&run, i, r.as_ref()?)))
+                        .filter_map(|r| Some(entry(&run, r.as_ref()?)))
                         .collect(),
                 ),
                 Transformation::Compact => Value::array(results),
@@ -347,12 +340,12 @@ impl Execution {
             let Some(r) = r else { continue };
             match r.outcome.as_ref().map(|o| o.status) {
                 Some(Status::Succeeded) => succeeded.push(match w.transformation {
-                    Transformation::None => entry(run, i, r),
+                    Transformation::None => entry(run, r),
                     _ => results.get(i).cloned().unwrap_or_default(),
                 }),
                 // Failed, timed out, or (no outcome) stopped when the Map Run failed: the
                 // FAILED file holds all three.
-                _ => failed.push(entry(run, i, r)),
+                _ => failed.push(entry(run, r)),
             }
         }
         if w.transformation == Transformation::Flatten {
@@ -442,7 +435,7 @@ impl Execution {
 
 /// A child's record as AWS writes it with `Transformation: NONE` (its ResultWriter page):
 /// the execution's identity, input and output as JSON text, status and dates.
-fn entry(run: &MapRun, _index: usize, r: &Record) -> Value {
+fn entry(run: &MapRun, r: &Record) -> Value {
     let name = uuid::Uuid::new_v4().to_string();
     let status = r.outcome.as_ref().map_or(Status::Aborted, |o| o.status);
     let text = |v: &Value| Value::from(v.to_json());
