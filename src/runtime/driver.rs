@@ -84,8 +84,8 @@ enum Wake<'a> {
     Call(Pin<Box<dyn Future<Output = Option<TaskOutcome>> + Send + 'a>>),
     /// A Parallel or Map state's children are to be run (its fork is served).
     Fork,
-    /// A distributed Map's S3 request.
-    MapIo(Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send + 'a>>),
+    /// A distributed Map's S3 request; `None` when the deadline came first.
+    MapIo(Pin<Box<dyn Future<Output = Option<Result<Value, TaskError>>> + Send + 'a>>),
 }
 
 /// The engine's services for callback and activity Tasks.
@@ -206,16 +206,10 @@ impl<'a> Driver<'a> {
                     Some(o) => exec.resume_task(o, self.clock.now_ms()),
                     None => return exec.abort(Outcome::timed_out()),
                 },
-                Wake::MapIo(io) => {
-                    let answer = match self.deadline {
-                        None => io.await,
-                        Some(d) => match tokio::time::timeout_at(d, io).await {
-                            Ok(a) => a,
-                            Err(_) => return exec.abort(Outcome::timed_out()),
-                        },
-                    };
-                    exec.resume_map_io(answer, self.clock.now_ms());
-                }
+                Wake::MapIo(io) => match io.await {
+                    Some(answer) => exec.resume_map_io(answer, self.clock.now_ms()),
+                    None => return exec.abort(Outcome::timed_out()),
+                },
                 Wake::Fork => {
                     if !self.serve_fork(exec).await {
                         return exec.abort(Outcome::timed_out());
@@ -225,17 +219,25 @@ impl<'a> Driver<'a> {
         }
     }
 
-    /// Serves a distributed Map's S3 request through the machine's S3 backend; boxed, so
-    /// it costs nothing to executions that make none.
+    /// Serves a distributed Map's S3 request through the machine's S3 backend, bounded by the
+    /// execution's deadline; boxed whole, so that it costs nothing to the futures of
+    /// executions that make none (a parked execution's future is measured: engine::run).
     fn map_io(
         &self,
         request: MapIoRequest,
-    ) -> Pin<Box<dyn Future<Output = Result<Value, TaskError>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Option<Result<Value, TaskError>>> + Send + 'a>> {
         let store = self.services.machine().s3();
+        let deadline = self.deadline;
         Box::pin(async move {
-            match store {
-                Some(store) => s3::serve(&*store, request).await,
-                None => Err(s3::unconfigured()),
+            let io = async move {
+                match store {
+                    Some(store) => s3::serve(&*store, request).await,
+                    None => Err(s3::unconfigured()),
+                }
+            };
+            match deadline {
+                None => Some(io.await),
+                Some(d) => tokio::time::timeout_at(d, io).await.ok(),
             }
         })
     }

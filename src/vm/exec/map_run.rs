@@ -27,6 +27,26 @@ pub(crate) struct MapRun {
     pub(super) records: Option<Records>,
 }
 
+impl MapRun {
+    /// Child `i` starts with `input`: recorded when a `ResultWriter` will need it.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn child_started(&mut self, i: usize, input: &Value, now_ms: i64) {
+        if let Some(r) = &mut self.records {
+            r.started(i, input, now_ms);
+        }
+    }
+
+    /// Child `i` ended with `outcome`.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn child_ended(&mut self, i: usize, outcome: &Outcome, now_ms: i64) {
+        if let Some(r) = &mut self.records {
+            r.ended(i, outcome, now_ms);
+        }
+    }
+}
+
 /// Each child's input, times and outcome, by index.
 pub(crate) struct Records(Vec<Option<Record>>);
 
@@ -38,7 +58,7 @@ struct Record {
 }
 
 impl Records {
-    pub(super) fn started(&mut self, i: usize, input: &Value, now_ms: i64) {
+    fn started(&mut self, i: usize, input: &Value, now_ms: i64) {
         if let Some(slot) = self.0.get_mut(i) {
             *slot = Some(Record {
                 input: input.clone(),
@@ -49,7 +69,7 @@ impl Records {
         }
     }
 
-    pub(super) fn ended(&mut self, i: usize, outcome: &Outcome, now_ms: i64) {
+    fn ended(&mut self, i: usize, outcome: &Outcome, now_ms: i64) {
         if let Some(Some(r)) = self.0.get_mut(i) {
             r.stop_ms = now_ms;
             r.outcome = Some(outcome.clone());
