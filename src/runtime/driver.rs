@@ -75,6 +75,9 @@ pub(crate) enum Call<'a> {
     Pending(Pin<Box<dyn Future<Output = Option<TaskOutcome>> + Send + 'a>>),
 }
 
+/// A distributed Map's S3 request under way: its answer, or `None` past the deadline.
+type MapIoWait<'a> = Pin<Box<dyn Future<Output = Option<Result<Value, TaskError>>> + Send + 'a>>;
+
 /// What [`Driver::drive`] waits for next.
 enum Wake<'a> {
     Yield,
@@ -85,7 +88,7 @@ enum Wake<'a> {
     /// A Parallel or Map state's children are to be run (its fork is served).
     Fork,
     /// A distributed Map's S3 request; `None` when the deadline came first.
-    MapIo(Pin<Box<dyn Future<Output = Option<Result<Value, TaskError>>> + Send + 'a>>),
+    MapIo(MapIoWait<'a>),
 }
 
 /// The engine's services for callback and activity Tasks.
@@ -222,10 +225,7 @@ impl<'a> Driver<'a> {
     /// Serves a distributed Map's S3 request through the machine's S3 backend, bounded by the
     /// execution's deadline; boxed whole, so that it costs nothing to the futures of
     /// executions that make none (a parked execution's future is measured: engine::run).
-    fn map_io(
-        &self,
-        request: MapIoRequest,
-    ) -> Pin<Box<dyn Future<Output = Option<Result<Value, TaskError>>> + Send + 'a>> {
+    fn map_io(&self, request: MapIoRequest) -> MapIoWait<'a> {
         let store = self.services.machine().s3();
         let deadline = self.deadline;
         Box::pin(async move {
