@@ -57,7 +57,8 @@ impl Mode {
 previous one ends. Open loop (--rate): executions are due at a fixed rate whatever the answers, and \
 each latency runs from the time the execution was due, so a stall shows in the percentiles instead of \
 slowing the generator down (no coordinated omission). Task resources are bound to the bench handlers \
-identity, add and fail by Lambda function name."
+identity, add and fail by Lambda function name; --handler binds more (e.g. \
+remote=http:URL), and --integrations binds the HTTP Task and endpoints from the environment."
 )]
 struct Args {
     /// The state machine definition (ASL JSON).
@@ -127,6 +128,14 @@ struct Args {
     /// Seconds to wait, after the measurement, for executions still in flight.
     #[arg(long, default_value_t = 10.0)]
     drain: f64,
+    /// In-process: also bind RESOURCE=BEHAVIOUR, as `aslx run --handler` takes it
+    /// (`add=http:http://127.0.0.1:9000/add`, ...). Repeatable.
+    #[arg(long = "handler")]
+    handlers: Vec<String>,
+    /// In-process: Task resources no handler serves go to the integrations: the HTTP Task,
+    /// and endpoints from the environment (LAMBDA_ENDPOINT, AWS_ENDPOINT_URL_<SERVICE>, ...).
+    #[arg(long)]
+    integrations: bool,
 }
 
 /// What to run, checked.
@@ -179,7 +188,22 @@ fn machine_name(path: &Path) -> String {
     stem.strip_suffix(".asl").unwrap_or(stem).to_string()
 }
 
+/// The bench handlers, the `--handler` specs, and the integrations with `--integrations`.
+fn bound_handlers(args: &Args) -> Result<aslx::Handlers, String> {
+    let mut h = handlers::handlers();
+    for spec in &args.handlers {
+        aslx::runtime::HandlerSpec::parse(spec)
+            .map_err(|e| format!("--{e}"))?
+            .register(&mut h);
+    }
+    if args.integrations {
+        h.integrations(aslx::integrations::Integrations::from_env("us-east-1")?);
+    }
+    Ok(h)
+}
+
 fn run(args: Args) -> Result<ExitCode, String> {
+    let handlers = bound_handlers(&args)?;
     let definition = read("machine", &args.machine)?;
     let input = read("input", &args.input)?;
     if let Err(e) = aslx::parse_json(&input) {
@@ -240,7 +264,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 &plan.machine,
                 &definition,
                 aslx::MachineType::Express,
-                &handlers::handlers(),
+                &handlers,
             )
             .map_err(|e| cannot_create(&e))?;
             let t: &'static target::InProc =
@@ -254,7 +278,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
             };
             let engine = aslx::engine::Engine::builder()
                 .runtime(tokio::runtime::Handle::current())
-                .handlers(handlers::handlers())
+                .handlers(handlers.clone())
                 .log_level(level)
                 .include_execution_data(false)
                 .log_sink(aslx::engine::LogSink::callback(|_| {}))

@@ -20,6 +20,8 @@
 
 #[path = "support/corpus.rs"]
 mod corpus;
+#[path = "support/lambda_server.rs"]
+mod lambda_server;
 
 use aslx::engine::{Engine, ErrorKind, MachineSpec, StartRequest};
 use aslx::path::{Env, NoVars, Path};
@@ -173,6 +175,9 @@ struct Prepared {
     info: ExecutionInfo,
     /// Started with StartSyncExecution (CTX-2: no RedriveCount).
     sync: bool,
+    /// The case's Lambda functions by bare name, with their behaviours (`not_found` left
+    /// out), for a Lambda endpoint to serve.
+    functions: Vec<(String, String)>,
 }
 
 /// How an executor ran a case: the definition was refused, or the outcome as JSON.
@@ -188,7 +193,21 @@ fn prepare(id: &str, case: &serde_json::Value) -> Prepared {
         other => other.to_string(),
     };
     let info = info(case, id);
+    let mut functions: Vec<(String, String)> = case["handlers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(name, word)| !name.starts_with("arn:") && word.as_str() != Some("not_found"))
+        .map(|(name, word)| {
+            (
+                name.clone(),
+                word.as_str().unwrap_or("identity").to_string(),
+            )
+        })
+        .collect();
+    functions.sort();
     Prepared {
+        functions,
         sync: info.redrive_count.is_none(),
         definition,
         machine_type,
@@ -488,8 +507,43 @@ fn clip(v: &Value) -> String {
     }
 }
 
+/// The cases that call Lambda functions, with the functions served by a Lambda endpoint
+/// (`tests/servers/lambda_server.py`, the Invoke API on loopback) instead of handlers: the
+/// engine as `--endpoint lambda=URL` runs it.
+fn via_lambda_endpoint(
+    rt: &tokio::runtime::Runtime,
+    server: &lambda_server::LambdaServer,
+    mut p: Prepared,
+) -> Ran {
+    let table: Vec<(&str, &str)> = p
+        .functions
+        .iter()
+        .map(|(n, w)| (n.as_str(), w.as_str()))
+        .collect();
+    server.set_functions(&table);
+    let mut endpoints = aslx::integrations::Endpoints::new();
+    endpoints.set("lambda", &server.url).unwrap();
+    let mut h = Handlers::new();
+    h.integrations(aslx::integrations::Integrations::new(
+        endpoints,
+        aslx::integrations::AwsCredentials::default(),
+    ));
+    p.handlers = h;
+    via_engine(rt, p)
+}
+
 /// Runs every case through `exec`, tallied against `executor`'s known failures.
 fn run_corpus(executor: &str, name: &'static str, exec: &dyn Fn(Prepared) -> Ran) {
+    run_corpus_where(executor, name, &|_| true, exec)
+}
+
+/// [`run_corpus`] over the cases `select` picks.
+fn run_corpus_where(
+    executor: &str,
+    name: &'static str,
+    select: &dyn Fn(&serde_json::Value) -> bool,
+    exec: &dyn Fn(Prepared) -> Ran,
+) {
     let filter = std::env::var("ASLX_CONFORMANCE_FILTER").ok();
     let mut tally = corpus::Tally::new(
         name,
@@ -498,7 +552,7 @@ fn run_corpus(executor: &str, name: &'static str, exec: &dyn Fn(Prepared) -> Ran
         "# Conformance cases expected to fail, one id a line (text after # is the difference seen).\n# The conformance test fails when a case here passes: remove it.\n",
     );
     for (id, case) in load_cases() {
-        if filter.as_deref().is_some_and(|f| !id.contains(f)) {
+        if filter.as_deref().is_some_and(|f| !id.contains(f)) || !select(&case) {
             continue;
         }
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -533,4 +587,18 @@ fn conformance_engine() {
 fn conformance_http() {
     let rt = pool();
     run_corpus("http", "conformance-http", &|p| via_http(&rt, p));
+}
+
+#[test]
+fn conformance_lambda_endpoint() {
+    let rt = pool();
+    let server = lambda_server::LambdaServer::start();
+    let calls_lambda =
+        |case: &serde_json::Value| case["handlers"].as_object().is_some_and(|m| !m.is_empty());
+    run_corpus_where(
+        "lambda_endpoint",
+        "conformance-lambda-endpoint",
+        &calls_lambda,
+        &|p| via_lambda_endpoint(&rt, &server, p),
+    );
 }

@@ -799,29 +799,44 @@ impl Drop for Moto {
     }
 }
 
-/// `moto_server` from PATH or from the Python suite's venv (`tests/python/run.sh` installs
-/// it); `None` when it is not installed, which fails the test when `CI=true`.
+/// `moto_server` from the test venv (`<target>/pyvenv`, made by `tests/python/venv.sh` on
+/// first use, as tests/integrations_aws.rs does), else from PATH; `None` when neither has
+/// it, which fails the test when `CI=true`.
 fn moto() -> Option<Moto> {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .unwrap_or_else(|_| format!("{}/target", env!("CARGO_MANIFEST_DIR")));
-    let venv = PathBuf::from(target).join("pyvenv/bin/moto_server");
-    let program = if venv.exists() {
-        venv
-    } else {
-        let on_path = std::env::var_os("PATH").and_then(|p| {
+    // The test binary is `<target>/debug/deps/distributed_map_s3-<hash>`.
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
+    let in_venv = target.join("pyvenv/bin/moto_server");
+    if !in_venv.exists() {
+        let made = std::process::Command::new("bash")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/venv.sh"))
+            .env("CARGO_TARGET_DIR", &target)
+            .stderr(std::process::Stdio::inherit())
+            .output();
+        match made {
+            Ok(out) if !out.status.success() => {
+                eprintln!("tests/python/venv.sh failed: {}", out.status)
+            }
+            Err(e) => eprintln!("tests/python/venv.sh: {e}"),
+            Ok(_) => {}
+        }
+    }
+    let on_path = || {
+        std::env::var_os("PATH").and_then(|p| {
             std::env::split_paths(&p)
                 .map(|d| d.join("moto_server"))
                 .find(|f| f.exists())
-        });
-        match on_path {
-            Some(p) => p,
-            None if std::env::var("CI").as_deref() == Ok("true") => {
-                panic!("moto_server is not installed (pip install 'moto[server]'; tests/python/run.sh installs it)")
-            }
-            None => {
-                eprintln!("moto_server not installed: the S3 wire test did not run");
-                return None;
-            }
+        })
+    };
+    let program = match (in_venv.exists(), on_path()) {
+        (true, _) => in_venv,
+        (false, Some(p)) => p,
+        (false, None) if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("moto_server is not installed (tests/python/venv.sh installs moto[server])")
+        }
+        (false, None) => {
+            eprintln!("moto_server not installed: the S3 wire test did not run");
+            return None;
         }
     };
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -183,6 +183,11 @@ impl Compiler {
                         ..
                     }
                 );
+                let needs_execution = matches!(
+                    &kind,
+                    ResourceKind::Service { service, action, .. }
+                        if service == "events" && action == "putEvents"
+                );
                 let integration = match kind {
                     ResourceKind::LambdaFunction { name } => Integration::LambdaArn {
                         function: Str::from(name),
@@ -198,6 +203,7 @@ impl Compiler {
                     state: s.name.clone(),
                     integration: integration.clone(),
                     wait,
+                    needs_execution,
                 });
                 Op::Task(Box::new(Task {
                     site,

@@ -142,6 +142,9 @@ pub struct TaskSite {
     pub integration: Integration,
     /// What the Task waits for: the handler's answer, or a task token's completion.
     pub wait: TaskWait,
+    /// Whether its handler is told the execution's identity (`events:putEvents`, which adds
+    /// the machine's and the execution's ARNs to each event's `Resources`).
+    pub needs_execution: bool,
 }
 
 /// What a Task waits for before it completes (RES-3, RES-5, RES-6).

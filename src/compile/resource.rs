@@ -190,6 +190,9 @@ fn service_integration(rest: &str) -> ResourceKind {
     };
     if let Some(sdk) = body.strip_prefix("aws-sdk:") {
         return match sdk.split_once(':') {
+            // AWS SDK integrations support request-response and `.waitForTaskToken`, never
+            // `.sync` (the developer guide's "Supported AWS SDK integrations" table).
+            Some(_) if pattern == Pattern::Sync => ResourceKind::Unrecognized,
             Some((svc, action)) if !svc.is_empty() && !action.is_empty() => ResourceKind::Service {
                 service: format!("aws-sdk:{svc}"),
                 action: action.to_string(),
@@ -203,7 +206,8 @@ fn service_integration(rest: &str) -> ResourceKind {
     };
     let known = OPTIMIZED
         .iter()
-        .any(|(s, actions)| *s == service && actions.contains(&action));
+        .any(|(s, actions)| *s == service && actions.contains(&action))
+        && pattern_supported(service, pattern);
     if known {
         ResourceKind::Service {
             service: service.to_string(),
@@ -212,6 +216,19 @@ fn service_integration(rest: &str) -> ResourceKind {
         }
     } else {
         ResourceKind::Unrecognized
+    }
+}
+
+/// The integration patterns an optimised integration supports beyond request-response, for
+/// the services whose table rows the developer guide states ("Supported Optimized
+/// integrations"): DynamoDB has neither `.sync` nor `.waitForTaskToken`; SQS, SNS and
+/// EventBridge have `.waitForTaskToken` only. Other services keep what the resource says.
+fn pattern_supported(service: &str, pattern: Pattern) -> bool {
+    match (service, pattern) {
+        (_, Pattern::RequestResponse) => true,
+        ("dynamodb", _) => false,
+        ("sqs" | "sns" | "events", Pattern::Sync) => false,
+        _ => true,
     }
 }
 
@@ -284,6 +301,33 @@ mod tests {
             "arn:aws:states:us-east-1:123456789012:activity:",
         ] {
             assert_eq!(classify(bad), ResourceKind::Unrecognized, "{bad}");
+        }
+    }
+
+    #[test]
+    fn res_4_5_patterns_the_service_does_not_support_are_not_recognized() {
+        for bad in [
+            "arn:aws:states:::aws-sdk:dynamodb:getItem.sync",
+            "arn:aws:states:::aws-sdk:s3:listBuckets.sync:2",
+            "arn:aws:states:::dynamodb:putItem.waitForTaskToken",
+            "arn:aws:states:::dynamodb:getItem.sync",
+            "arn:aws:states:::sqs:sendMessage.sync",
+            "arn:aws:states:::sns:publish.sync",
+            "arn:aws:states:::events:putEvents.sync",
+        ] {
+            assert_eq!(classify(bad), ResourceKind::Unrecognized, "{bad}");
+        }
+        for good in [
+            "arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken",
+            "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "arn:aws:states:::sns:publish.waitForTaskToken",
+            "arn:aws:states:::events:putEvents.waitForTaskToken",
+            "arn:aws:states:::dynamodb:updateItem",
+        ] {
+            assert!(
+                matches!(classify(good), ResourceKind::Service { .. }),
+                "{good}"
+            );
         }
     }
 

@@ -10,7 +10,7 @@
 use super::error::{EngineError, ErrorKind};
 use crate::runtime::sync::{lock, Mutex};
 use crate::value::{serialized_len_at_most, Str, Value};
-use crate::vm::{DataFlow, Event, Execution, Handout, Observer};
+use crate::vm::{DataFlow, Event, Execution, Handout, Observer, Submission};
 use std::sync::Arc;
 
 /// Largest total of pre-set variables: AWS's bound on TestState's `variables` (256 KiB).
@@ -173,6 +173,12 @@ impl Observer for Lane {
 
     fn defer_task_started(&mut self) -> Option<Handout> {
         self.inner.as_mut().and_then(|o| o.defer_task_started())
+    }
+
+    fn defer_task_submitted(&mut self, resource: &str) -> Option<Submission> {
+        self.inner
+            .as_mut()
+            .and_then(|o| o.defer_task_submitted(resource))
     }
 
     fn wants_data_flow(&self) -> bool {

@@ -41,6 +41,7 @@ mod log;
 mod log_dir;
 mod machines;
 mod names;
+mod nested;
 mod run;
 mod start;
 mod tags;
@@ -201,7 +202,8 @@ impl EngineBuilder {
             Some(h) => (None, h),
             None => {
                 let mut b = tokio::runtime::Builder::new_multi_thread();
-                b.enable_time().thread_name("aslx-worker");
+                // I/O as well as time: Tasks call endpoints and run programs on these workers.
+                b.enable_all().thread_name("aslx-worker");
                 if let Some(n) = self.worker_threads {
                     b.worker_threads(n);
                 }
@@ -212,26 +214,31 @@ impl EngineBuilder {
         };
         let region = Str::from(self.region);
         let account = Str::from(self.account);
-        let shared = Arc::new(Shared {
-            config: Config {
-                role_arn: Str::from(format!("arn:aws:iam::{account}:role/aslx")),
-                region: region.clone(),
-                account,
-                max_in_flight: self.max_in_flight,
-                express_cap: self.express_cap,
-                allow_callbacks_in_express: self.allow_callbacks_in_express,
-                async_attempts: self.async_attempts,
-                wait_scale: self.wait_scale,
-            },
-            machines: RwLock::new(machines::Machines::default()),
-            deleting: AtomicUsize::new(0),
-            activity_meta: Mutex::new(HashMap::new()),
-            callbacks: Callbacks::default(),
-            in_flight: AtomicUsize::new(0),
-            closing: AtomicBool::new(false),
-            log: Arc::new(Logger::new(self.sink, self.log)),
-            executions: Mutex::new(executions::Table::default()),
-            handlers: self.handlers,
+        let mut handlers = self.handlers;
+        // Weak, so that the machines (which hold their handlers) do not keep the engine alive.
+        let shared = Arc::new_cyclic(|weak| {
+            nested::bind(&mut handlers, weak, &handle);
+            Shared {
+                config: Config {
+                    role_arn: Str::from(format!("arn:aws:iam::{account}:role/aslx")),
+                    region: region.clone(),
+                    account,
+                    max_in_flight: self.max_in_flight,
+                    express_cap: self.express_cap,
+                    allow_callbacks_in_express: self.allow_callbacks_in_express,
+                    async_attempts: self.async_attempts,
+                    wait_scale: self.wait_scale,
+                },
+                machines: RwLock::new(machines::Machines::default()),
+                deleting: AtomicUsize::new(0),
+                activity_meta: Mutex::new(HashMap::new()),
+                callbacks: Callbacks::default(),
+                in_flight: AtomicUsize::new(0),
+                closing: AtomicBool::new(false),
+                log: Arc::new(Logger::new(self.sink, self.log)),
+                executions: Mutex::new(executions::Table::default()),
+                handlers,
+            }
         });
         Ok(Engine {
             shared,

@@ -156,16 +156,7 @@ impl Engine {
     /// `ValidationException`, `ThrottlingException` (in-flight bound), `ServiceUnavailable`
     /// (shutting down).
     pub fn start(&self, req: StartRequest<'_>) -> Result<StartedExecution, EngineError> {
-        let job = match self.admit(req, Mode::Async { keep: false })? {
-            Admitted::New(job) => job,
-            Admitted::Existing(rec) => return Ok(StartedExecution::of(&rec)),
-        };
-        let started = StartedExecution {
-            info: Arc::clone(&job.info),
-            start_ms: job.info.start_ms,
-        };
-        self.spawn(job);
-        Ok(started)
+        self.shared.start(&self.handle, req)
     }
 
     /// [`Engine::start`] that keeps the execution and returns a handle on it: its status,
@@ -180,26 +171,7 @@ impl Engine {
     ///
     /// As [`Engine::start`], and `ExecutionAlreadyExists`.
     pub fn start_with_handle(&self, req: StartRequest<'_>) -> Result<ExecutionHandle, EngineError> {
-        let job = match self.admit(req, Mode::Async { keep: true })? {
-            Admitted::New(job) => job,
-            Admitted::Existing(rec) => return Ok(ExecutionHandle::new(rec)),
-        };
-        let handle = match job.record() {
-            Some(rec) => ExecutionHandle::new(Arc::clone(rec)),
-            None => unreachable_kept(),
-        };
-        self.spawn(job);
-        Ok(handle)
-    }
-
-    fn spawn(&self, job: Job) {
-        if job.record().is_some() {
-            self.handle.spawn(Box::pin(run_kept(job)));
-        } else {
-            // PERF: boxed, so tokio's task holds a pointer instead of copying the future at
-            // spawn, first poll and completion (callgrind, pass1 async through the engine).
-            self.handle.spawn(Box::pin(run_async(job)));
-        }
+        self.shared.start_with_handle(&self.handle, req)
     }
 
     /// StartSyncExecution: runs the execution to its end and returns how it ended.
@@ -259,18 +231,10 @@ impl Engine {
     // `Admitted` and two results (callgrind, pass1 sync through the engine).
     #[inline(always)]
     fn admit_sync(&self, req: StartRequest<'_>) -> Result<Job, EngineError> {
-        match self.admit(req, Mode::Sync)? {
+        match self.shared.admit_request(req, Mode::Sync)? {
             Admitted::New(job) => Ok(job),
             Admitted::Existing(_) => Err(EngineError::type_not_supported()),
         }
-    }
-
-    /// Checks a start request and admits it; a STANDARD execution of a taken name is the
-    /// existing one or a refusal.
-    #[inline(always)]
-    fn admit(&self, req: StartRequest<'_>, mode: Mode) -> Result<Admitted, EngineError> {
-        let reg = self.shared.lookup(req.machine)?;
-        self.admit_version(reg, req, mode)
     }
 
     /// Runs `spec`'s definition once without registering it (TestState): linked with the
@@ -289,20 +253,72 @@ impl Engine {
         let machine = self.link(spec.name, spec.definition, spec.machine_type)?;
         let info = self.machine_info(&spec, wall_clock_ms());
         let reg = Arc::new(Registered { machine, info });
-        match self.admit_version(reg, req, Mode::Once)? {
+        match self.shared.admit_version(reg, req, Mode::Once)? {
             Admitted::New(job) => Ok(run_sync(job, None).await.outcome),
             Admitted::Existing(_) => Err(EngineError::type_not_supported()),
         }
     }
+}
+
+/// Starts and admissions on the engine's shared state, so that what holds no [`Engine`] (the
+/// nested-execution integration) starts executions the way the engine does.
+impl Shared {
+    /// [`Engine::start`] on `rt`.
+    pub(super) fn start(
+        self: &Arc<Self>,
+        rt: &tokio::runtime::Handle,
+        req: StartRequest<'_>,
+    ) -> Result<StartedExecution, EngineError> {
+        let job = match self.admit_request(req, Mode::Async { keep: false })? {
+            Admitted::New(job) => job,
+            Admitted::Existing(rec) => return Ok(StartedExecution::of(&rec)),
+        };
+        let started = StartedExecution {
+            info: Arc::clone(&job.info),
+            start_ms: job.info.start_ms,
+        };
+        spawn(rt, job);
+        Ok(started)
+    }
+
+    /// [`Engine::start_with_handle`] on `rt`.
+    pub(super) fn start_with_handle(
+        self: &Arc<Self>,
+        rt: &tokio::runtime::Handle,
+        req: StartRequest<'_>,
+    ) -> Result<ExecutionHandle, EngineError> {
+        let job = match self.admit_request(req, Mode::Async { keep: true })? {
+            Admitted::New(job) => job,
+            Admitted::Existing(rec) => return Ok(ExecutionHandle::new(rec)),
+        };
+        let handle = match job.record() {
+            Some(rec) => ExecutionHandle::new(Arc::clone(rec)),
+            None => unreachable_kept(),
+        };
+        spawn(rt, job);
+        Ok(handle)
+    }
+
+    /// Checks a start request and admits it; a STANDARD execution of a taken name is the
+    /// existing one or a refusal.
+    #[inline(always)]
+    fn admit_request(
+        self: &Arc<Self>,
+        req: StartRequest<'_>,
+        mode: Mode,
+    ) -> Result<Admitted, EngineError> {
+        let reg = self.lookup(req.machine)?;
+        self.admit_version(reg, req, mode)
+    }
 
     #[inline(always)]
     fn admit_version(
-        &self,
+        self: &Arc<Self>,
         reg: Arc<Registered>,
         req: StartRequest<'_>,
         mode: Mode,
     ) -> Result<Admitted, EngineError> {
-        let shared = &self.shared;
+        let shared = self;
         let express = reg.info.machine_type == MachineType::Express;
         let sync = mode == Mode::Sync;
         if sync && !express {
@@ -412,6 +428,17 @@ impl Engine {
             info,
             clock,
         }))
+    }
+}
+
+/// Runs an admitted async job on `rt`.
+fn spawn(rt: &tokio::runtime::Handle, job: Job) {
+    if job.record().is_some() {
+        rt.spawn(Box::pin(run_kept(job)));
+    } else {
+        // PERF: boxed, so tokio's task holds a pointer instead of copying the future at
+        // spawn, first poll and completion (callgrind, pass1 async through the engine).
+        rt.spawn(Box::pin(run_async(job)));
     }
 }
 
@@ -677,8 +704,9 @@ mod tests {
         engine
             .create_machine("w", wait, MachineType::Express)
             .unwrap();
-        let Ok(Admitted::New(job)) =
-            engine.admit(StartRequest::new("w"), Mode::Async { keep: false })
+        let Ok(Admitted::New(job)) = engine
+            .shared
+            .admit_request(StartRequest::new("w"), Mode::Async { keep: false })
         else {
             panic!("not admitted")
         };

@@ -156,7 +156,139 @@ fn header_case(name: &str) -> String {
     out
 }
 
+/// How an optimised integration names a service's errors: the Java SDK v1 exception class
+/// (`DynamoDB.ConditionalCheckFailedException`; an error code with no class of its own is the
+/// service's base class, `DynamoDB.AmazonDynamoDBException`), and the service label of the
+/// cause text (`AmazonDynamoDBv2`).
+pub(crate) struct Naming {
+    /// `DynamoDB`, `SQS`, `SNS`: the error's prefix.
+    pub prefix: &'static str,
+    /// `AmazonDynamoDBv2`, `AmazonSQS`, `AmazonSNS`: the cause's `Service:`.
+    pub label: &'static str,
+    /// The exception classes the SDK models for the integration's actions.
+    pub modeled: &'static [&'static str],
+    /// The class of every other error code.
+    pub fallback: &'static str,
+}
+
+impl Naming {
+    /// The Task error of `err`: `<prefix>.<class>` with the SDK v1 cause text.
+    pub(crate) fn task_error(&self, err: &AwsError) -> TaskError {
+        let class = exception_name(&err.code);
+        let class = if self.modeled.contains(&class.as_str()) {
+            class
+        } else {
+            self.fallback.to_string()
+        };
+        TaskError::new(format!("{}.{class}", self.prefix), err.cause(self.label))
+    }
+}
+
+/// `QueueDoesNotExist` → `QueueDoesNotExistException`: the name of an error code's exception
+/// class, which Step Functions' error names use ("add the Exception suffix even if it is not
+/// part of the service's error name", AWS's aws-sdk integration guide).
+pub(crate) fn exception_name(code: &str) -> String {
+    if code.ends_with("Exception") {
+        code.to_string()
+    } else {
+        format!("{code}Exception")
+    }
+}
+
+/// The Task error of an aws-sdk integration's service error: `<ServiceId>.<Exception>`
+/// (`DynamoDb.ResourceNotFoundException`, `Sqs.QueueDoesNotExistException`) with the Java
+/// SDK v2 cause text (`msg (Service: DynamoDb, Status Code: 400, Request ID: R)`). An answer
+/// with no error code (a bare 5xx page) is the service's base exception (`DynamoDb.DynamoDbException`).
+pub(crate) fn sdk_task_error(err: &AwsError, service_id: &str) -> TaskError {
+    let class = if err.code.starts_with("Http") && err.code[4..].bytes().all(|b| b.is_ascii_digit())
+    {
+        format!("{service_id}Exception")
+    } else {
+        exception_name(&err.code)
+    };
+    TaskError::new(
+        format!("{service_id}.{class}"),
+        format!(
+            "{} (Service: {service_id}, Status Code: {}, Request ID: {})",
+            err.message, err.status, err.request_id
+        ),
+    )
+}
+
+/// The error of a 2xx answer whose body is not what the protocol promises: the SDKs' "Unable
+/// to unmarshall response", as `<prefix>.SdkClientException`.
+pub(crate) fn unmarshall_error(prefix: &str, reply: &Reply, why: &str) -> TaskError {
+    let shown: String = String::from_utf8_lossy(&reply.body)
+        .chars()
+        .take(200)
+        .collect();
+    TaskError::new(
+        format!("{prefix}.SdkClientException"),
+        format!(
+            "Unable to unmarshall response ({why}). Response Code: {}, Response Text: {shown}",
+            reply.status
+        ),
+    )
+}
+
+/// The JSON object of a 2xx JSON-protocol answer (an empty body is `{}`).
+pub(crate) fn json_body(reply: &Reply, prefix: &str) -> Result<Map, TaskError> {
+    let text = std::str::from_utf8(&reply.body)
+        .map_err(|_| unmarshall_error(prefix, reply, "the body is not UTF-8"))?;
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    match parse_json(text) {
+        Ok(Value::Object(m)) => Ok(Arc::unwrap_or_clone(m)),
+        Ok(other) => Err(unmarshall_error(
+            prefix,
+            reply,
+            &format!("expected a JSON object, got {}", other.type_name()),
+        )),
+        Err(e) => Err(unmarshall_error(prefix, reply, &e.to_string())),
+    }
+}
+
+/// A call in one of the JSON protocols (`awsJson1_0` / `awsJson1_1`): `POST /` with
+/// `X-Amz-Target: <target>` and the request as a JSON object.
+pub(crate) struct JsonCall<'a> {
+    /// The `--endpoint` name.
+    pub service: &'a str,
+    /// `DynamoDB_20120810.PutItem`, `AmazonSQS.SendMessage`, ...
+    pub target: String,
+    /// `1.0` or `1.1`.
+    pub version: &'static str,
+    /// The error prefix for transport failures.
+    pub prefix: &'a str,
+}
+
 impl Integrations {
+    /// Sends a JSON-protocol request; the answer as is (non-2xx included).
+    pub(crate) async fn json_send(
+        &self,
+        call: JsonCall<'_>,
+        body: &Value,
+    ) -> Result<Reply, TaskError> {
+        let mut text = String::new();
+        crate::value::write_json(body, &mut text);
+        self.aws_send(AwsRequest {
+            service: call.service,
+            method: "POST",
+            path: "/",
+            query: Vec::new(),
+            headers: vec![
+                (
+                    "content-type",
+                    format!("application/x-amz-json-{}", call.version),
+                ),
+                ("x-amz-target", call.target),
+            ],
+            body: Bytes::from(text),
+            prefix: call.prefix,
+        })
+        .await
+    }
+
     /// Signs and sends `req` to the service's endpoint; a transport failure is the Task error
     /// `<prefix>.SdkClientException`. A non-2xx answer is returned as is.
     pub(crate) async fn aws_send(&self, req: AwsRequest<'_>) -> Result<Reply, TaskError> {

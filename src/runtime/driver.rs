@@ -18,7 +18,8 @@ use crate::compile::TaskWait;
 use crate::integrations::s3;
 use crate::value::Value;
 use crate::vm::{
-    CallTarget, Execution, MapIoRequest, Outcome, Step, TaskCall, TaskError, TaskOutcome, TokenId,
+    CallTarget, Execution, MapIoRequest, Outcome, Step, Submission, TaskCall, TaskError,
+    TaskOutcome, TokenId,
 };
 use futures_util::FutureExt;
 use std::future::Future;
@@ -243,9 +244,13 @@ impl<'a> Driver<'a> {
     }
 
     /// The execution's [`TaskHook`] answers `call` of `state`, or its handler is called.
-    pub(crate) fn answer(&self, state: &str, call: TaskCall) -> Call<'a> {
+    pub(crate) fn answer(&self, state: &str, mut call: TaskCall) -> Call<'a> {
         if let Some(hook) = self.services.hook() {
             if let Some(o) = hook.answer(state, &call) {
+                // A `.sync` job the hook answers whole has no start response.
+                if let Some(s) = call.submitted.take() {
+                    s.submit(None);
+                }
                 // An activity Task the hook answers was taken by no worker, but taken.
                 if let Some(started) = &call.started {
                     started.taken(None);
@@ -258,10 +263,13 @@ impl<'a> Driver<'a> {
 
     /// Starts a handler call. Most handlers answer at once; a pending answer, or a token
     /// wait, is boxed, so its state costs nothing to executions that are not waiting for one.
-    pub(crate) fn start_call(&self, call: TaskCall) -> Call<'a> {
+    pub(crate) fn start_call(&self, mut call: TaskCall) -> Call<'a> {
         if let (Some(cb), true) = (self.services.callbacks(), call.task_token.is_some()) {
             return self.start_token_call(cb, call);
         }
+        // A `.sync` Task's TaskSubmitted: with the start response if the handler gives one,
+        // else (whatever the handler does) without, before the Task's outcome.
+        let mut submitted = SubmitOnDrop(call.submitted.take());
         let handler: Arc<dyn Handler> =
             match (self.services.machine().handler(&call.target), &call.target) {
                 (Some(h), _) => Arc::clone(h),
@@ -289,11 +297,23 @@ impl<'a> Driver<'a> {
                     )))
                 }
             };
-        let input = call.input;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| handler.call(input))) {
+        let (input, execution) = (call.input, call.execution);
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| match execution.as_deref() {
+            None => handler.call(input),
+            Some(e) => handler.call_for(input, e),
+        }));
+        match called {
             Err(p) => Call::Done(self.panicked(p)),
             Ok(HandlerResult::Ready(r)) => Call::Done(outcome(r)),
             Ok(HandlerResult::Pending(f)) => {
+                drop(submitted);
+                let (this, timeout) = (*self, call.timeout_seconds);
+                self.pending(async move { this.finish_handler(f, timeout, false).await })
+            }
+            Ok(HandlerResult::Submitted(response, f)) => {
+                if let Some(s) = submitted.0.take() {
+                    s.submit(Some(&response));
+                }
                 let (this, timeout) = (*self, call.timeout_seconds);
                 self.pending(async move { this.finish_handler(f, timeout, false).await })
             }
@@ -410,6 +430,17 @@ impl std::fmt::Debug for Driver<'_> {
             .field("machine", &self.services.machine().name())
             .field("on_panic", &self.on_panic)
             .finish_non_exhaustive()
+    }
+}
+
+/// Reports a `.sync` Task's job submitted, without a response, unless reported before.
+struct SubmitOnDrop(Option<Submission>);
+
+impl Drop for SubmitOnDrop {
+    fn drop(&mut self) {
+        if let Some(s) = self.0.take() {
+            s.submit(None);
+        }
     }
 }
 

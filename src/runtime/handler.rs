@@ -7,12 +7,14 @@
 //! failures; they never take the engine down.
 
 use crate::compile::resource::{classify, ResourceKind};
+use crate::integrations::command::{resolve_program, CommandHandler};
 use crate::integrations::s3::dir::DirStore;
 use crate::integrations::s3::rest::RestStore;
 use crate::integrations::s3::ObjectStore;
+use crate::integrations::worker::WorkerHandler;
 use crate::integrations::Integrations;
 use crate::value::{Str, Value};
-use crate::vm::TaskError;
+use crate::vm::{ExecutionInfo, TaskError};
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -27,6 +29,10 @@ pub enum HandlerResult {
     Ready(Result<Value, TaskError>),
     /// The answer, later.
     Pending(HandlerFuture),
+    /// A job was started (the `.sync` pattern): the first value is the response of the call
+    /// that started it (the Task's `TaskSubmitted` output), the future the job's outcome (the
+    /// Task's result). For other Tasks, the same as `Pending`.
+    Submitted(Value, HandlerFuture),
 }
 
 impl std::fmt::Debug for HandlerResult {
@@ -34,6 +40,7 @@ impl std::fmt::Debug for HandlerResult {
         match self {
             HandlerResult::Ready(r) => f.debug_tuple("Ready").field(r).finish(),
             HandlerResult::Pending(_) => f.write_str("Pending(..)"),
+            HandlerResult::Submitted(v, _) => f.debug_tuple("Submitted").field(v).finish(),
         }
     }
 }
@@ -42,6 +49,15 @@ impl std::fmt::Debug for HandlerResult {
 pub trait Handler: Send + Sync + 'static {
     /// Runs the task on its input.
     fn call(&self, input: Value) -> HandlerResult;
+
+    /// Runs the task on its input, knowing the execution it runs for. Called instead of
+    /// [`Handler::call`] only for Tasks whose integration needs the execution's identity
+    /// (`events:putEvents`, which adds the machine's and the execution's ARNs to each event);
+    /// by default the identity is ignored.
+    fn call_for(&self, input: Value, execution: &ExecutionInfo) -> HandlerResult {
+        let _ = execution;
+        self.call(input)
+    }
 }
 
 struct SyncFn<F>(F);
@@ -216,6 +232,108 @@ impl Handlers {
         Fut: Future<Output = Result<Value, TaskError>> + Send + 'static,
     {
         self.function_handler(name, AsyncFn(f))
+    }
+
+    /// Registers one handler under an exact `Resource` string and as the Lambda function of
+    /// that name (what a handler spec does).
+    pub(crate) fn bind(&mut self, name: &str, h: Arc<dyn Handler>) {
+        self.exact.insert(Str::from(name), Arc::clone(&h));
+        self.functions.insert(Str::from(function_name(name)), h);
+    }
+
+    /// Runs a local program once per call: under the exact `Resource` string `resource` and as
+    /// the Lambda function of that name (like a `RESOURCE=command:PROGRAM ARGS...` spec).
+    ///
+    /// The program gets the Task's input as JSON on stdin and the environment plus
+    /// `ASLX_RESOURCE`; exiting 0, its stdout (JSON) is the result. A non-zero exit fails the
+    /// Task: as a Lambda function error when stdout is `{"errorType": ..., "errorMessage":
+    /// ...}` (the error is `errorType`, the cause the Lambda error payload as JSON text), else
+    /// `States.TaskFailed` naming the exit status with the tail of stderr. More than 256 KiB
+    /// of stdout is `States.DataLimitExceeded`. A call abandoned by a Task timeout, a heartbeat
+    /// timeout or the end of its execution kills the program's process group.
+    ///
+    /// ```
+    /// use aslx::{json, Handlers, Machine, MachineType, Status};
+    /// let mut h = Handlers::new();
+    /// // `sh -c SCRIPT`: here the script ignores its input and prints a result.
+    /// h.command("greet", "sh", ["-c", r#"echo '{"greeting": "hello"}'"#]).unwrap();
+    /// let def = r#"{"StartAt": "T", "States": {"T": {"Type": "Task",
+    ///     "Resource": "arn:aws:lambda:us-east-1:123456789012:function:greet", "End": true}}}"#;
+    /// let m = Machine::new("m", def, MachineType::Express, &h).unwrap();
+    /// let o = m.run_blocking(json!({}));
+    /// assert_eq!(o.status, Status::Succeeded);
+    /// assert_eq!(o.output.unwrap(), json!({"greeting": "hello"}));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When `program` is not found on `PATH` (or at its path) or is not executable.
+    pub fn command<I, S>(
+        &mut self,
+        resource: &str,
+        program: &str,
+        args: I,
+    ) -> Result<&mut Self, String>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        resolve_program(program)?;
+        let args = args.into_iter().map(Into::into).collect();
+        self.bind(
+            resource,
+            Arc::new(CommandHandler::new(resource, program, args)),
+        );
+        Ok(self)
+    }
+
+    /// Sends every call to one long-lived process speaking JSON lines, started on the first
+    /// call and restarted when it dies: under the exact `Resource` string `resource` and as
+    /// the Lambda function of that name (like a `RESOURCE=worker:PROGRAM ARGS...` spec).
+    ///
+    /// aslx writes `{"id": N, "input": INPUT}` lines to the worker's stdin; it answers each
+    /// with `{"id": N, "output": RESULT}` or `{"id": N, "error": {"errorType": ...,
+    /// "errorMessage": ...}}` on stdout, in any order (calls are pipelined). Its stderr is
+    /// copied to this process's stderr, prefixed with `[RESOURCE]`. The worker should exit
+    /// when its stdin ends; it is killed when the last clone of these handlers is dropped.
+    ///
+    /// ```
+    /// use aslx::{json, Handlers, Machine, MachineType, Status};
+    /// let mut h = Handlers::new();
+    /// // A one-line worker: answers every call with its input.
+    /// let echo = r#"import sys, json
+    /// for line in sys.stdin:
+    ///     call = json.loads(line)
+    ///     print(json.dumps({"id": call["id"], "output": call["input"]}), flush=True)"#;
+    /// h.worker("echo", "python3", ["-c", echo]).unwrap();
+    /// let def = r#"{"StartAt": "T", "States": {"T": {"Type": "Task",
+    ///     "Resource": "arn:aws:lambda:us-east-1:123456789012:function:echo", "End": true}}}"#;
+    /// let m = Machine::new("m", def, MachineType::Express, &h).unwrap();
+    /// let o = m.run_blocking(json!({"n": 1}));
+    /// assert_eq!(o.status, Status::Succeeded);
+    /// assert_eq!(o.output.unwrap(), json!({"n": 1}));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// When `program` is not found on `PATH` (or at its path) or is not executable.
+    pub fn worker<I, S>(
+        &mut self,
+        resource: &str,
+        program: &str,
+        args: I,
+    ) -> Result<&mut Self, String>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        resolve_program(program)?;
+        let args = args.into_iter().map(Into::into).collect();
+        self.bind(
+            resource,
+            Arc::new(WorkerHandler::new(resource, program, args)),
+        );
+        Ok(self)
     }
 
     /// The handler for a Task `Resource`: the exact string first, then a Lambda function ARN's

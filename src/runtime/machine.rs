@@ -37,16 +37,60 @@ pub enum MachineError {
         /// The Map state.
         state: String,
     },
-    /// A Task's resource has no registered handler.
-    #[error("state {state:?}: no handler is registered for resource {resource:?}{}", hint.as_ref().map(|h| format!("; bind it with {h}")).unwrap_or_default())]
-    UnknownResource {
-        /// The state.
-        state: String,
-        /// Its `Resource`.
-        resource: String,
-        /// The flag that would bind it to an integration, when one exists.
-        hint: Option<String>,
-    },
+    /// Tasks whose resource has no registered handler: all of them, in the order of the
+    /// definition.
+    #[error("{}", unbound_message(.0))]
+    UnknownResource(Vec<UnboundTask>),
+}
+
+/// A Task state whose resource has no handler ([`MachineError::UnknownResource`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnboundTask {
+    /// The state.
+    pub state: String,
+    /// Its `Resource`.
+    pub resource: String,
+    /// The flag that would bind it to an integration, when one exists
+    /// (`--endpoint lambda=URL (or LAMBDA_ENDPOINT / AWS_ENDPOINT_URL_LAMBDA)`).
+    pub hint: Option<String>,
+}
+
+/// `state "A": no handler is registered for resource "R"`, or for several, each resource
+/// once with the states that call it.
+fn unbound_message(tasks: &[UnboundTask]) -> String {
+    let bind = |t: &UnboundTask| {
+        t.hint
+            .as_ref()
+            .map(|h| format!("; bind it with {h}"))
+            .unwrap_or_default()
+    };
+    if let [t] = tasks {
+        return format!(
+            "state {:?}: no handler is registered for resource {:?}{}",
+            t.state,
+            t.resource,
+            bind(t)
+        );
+    }
+    let mut resources: Vec<(&UnboundTask, Vec<&str>)> = Vec::new();
+    for t in tasks {
+        match resources.iter_mut().find(|(r, _)| r.resource == t.resource) {
+            Some((_, states)) => states.push(&t.state),
+            None => resources.push((t, vec![&t.state])),
+        }
+    }
+    let list: Vec<String> = resources
+        .iter()
+        .map(|(t, states)| {
+            let states: Vec<String> = states.iter().map(|s| format!("{s:?}")).collect();
+            format!("{:?} (state {}{})", t.resource, states.join(", "), bind(t))
+        })
+        .collect();
+    format!(
+        "no handler is registered for {} resources: {}",
+        resources.len(),
+        list.join("; ")
+    )
 }
 
 /// Per-execution settings.
@@ -97,7 +141,7 @@ impl Machine {
     ///
     /// [`MachineError::Definition`] with every finding AWS would report,
     /// [`MachineError::Unsupported`] for features this engine does not run, and
-    /// [`MachineError::UnknownResource`] for a Task with no registered handler.
+    /// [`MachineError::UnknownResource`] listing every Task with no registered handler.
     pub fn new(
         name: &str,
         definition: &str,
@@ -124,12 +168,13 @@ impl Machine {
             });
         }
         let mut linked = Vec::with_capacity(program.tasks().len());
+        let mut unbound = Vec::new();
         for site in program.tasks() {
             let h = match (&site.integration, site.wait) {
                 (Integration::LambdaInvoke, _) => None,
                 (_, TaskWait::Activity) if activities_served => None,
-                _ => Some(
-                    handlers
+                _ => {
+                    let h = handlers
                         .for_resource(&site.resource)
                         .or_else(|| {
                             // A callback may use the handler of its request-response twin.
@@ -138,15 +183,21 @@ impl Machine {
                         })
                         .cloned()
                         .or_else(|| handlers.for_integration(&site.resource))
-                        .or_else(|| handlers.for_unbound(&site.resource))
-                        .ok_or_else(|| MachineError::UnknownResource {
+                        .or_else(|| handlers.for_unbound(&site.resource));
+                    if h.is_none() {
+                        unbound.push(UnboundTask {
                             state: site.state.to_string(),
                             resource: site.resource.to_string(),
                             hint: Integrations::binding_hint(&site.resource),
-                        })?,
-                ),
+                        });
+                    }
+                    h
+                }
             };
             linked.push(h);
+        }
+        if !unbound.is_empty() {
+            return Err(MachineError::UnknownResource(unbound));
         }
         Ok(Machine {
             name: Arc::from(name),
@@ -243,7 +294,7 @@ impl Machine {
     ///
     /// When called from inside an async runtime (use [`Machine::run`] there).
     pub fn run_blocking(&self, input: Value) -> Outcome {
-        // I/O too: integrations (S3, Lambda at an endpoint) open connections.
+        // Time for Waits and timeouts, I/O for Tasks that call endpoints.
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

@@ -13,5 +13,5 @@ pub(crate) mod tokens;
 pub use activity::{ActivityTask, MAX_POLLERS};
 pub use handler::{Handler, HandlerFuture, HandlerResult, Handlers};
 pub use hook::TaskHook;
-pub use machine::{Machine, MachineError, RunOptions, EXPRESS_MAX_DURATION};
-pub use spec::{Behaviour, HandlerSpec};
+pub use machine::{Machine, MachineError, RunOptions, UnboundTask, EXPRESS_MAX_DURATION};
+pub use spec::{split_args, Behaviour, HandlerSpec};

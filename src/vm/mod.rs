@@ -21,6 +21,7 @@ pub use exec::{
     MAX_PAYLOAD_BYTES, STANDARD_HISTORY_LIMIT, STEPS_PER_SLICE,
 };
 pub use map_io::MapIoRequest;
-pub use observe::{DataFlow, Event, Handout, Observer};
+pub use observe::{DataFlow, Event, Handout, Observer, Submission};
+pub(crate) use task::http_date;
 pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};
 pub use token::TokenId;

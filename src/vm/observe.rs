@@ -56,11 +56,13 @@ pub enum Event<'a> {
         /// The Task's `Resource`.
         resource: &'a str,
     },
-    /// `TaskSubmitted`: a `.sync` / `.sync:2` Task's job is started (AWS records the start
-    /// call's response as its output; in-process there is none).
+    /// `TaskSubmitted`: a `.sync` / `.sync:2` Task's job is started.
     TaskSubmitted {
         /// The Task's `Resource`.
         resource: &'a str,
+        /// The response of the call that started the job, when its handler gave one
+        /// ([`HandlerResult::Submitted`](crate::runtime::HandlerResult::Submitted)).
+        output: Option<&'a Value>,
     },
     /// `TaskSucceeded`.
     TaskSucceeded {
@@ -206,6 +208,40 @@ pub trait Observer: Send {
     /// at hand-out. `None` (the default): `TaskStarted` is reported at once.
     fn defer_task_started(&mut self) -> Option<Handout> {
         None
+    }
+
+    /// A `.sync` Task's `TaskSubmitted` (of `resource`) is to be reported once its job was
+    /// started, with the start call's response: the VM then does not report it, and passes
+    /// the returned [`Submission`] on with the [`TaskCall`](super::TaskCall) for the runtime
+    /// to call before the Task's outcome. `None` (the default): it is reported at once,
+    /// without output.
+    fn defer_task_submitted(&mut self, _resource: &str) -> Option<Submission> {
+        None
+    }
+}
+
+/// Reports that a `.sync` Task's job was started, with the start call's response when there
+/// is one: the Task's `TaskSubmitted` ([`Observer::defer_task_submitted`]).
+#[derive(Clone)]
+pub struct Submission(Arc<SubmissionFn>);
+
+type SubmissionFn = dyn Fn(Option<&Value>) + Send + Sync;
+
+impl Submission {
+    /// A submission that calls `f` with the start response.
+    pub fn new(f: impl Fn(Option<&Value>) + Send + Sync + 'static) -> Submission {
+        Submission(Arc::new(f))
+    }
+
+    /// The job was started; `response` is what the start call answered.
+    pub fn submit(&self, response: Option<&Value>) {
+        (self.0)(response)
+    }
+}
+
+impl std::fmt::Debug for Submission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Submission")
     }
 }
 

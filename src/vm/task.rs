@@ -4,7 +4,7 @@
 //! [`TaskOutcome`]. Shaping of the integration (the Lambda invoke envelope, error payloads as
 //! causes) happens here, on the VM's side, so every driver gets AWS's shapes for free.
 
-use super::observe::Handout;
+use super::observe::{Handout, Submission};
 use super::token::TokenId;
 use crate::compile::TaskId;
 use crate::value::{write_json, write_json_python, Map, Str, Value};
@@ -148,6 +148,13 @@ pub struct TaskCall {
     /// For `lambda:invoke`, the Task's whole effective parameters (`FunctionName`,
     /// `Qualifier`, `InvocationType`, ...), which a Lambda endpoint needs besides the payload.
     pub(crate) request: Option<Value>,
+    /// For a `.sync` Task whose observer deferred its `TaskSubmitted`: what to call once the
+    /// job was started.
+    pub(crate) submitted: Option<Submission>,
+    /// For Tasks whose integration needs to know whose call it is (`events:putEvents` adds
+    /// the machine's and the execution's ARNs to each event): the execution's identity.
+    /// `None` for every other Task, which then pays nothing for it.
+    pub(crate) execution: Option<std::sync::Arc<crate::vm::ExecutionInfo>>,
 }
 
 /// How a handler call ended.
@@ -234,7 +241,7 @@ fn now_secs() -> u64 {
 }
 
 /// RFC 1123 date, as in HTTP `Date` headers.
-fn http_date() -> String {
+pub(crate) fn http_date() -> String {
     time::OffsetDateTime::from_unix_timestamp(now_secs() as i64)
         .ok()
         .and_then(|t| {

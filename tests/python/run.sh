@@ -1,22 +1,14 @@
 #!/usr/bin/env bash
-# Runs tests/python/test_serve.py, test_versions.py, test_sfn_local_sample.py and
-# test_events.py (boto3 and the AWS CLI against `aslx serve`):
-# creates a venv under the cargo target dir with the pinned clients, installs the AWS CLI v2
+# Runs tests/python/test_serve.py, test_versions.py, test_sfn_local_sample.py, test_events.py,
+# test_nested.py and test_lambda_endpoint.py (boto3 and the AWS CLI against `aslx serve`):
+# creates a venv under the cargo target dir with the pinned clients (venv.sh), installs the AWS CLI v2
 # when missing, builds aslx, starts the server on a free port, runs pytest, stops the server.
 # Exit code: pytest's.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
-venv="$target/pyvenv"
-python="${PYTHON:-python3}"
-
-if [ ! -x "$venv/bin/pytest" ] || ! cmp -s "$here/requirements.txt" "$venv/requirements.txt"; then
-  rm -rf "$venv"
-  "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-  cp "$here/requirements.txt" "$venv/requirements.txt"
-fi
+venv="$(bash "$here/venv.sh")"
 
 # `aws logs tail` is AWS CLI v2 only, and v2 is not on PyPI (the venv's `aws` is v1, which the
 # other CLI tests use). Debian packages v2 (bookworm: awscli 2.9.19, /usr/bin/aws) and CI runs
@@ -43,15 +35,31 @@ if [ -z "${ASLX_BIN:-}" ]; then
 fi
 export ASLX_BIN
 
+# A Lambda Invoke endpoint on loopback (the functions the tests set), for --lambda-endpoint.
+lambda_log="$(mktemp)"
+"$python" "$root/tests/servers/lambda_server.py" >"$lambda_log" 2>&1 &
+lambda_server=$!
+for _ in $(seq 1 100); do
+  grep -q 'listening on' "$lambda_log" && break
+  sleep 0.05
+done
+lambda_endpoint="$(grep -o 'http://[0-9.]*:[0-9]*' "$lambda_log" | head -1)"
+[ -n "$lambda_endpoint" ] || { echo "lambda_server.py did not start:" >&2; cat "$lambda_log" >&2; exit 1; }
+export ASLX_LAMBDA_ENDPOINT="$lambda_endpoint"
+
 log="$(mktemp)"
 logdir="$(mktemp -d)"
 "$ASLX_BIN" serve --bind 127.0.0.1:0 --allow-callbacks-in-express --log-dir "$logdir" \
-  --mock-config "$here/mock_config.json" \
+  --mock-config "$here/mock_config.json" --lambda-endpoint "$lambda_endpoint" \
   --handler 'greet=return:{"greeting":"hello"}' \
   --handler 'fail=raise:Greeting.Failed:no greeting today' \
   >"$log" 2>&1 &
 server=$!
-stop() { kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$log" "$logdir"; }
+stop() {
+  kill -TERM "$server" "$lambda_server" 2>/dev/null || true
+  wait "$server" "$lambda_server" 2>/dev/null || true
+  rm -rf "$log" "$logdir" "$lambda_log"
+}
 trap stop EXIT
 
 for _ in $(seq 1 100); do
@@ -66,4 +74,4 @@ if [ -z "$endpoint" ]; then
 fi
 export ASLX_ENDPOINT="$endpoint"
 cd "$here"
-"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py test_versions.py test_sfn_local_sample.py test_events.py "$@"
+"$venv/bin/pytest" -q -p no:cacheprovider test_serve.py test_versions.py test_sfn_local_sample.py test_events.py test_nested.py test_lambda_endpoint.py "$@"

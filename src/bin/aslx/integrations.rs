@@ -1,6 +1,6 @@
 //! The options that bind Tasks to real work, shared by `aslx run` and `aslx serve`.
 
-use aslx::integrations::{AwsCredentials, Integrations};
+use aslx::integrations::{AwsCredentials, Connections, Integrations};
 use clap::Args;
 
 /// Where Tasks' calls go.
@@ -22,6 +22,16 @@ pub struct IntegrationArgs {
     /// directory instead of S3: bucket = subdirectory, key = path below it.
     #[arg(long = "s3-dir", value_name = "DIR")]
     s3_dir: Option<String>,
+    /// EventBridge connections for HTTP Tasks (`arn:aws:states:::http:invoke`), as JSON: an
+    /// object keyed by connection ARN or name, each value the connection as EventBridge's
+    /// CreateConnection takes it: {"AuthorizationType": "API_KEY" | "BASIC" |
+    /// "OAUTH_CLIENT_CREDENTIALS", "AuthParameters": {"ApiKeyAuthParameters": {"ApiKeyName",
+    /// "ApiKeyValue"} | "BasicAuthParameters": {"Username", "Password"} | "OAuthParameters":
+    /// {"AuthorizationEndpoint", "HttpMethod", "ClientParameters": {"ClientID",
+    /// "ClientSecret"}, "OAuthHttpParameters"}, "InvocationHttpParameters":
+    /// {"HeaderParameters", "QueryStringParameters", "BodyParameters": [{"Key", "Value"}]}}}.
+    #[arg(long = "connections", value_name = "FILE")]
+    connections: Option<String>,
 }
 
 impl IntegrationArgs {
@@ -54,9 +64,15 @@ impl IntegrationArgs {
                 .parse_flag(flag)
                 .map_err(|e| format!("--endpoint: {e}"))?;
         }
-        Ok(Integrations::new(
-            endpoints,
-            AwsCredentials::from_env(region),
-        ))
+        let connections = match &self.connections {
+            Some(path) => {
+                Connections::from_file(path).map_err(|e| format!("--connections: {e}"))?
+            }
+            None => Connections::new(),
+        };
+        Ok(
+            Integrations::new(endpoints, AwsCredentials::from_env(region))
+                .with_connections(connections),
+        )
     }
 }

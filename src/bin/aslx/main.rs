@@ -51,8 +51,12 @@ enum Command {
         /// Execution input: JSON text, or @FILE.
         #[arg(long, default_value = "{}")]
         input: String,
-        /// RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:TYPE:MESSAGE; RESOURCE is
-        /// a Task's Resource string or a Lambda function name. Repeatable.
+        /// RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:TYPE:MESSAGE |
+        /// RESOURCE=command:PROGRAM ARGS... (run per call: input JSON on stdin, result JSON on
+        /// stdout) | RESOURCE=worker:PROGRAM ARGS... (one process, JSON lines; see README) |
+        /// RESOURCE=http:URL (POSTs the input as JSON to URL; the JSON answer is the result);
+        /// RESOURCE is a Task's Resource string or a Lambda function name. ARGS are split like
+        /// shell words (quotes, backslash), with no shell. Repeatable.
         #[arg(long = "handler")]
         handlers: Vec<String>,
         #[command(flatten)]
@@ -188,16 +192,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .to_string();
             let machine = match Machine::new(&name, &text, def.machine_type, &registry) {
                 Ok(m) => m,
-                Err(MachineError::UnknownResource {
-                    state,
-                    resource,
-                    hint,
-                }) => {
-                    let bind = hint.map(|h| format!(", {h}")).unwrap_or_default();
-                    return Err(format!(
-                        "state {state:?} calls {resource:?}, which has no handler; pass --handler '{resource}=identity' (or return:JSON, raise:TYPE:MESSAGE){bind}"
-                    ));
-                }
+                Err(MachineError::UnknownResource(unbound)) => return Err(unbound_help(&unbound)),
                 Err(e) => return Err(e.to_string()),
             };
             let outcome = machine.run_blocking(input);
@@ -211,7 +206,52 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-/// `RESOURCE=identity | return:JSON | raise:TYPE:MESSAGE`, parsed by the library's shared parser.
+/// Every Task resource with no handler at once, each with the `--handler` that binds it.
+fn unbound_help(unbound: &[aslx::runtime::UnboundTask]) -> String {
+    const KINDS: &str = "identity, return:JSON, raise:TYPE:MESSAGE, command:PROGRAM ARGS..., worker:PROGRAM ARGS... or http:URL";
+    let or_bind = |t: &aslx::runtime::UnboundTask| {
+        t.hint
+            .as_ref()
+            .map(|h| format!(", or {h}"))
+            .unwrap_or_default()
+    };
+    if let [t] = unbound {
+        return format!(
+            "state {:?} calls {:?}, which has no handler; pass --handler '{}=identity' (or any of {KINDS}){}",
+            t.state,
+            t.resource,
+            t.resource,
+            or_bind(t)
+        );
+    }
+    let mut lines: Vec<(&aslx::runtime::UnboundTask, Vec<String>)> = Vec::new();
+    for t in unbound {
+        let state = format!("{:?}", t.state);
+        match lines.iter_mut().find(|(r, _)| r.resource == t.resource) {
+            Some((_, states)) => states.push(state),
+            None => lines.push((t, vec![state])),
+        }
+    }
+    let mut msg = format!(
+        "{} Task resources have no handler; pass a --handler for each (BEHAVIOUR: {KINDS}):",
+        lines.len()
+    );
+    for (t, states) in lines {
+        let or = t
+            .hint
+            .as_ref()
+            .map(|h| format!(" or {h}"))
+            .unwrap_or_default();
+        msg.push_str(&format!(
+            "\n  --handler '{}=BEHAVIOUR'{or}   (state {})",
+            t.resource,
+            states.join(", ")
+        ));
+    }
+    msg
+}
+
+/// `RESOURCE=identity | return:JSON | raise:TYPE:MESSAGE | command:... | worker:...`, parsed by the library's shared parser.
 fn add_handler(h: &mut Handlers, spec: &str) -> Result<(), String> {
     HandlerSpec::parse(spec)
         .map_err(|e| format!("--{e}"))?

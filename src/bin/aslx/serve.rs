@@ -27,8 +27,10 @@ pub struct ServeArgs {
     /// Account in ARNs (Step Functions Local's AWS_ACCOUNT_ID).
     #[arg(long, env = "AWS_ACCOUNT_ID", default_value = "111111111111")]
     account: String,
-    /// RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:ERROR:CAUSE; RESOURCE is a
-    /// Task's Resource string or a Lambda function name. Repeatable.
+    /// RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:ERROR:CAUSE |
+    /// RESOURCE=command:PROGRAM ARGS... | RESOURCE=worker:PROGRAM ARGS... | RESOURCE=http:URL
+    /// (as `aslx run --handler`); RESOURCE is a Task's Resource string or a Lambda function
+    /// name. Repeatable.
     #[arg(long = "handler")]
     handlers: Vec<String>,
     /// A file of --handler specs, one a line (`#` comments).
@@ -152,6 +154,7 @@ fn setup(args: &ServeArgs) -> Result<Setup, String> {
         specs.push(HandlerSpec::parse(s).map_err(|e| format!("--{e}"))?);
     }
     for s in &specs {
+        s.check_for_engine()?;
         s.register(&mut handlers);
     }
     handlers.integrations(args.integrations.build(&args.region)?);

@@ -90,11 +90,13 @@ pub(super) fn describe(
             }
             family.name(1)
         }
-        Event::TaskSubmitted { resource } => {
+        Event::TaskSubmitted { resource, output } => {
             // AWS records the response of the call that started the job as its `output`;
-            // a `.sync` Task run in-process has no start response of its own, so there is
-            // none here.
+            // a handler that answers the whole job at once gives none.
             Family::Task.short(&mut d, resource);
+            if let (true, true, Some(o)) = (build, data, output) {
+                put_data(&mut d, "output", o);
+            }
             "TaskSubmitted"
         }
         Event::TaskSucceeded { resource, output } => {

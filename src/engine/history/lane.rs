@@ -30,7 +30,7 @@ use super::{Inner, Story};
 use crate::engine::log::{LogLevel, LogRecord};
 use crate::runtime::sync::lock;
 use crate::value::{Map, Str, Value};
-use crate::vm::{Event, Handout, Observer};
+use crate::vm::{Event, Handout, Observer, Submission};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -369,6 +369,17 @@ impl Observer for Lane {
         let (story, lane) = (Arc::clone(&self.story), self.id);
         Some(Handout::new(move |worker| {
             story.activity_started(lane, worker)
+        }))
+    }
+
+    /// `TaskSubmitted` is recorded when the job was started, with the start response
+    /// ([`HandlerResult::Submitted`](crate::runtime::HandlerResult::Submitted)).
+    fn defer_task_submitted(&mut self, resource: &str) -> Option<Submission> {
+        let (story, lane, top) = (Arc::clone(&self.story), self.id, self.top);
+        let resource = Str::from(resource);
+        Some(Submission::new(move |output| {
+            let resource = &resource;
+            story.record_vm(lane, top, true, Event::TaskSubmitted { resource, output });
         }))
     }
 }

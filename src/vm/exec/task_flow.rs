@@ -160,14 +160,25 @@ impl Execution {
                 o.event(self.event_id, Event::TaskStarted { resource });
             }
         }
+        let mut submitted = None;
         if task.submits {
             self.event_id += 1; // TaskSubmitted
             if let Some(o) = &mut self.observer {
                 let resource = &site.resource;
-                o.event(self.event_id, Event::TaskSubmitted { resource });
+                // Deferred, when the observer can be told later, until the job is started
+                // (its output is the start call's response).
+                submitted = o.defer_task_submitted(resource);
+                if submitted.is_none() {
+                    let output = None;
+                    o.event(self.event_id, Event::TaskSubmitted { resource, output });
+                }
             }
         }
         if self.quota_reached() {
+            // The call is not made: its TaskSubmitted is recorded now, without a response.
+            if let Some(s) = submitted {
+                s.submit(None);
+            }
             return Flow::Error(self.history_quota_error());
         }
         Flow::Call(TaskCall {
@@ -179,6 +190,8 @@ impl Execution {
             task_token,
             started,
             request,
+            submitted,
+            execution: site.needs_execution.then(|| Arc::clone(&self.info)),
         })
     }
 
@@ -200,6 +213,13 @@ impl Execution {
             TaskOutcome::Whole(v) => {
                 envelope = false;
                 v
+            }
+            // A handler that stopped reading an oversized result (`command:`, `worker:`)
+            // says so without a cause: the error is then the one an oversized result gets.
+            TaskOutcome::Err(e)
+                if e.error() == "States.DataLimitExceeded" && e.cause().is_none() =>
+            {
+                return self.result_too_large(program, task.site.index(), now_ms)
             }
             TaskOutcome::Err(e) => return self.task_failed(program, &e, compact, now_ms),
             TaskOutcome::TimedOut => {
@@ -223,21 +243,7 @@ impl Execution {
         };
         let result_bytes = serialized_len_at_most(&result, MAX_PAYLOAD_BYTES);
         if result_bytes.is_none() {
-            // TASK-8 / ERR-DLE: reported as a task failure, which catchers see. AWS names a
-            // service integration by its service (`'lambda'`), anything else by its resource.
-            let resource = &program.tasks[task.site.index()].resource;
-            let name = match classify(resource) {
-                ResourceKind::Service { service, .. } => service,
-                _ => resource.to_string(),
-            };
-            let e = ExecError::new(
-                "States.DataLimitExceeded",
-                Some(format!(
-                    "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
-                )),
-                ErrorClass::Task,
-            );
-            return self.handle_error_at(program, e, now_ms);
+            return self.result_too_large(program, task.site.index(), now_ms);
         }
         // The invoke envelope adds headers and metadata: well under 2 KiB.
         let result_bound = result_bytes.map(|b| if envelope { 2 * b + 2048 } else { b });
@@ -359,6 +365,26 @@ impl Execution {
             Op::Parallel(_) | Op::Map(_) => self.start_fork(program, state),
             _ => self.start_task(program),
         }
+    }
+
+    /// TASK-8 / ERR-DLE: a result over 256 KiB is reported as a task failure, which catchers
+    /// see. AWS names a service integration by its service (`'lambda'`), anything else by its
+    /// resource.
+    #[cold]
+    fn result_too_large(&mut self, program: &Program, site: usize, now_ms: i64) -> Flow {
+        let resource = &program.tasks[site].resource;
+        let name = match classify(resource) {
+            ResourceKind::Service { service, .. } => service,
+            _ => resource.to_string(),
+        };
+        let e = ExecError::new(
+            "States.DataLimitExceeded",
+            Some(format!(
+                "The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+            )),
+            ErrorClass::Task,
+        );
+        self.handle_error_at(program, e, now_ms)
     }
 
     #[cold]
