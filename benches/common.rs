@@ -46,6 +46,7 @@ pub fn run_inline(m: &Machine, exec: &mut Execution) -> Outcome {
             Step::Yield => {}
             Step::Fork => exec.run_fork_inline(),
             Step::Sleep { .. } => panic!("bench machines do not sleep"),
+            Step::MapIo(_) => panic!("bench machines do not read S3"),
             Step::Call(call) => {
                 let outcome = match m.handler(&call.target).map(|h| h.call(call.input)) {
                     Some(HandlerResult::Ready(Ok(v))) => TaskOutcome::Ok(v),

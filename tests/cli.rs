@@ -524,3 +524,56 @@ fn a_jsonata_yaml_definition_with_block_scalars_runs_with_its_substitutions() {
         .unwrap()
         .contains("${NotifyFunctionArn} at /States/Notify/Resource"));
 }
+
+/// A distributed Map reading a CSV object from `--s3-dir DIR/in` and writing its results to
+/// `DIR/out` (MAP-10, MAP-12).
+const S3_MAP: &str = r#"{"StartAt":"M","States":{"M":{"Type":"Map",
+  "ItemReader":{"Resource":"arn:aws:states:::s3:getObject",
+    "ReaderConfig":{"InputType":"CSV","CSVHeaderLocation":"FIRST_ROW"},
+    "Parameters":{"Bucket":"in","Key":"people.csv"}},
+  "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"out","Prefix":"runs"}},
+  "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+    "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}}"#;
+
+#[test]
+fn map10_run_with_s3_dir_reads_items_and_writes_results_there() {
+    let def = temp_file("s3map.json", S3_MAP.as_bytes());
+    let dir = std::env::temp_dir().join(format!("aslx-cli-s3-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("in")).unwrap();
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    std::fs::write(dir.join("in/people.csv"), "name\nann\nbob\n").unwrap();
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let (code, out, err) = aslx(&["run", &def, "--s3-dir", &dir_arg]);
+    assert_eq!(code, 0, "{err}");
+    let v = aslx::parse_json(out.trim()).unwrap();
+    let key = v
+        .get("output")
+        .and_then(|o| o.get("ResultWriterDetails"))
+        .and_then(|d| d.get("Key"))
+        .and_then(aslx::Value::as_str)
+        .unwrap()
+        .to_string();
+    assert!(
+        key.starts_with("runs/") && key.ends_with("/manifest.json"),
+        "{key}"
+    );
+    assert!(dir.join("out").join(&key).is_file());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn map10_run_without_an_s3_backend_names_the_flags_and_a_missing_s3_dir_is_refused() {
+    let def = temp_file("s3map2.json", S3_MAP.as_bytes());
+    let (code, _, err) = aslx(&["run", &def]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--s3-dir") && err.contains("--endpoint s3=URL"),
+        "{err}"
+    );
+    let (code, _, err) = aslx(&["run", &def, "--s3-dir", "/no/such/dir"]);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("--s3-dir /no/such/dir: not a directory"),
+        "{err}"
+    );
+}

@@ -10,6 +10,7 @@
 pub mod choice;
 pub mod dump;
 mod jsonata;
+pub(crate) mod map_io;
 pub mod program;
 pub mod resource;
 pub mod template;
@@ -330,21 +331,51 @@ impl Compiler {
         io: &mut Io,
         is_jsonata: bool,
     ) -> Result<(MapOp, bool), CompileError> {
-        if mp.item_reader.is_some() {
-            return Err(CompileError::new(
+        // MAP-10, MAP-12: served by the driver, so a Map with either can wait.
+        for (field, present) in [
+            ("ItemReader", mp.item_reader.is_some()),
+            ("ResultWriter", mp.result_writer.is_some()),
+        ] {
+            if present && !mp.distributed {
+                return Err(CompileError::new(
+                    &format!("{loc}/{field}"),
+                    format!("{field} needs a distributed Map (ItemProcessor.ProcessorConfig.Mode: DISTRIBUTED)"),
+                ));
+            }
+        }
+        let reader = match &mp.item_reader {
+            None => None,
+            Some(v) => Some(Box::new(map_io::item_reader(
+                v,
                 &format!("{loc}/ItemReader"),
-                "ItemReader reads items from Amazon S3, which aslx does not reach; \
-                 pass the items in the state input (ItemsPath) instead",
-            ));
-        }
-        if mp.result_writer.is_some() {
-            return Err(CompileError::new(
+                is_jsonata,
+            )?)),
+        };
+        let writer = match &mp.result_writer {
+            None => None,
+            Some(v) => Some(Box::new(map_io::result_writer(
+                v,
                 &format!("{loc}/ResultWriter"),
-                "ResultWriter writes results to Amazon S3, which aslx does not reach; \
-                 remove it to receive the results as the state's output",
-            ));
+                is_jsonata,
+            )?)),
+        };
+        if let Some(r) = &reader {
+            io.uses_context |= r.parameters.as_ref().is_some_and(Template::uses_context)
+                || r.arguments
+                    .as_ref()
+                    .is_some_and(|t| t.reads_state("context"))
+                || matches!(&r.max_items, Some(Num::Path(p)) if p.text().starts_with("$$"))
+                || matches!(&r.max_items_jsonata, Some(Typed::Expr(e)) if e.reads_state("context"));
         }
+        if let Some(w) = &writer {
+            io.uses_context |= w.parameters.as_ref().is_some_and(Template::uses_context)
+                || w.arguments
+                    .as_ref()
+                    .is_some_and(|t| t.reads_state("context"));
+        }
+        let io_waits = reader.is_some() || writer.as_ref().is_some_and(|w| w.export);
         let (processor, can_wait) = self.scope(&mp.processor)?;
+        let can_wait = can_wait || io_waits;
         let items_path = match &mp.items_path {
             None => None,
             Some(p) if p == "$" => None,
@@ -390,6 +421,9 @@ impl Compiler {
             tolerated_count: tolerance(count)?,
             tolerated_percentage: tolerance(mp.tolerated_failure_percentage.clone())?,
             batcher,
+            reader,
+            writer,
+            label: mp.label.clone(),
         };
         for p in [&op.max_concurrency]
             .into_iter()

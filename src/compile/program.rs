@@ -118,6 +118,17 @@ impl Program {
     pub fn can_wait(&self) -> bool {
         self.can_wait
     }
+
+    /// The first state, if any, whose distributed Map reads or writes Amazon S3
+    /// (`ItemReader`, or a `ResultWriter` with a `Resource`): it needs an S3 backend.
+    pub fn s3_state(&self) -> Option<&str> {
+        self.states.iter().find_map(|s| match &s.op {
+            Op::Map(m) if m.reader.is_some() || m.writer.as_ref().is_some_and(|w| w.export) => {
+                Some(&*s.name)
+            }
+            _ => None,
+        })
+    }
 }
 
 /// A Task call site: what the linker needs to bind it.
@@ -348,6 +359,12 @@ pub(crate) struct MapOp {
     pub tolerated_count: Option<Tolerance>,
     pub tolerated_percentage: Option<Tolerance>,
     pub batcher: Option<Batcher>,
+    /// `ItemReader`: the items come from S3 (MAP-10), through the driver.
+    pub reader: Option<Box<super::map_io::ItemReader>>,
+    /// `ResultWriter` (MAP-12).
+    pub writer: Option<Box<super::map_io::ResultWriter>>,
+    /// `Label`, used in the Map Run's ARN (MAP-13).
+    pub label: Option<Str>,
 }
 
 /// A `ToleratedFailure*` value: literal or read through a path.

@@ -140,6 +140,8 @@ fn details_member(t: &str) -> Option<&'static str> {
         "MapIterationSucceeded" => "mapIterationSucceededEventDetails",
         "MapIterationFailed" => "mapIterationFailedEventDetails",
         "MapIterationAborted" => "mapIterationAbortedEventDetails",
+        "MapRunStarted" => "mapRunStartedEventDetails",
+        "MapRunFailed" => "mapRunFailedEventDetails",
         _ => return None,
     })
 }

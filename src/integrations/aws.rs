@@ -292,6 +292,16 @@ impl Integrations {
     /// Signs and sends `req` to the service's endpoint; a transport failure is the Task error
     /// `<prefix>.SdkClientException`. A non-2xx answer is returned as is.
     pub(crate) async fn aws_send(&self, req: AwsRequest<'_>) -> Result<Reply, TaskError> {
+        self.aws_send_limited(req, MAX_RESULT_BODY).await
+    }
+
+    /// [`Integrations::aws_send`], reading at most `max_body` bytes of the answer (S3
+    /// objects are larger than any Task result).
+    pub(crate) async fn aws_send_limited(
+        &self,
+        req: AwsRequest<'_>,
+        max_body: usize,
+    ) -> Result<Reply, TaskError> {
         let Some(ep) = self.endpoints().get(req.service) else {
             return Err(TaskError::new(
                 format!("{}.SdkClientException", req.prefix),
@@ -341,7 +351,7 @@ impl Integrations {
             .body(Full::new(req.body))
             .map_err(|e| bad(e.to_string()))?;
         self.client()
-            .send(request, MAX_RESULT_BODY)
+            .send(request, max_body)
             .await
             .map_err(|e| bad(e.to_string()))
     }

@@ -16,6 +16,7 @@
 //! | `events:putEvents[.waitForTaskToken]` | `--endpoint events=URL` / `EVENTBRIDGE_ENDPOINT` | `events.rs` |
 //! | `aws-sdk:{dynamodb,sqs,sns,eventbridge,sfn,lambda}:*` | the service's endpoint | `sdk.rs` |
 //! | `arn:aws:states:::http:invoke` (the HTTP Task) | nothing; connections from `--connections FILE` | `http_task.rs`, `http_request.rs`, `connections.rs`, `oauth.rs` |
+//! | distributed Map `ItemReader` / `ResultWriter` | `--s3-dir DIR` or `--endpoint s3=URL` | `s3/` |
 //! | `--handler RESOURCE=http:URL`, `Handlers::http` | — | `http_handler.rs` |
 //!
 //! Local programs are handlers the user binds by name (`--handler R=command:...` /
@@ -49,6 +50,7 @@ mod lambda;
 mod oauth;
 mod optimized;
 mod query;
+pub(crate) mod s3;
 mod sdk;
 pub(crate) mod sign;
 mod sns;

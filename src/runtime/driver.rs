@@ -15,9 +15,11 @@ use super::hook::TaskHook;
 use super::machine::Machine;
 use super::tokens::{TokenTable, TokenWaiter};
 use crate::compile::TaskWait;
+use crate::integrations::s3;
 use crate::value::Value;
 use crate::vm::{
-    CallTarget, Execution, Outcome, Step, Submission, TaskCall, TaskError, TaskOutcome, TokenId,
+    CallTarget, Execution, MapIoRequest, Outcome, Step, Submission, TaskCall, TaskError,
+    TaskOutcome, TokenId,
 };
 use futures_util::FutureExt;
 use std::future::Future;
@@ -74,6 +76,9 @@ pub(crate) enum Call<'a> {
     Pending(Pin<Box<dyn Future<Output = Option<TaskOutcome>> + Send + 'a>>),
 }
 
+/// A distributed Map's S3 request under way: its answer, or `None` past the deadline.
+type MapIoWait<'a> = Pin<Box<dyn Future<Output = Option<Result<Value, TaskError>>> + Send + 'a>>;
+
 /// What [`Driver::drive`] waits for next.
 enum Wake<'a> {
     Yield,
@@ -83,6 +88,8 @@ enum Wake<'a> {
     Call(Pin<Box<dyn Future<Output = Option<TaskOutcome>> + Send + 'a>>),
     /// A Parallel or Map state's children are to be run (its fork is served).
     Fork,
+    /// A distributed Map's S3 request; `None` when the deadline came first.
+    MapIo(MapIoWait<'a>),
 }
 
 /// The engine's services for callback and activity Tasks.
@@ -183,6 +190,7 @@ impl<'a> Driver<'a> {
                     }
                 }
                 Step::Fork => Wake::Fork,
+                Step::MapIo(request) => Wake::MapIo(self.map_io(request)),
                 Step::Call(call) => match self.answer(exec.active_state(), call) {
                     Call::Done(o) => {
                         exec.resume_task(o, self.clock.now_ms());
@@ -202,6 +210,10 @@ impl<'a> Driver<'a> {
                     Some(o) => exec.resume_task(o, self.clock.now_ms()),
                     None => return exec.abort(Outcome::timed_out()),
                 },
+                Wake::MapIo(io) => match io.await {
+                    Some(answer) => exec.resume_map_io(answer, self.clock.now_ms()),
+                    None => return exec.abort(Outcome::timed_out()),
+                },
                 Wake::Fork => {
                     if !self.serve_fork(exec).await {
                         return exec.abort(Outcome::timed_out());
@@ -209,6 +221,26 @@ impl<'a> Driver<'a> {
                 }
             }
         }
+    }
+
+    /// Serves a distributed Map's S3 request through the machine's S3 backend, bounded by the
+    /// execution's deadline; boxed whole, so that it costs nothing to the futures of
+    /// executions that make none (a parked execution's future is measured: engine::run).
+    fn map_io(&self, request: MapIoRequest) -> MapIoWait<'a> {
+        let store = self.services.machine().s3();
+        let deadline = self.deadline;
+        Box::pin(async move {
+            let io = async move {
+                match store {
+                    Some(store) => s3::serve(&*store, request).await,
+                    None => Err(s3::unconfigured()),
+                }
+            };
+            match deadline {
+                None => Some(io.await),
+                Some(d) => tokio::time::timeout_at(d, io).await.ok(),
+            }
+        })
     }
 
     /// The execution's [`TaskHook`] answers `call` of `state`, or its handler is called.

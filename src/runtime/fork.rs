@@ -46,7 +46,7 @@ impl<'a> Driver<'a> {
         let mut tasks: JoinSet<(usize, Execution, Outcome)> = JoinSet::new();
         let mut local: FuturesUnordered<ChildRun<'a>> = FuturesUnordered::new();
         loop {
-            while let Some((index, child)) = host.fork_next() {
+            while let Some((index, child)) = host.fork_next(self.clock.now_ms()) {
                 let mut child = Some(child);
                 if let Some(task) = self.services.child_task(self, index, &mut child) {
                     tasks.spawn(task);
@@ -78,7 +78,7 @@ impl<'a> Driver<'a> {
             if self.deadline.is_some_and(|d| Instant::now() >= d) {
                 return false;
             }
-            host.fork_complete(index, &child, outcome);
+            host.fork_complete(index, &child, outcome, self.clock.now_ms());
         }
     }
 }

@@ -8,6 +8,9 @@
 
 use crate::compile::resource::{classify, ResourceKind};
 use crate::integrations::command::{resolve_program, CommandHandler};
+use crate::integrations::s3::dir::DirStore;
+use crate::integrations::s3::rest::RestStore;
+use crate::integrations::s3::ObjectStore;
 use crate::integrations::worker::WorkerHandler;
 use crate::integrations::Integrations;
 use crate::value::{Str, Value};
@@ -97,6 +100,8 @@ pub struct Handlers {
     exact: HashMap<Str, Arc<dyn Handler>>,
     functions: HashMap<Str, Arc<dyn Handler>>,
     unbound: Option<Arc<UnboundFn>>,
+    /// Where distributed Maps read items and write results (`ItemReader`, `ResultWriter`).
+    s3: Option<Arc<dyn ObjectStore>>,
     /// What serves resources no handler here serves, when it can reach them.
     integrations: Option<Arc<Integrations>>,
     /// Whether a handler here opens sockets on the caller's runtime (integrations, `http:`
@@ -126,6 +131,7 @@ impl std::fmt::Debug for Handlers {
             .field("resources", &self.exact.keys().collect::<Vec<_>>())
             .field("functions", &self.functions.keys().collect::<Vec<_>>())
             .field("unbound", &self.unbound.is_some())
+            .field("s3", &self.s3)
             .field("integrations", &self.integrations)
             .finish()
     }
@@ -140,6 +146,47 @@ impl Handlers {
     /// No handlers.
     pub fn new() -> Handlers {
         Handlers::default()
+    }
+
+    /// Serves distributed Maps' S3 calls (`ItemReader`, `ResultWriter`) from the directory
+    /// `dir`: bucket `b` is the subdirectory `dir/b` (it must exist), key `k/x.csv` the
+    /// file `dir/b/k/x.csv`. Keys with `..`, `.` or absolute paths are refused. What
+    /// `aslx run --s3-dir DIR` and `aslx serve --s3-dir DIR` configure.
+    ///
+    /// ```
+    /// use aslx::{Handlers, Machine, MachineType, Status};
+    /// let dir = std::env::temp_dir().join(format!("aslx-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(dir.join("in")).unwrap();
+    /// std::fs::write(dir.join("in/nums.json"), "[1, 2, 3]").unwrap();
+    /// let def = r#"{"StartAt": "M", "States": {"M": {"Type": "Map",
+    ///   "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+    ///     "ReaderConfig": {"InputType": "JSON"},
+    ///     "Parameters": {"Bucket": "in", "Key": "nums.json"}},
+    ///   "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+    ///     "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+    ///   "End": true}}}"#;
+    /// let mut h = Handlers::new();
+    /// h.s3_dir(&dir);
+    /// let m = Machine::new("m", def, MachineType::Standard, &h).unwrap();
+    /// let out = m.run_blocking(aslx::json!({}));
+    /// assert_eq!(out.status, Status::Succeeded);
+    /// assert_eq!(out.output.unwrap().to_json(), "[1,2,3]");
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn s3_dir(&mut self, dir: impl Into<std::path::PathBuf>) -> &mut Self {
+        self.s3 = Some(Arc::new(DirStore::new(dir)));
+        self
+    }
+
+    /// The S3 backend of distributed Maps, if one is configured: the directory of
+    /// [`Handlers::s3_dir`], else the S3 endpoint of [`Handlers::integrations`].
+    pub(crate) fn s3(&self) -> Option<Arc<dyn ObjectStore>> {
+        if let Some(s) = &self.s3 {
+            return Some(Arc::clone(s));
+        }
+        let i = self.integrations.as_ref()?;
+        i.endpoints().get("s3")?;
+        Some(Arc::new(RestStore::new(Arc::clone(i))))
     }
 
     /// Registers a handler under an exact `Resource` string.

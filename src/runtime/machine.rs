@@ -26,6 +26,17 @@ pub enum MachineError {
     /// The definition is valid but uses something this engine does not run.
     #[error("unsupported: {0}")]
     Unsupported(#[from] CompileError),
+    /// A distributed Map reads or writes Amazon S3 (`ItemReader`, `ResultWriter`) and no S3
+    /// backend is configured.
+    #[error(
+        "state {state:?}: its distributed Map reads or writes Amazon S3 (ItemReader / \
+         ResultWriter) and no S3 backend is configured: give --s3-dir DIR (a local directory, \
+         bucket = subdirectory) or --endpoint s3=URL (Handlers::s3_dir in the library)"
+    )]
+    NoS3Backend {
+        /// The Map state.
+        state: String,
+    },
     /// Tasks whose resource has no registered handler: all of them, in the order of the
     /// definition.
     #[error("{}", unbound_message(.0))]
@@ -151,6 +162,11 @@ impl Machine {
         activities_served: bool,
     ) -> Result<Machine, MachineError> {
         let program = compile(model)?;
+        if let (Some(state), None) = (program.s3_state(), handlers.s3()) {
+            return Err(MachineError::NoS3Backend {
+                state: state.to_string(),
+            });
+        }
         let mut linked = Vec::with_capacity(program.tasks().len());
         let mut unbound = Vec::new();
         for site in program.tasks() {
@@ -222,6 +238,11 @@ impl Machine {
             CallTarget::Site(site) => self.linked.get(site.index()).and_then(Option::as_ref),
             CallTarget::Function(name) => self.handlers.for_function(name),
         }
+    }
+
+    /// Where this machine's distributed Maps read and write S3 objects.
+    pub(crate) fn s3(&self) -> Option<Arc<dyn crate::integrations::s3::ObjectStore>> {
+        self.handlers.s3()
     }
 
     /// The integrations of the handlers the machine was linked with.

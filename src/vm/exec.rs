@@ -25,9 +25,11 @@ use std::sync::Arc;
 mod fork;
 mod io;
 mod jsonata;
+mod map_run;
 mod task_flow;
 use fork::Fork;
 pub use fork::{DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY};
+use map_run::PendingIo;
 use task_flow::qualified_function_arn;
 
 /// Largest payload of a state, task result or execution (QUO-2): 256 KiB.
@@ -133,6 +135,9 @@ pub enum Step {
     /// [`Execution::fork_settled`], then step again. A driver without concurrency calls
     /// [`Execution::run_fork_inline`] instead.
     Fork,
+    /// A distributed Map reads its items from S3 or writes its results there: serve the
+    /// request, then [`Execution::resume_map_io`] and step again.
+    MapIo(super::map_io::MapIoRequest),
     /// Finished.
     Done(Outcome),
 }
@@ -147,6 +152,8 @@ enum Phase {
     Waiting(Value),
     /// A Parallel or Map state runs its children.
     Forked(Box<Fork>),
+    /// A distributed Map waits for the driver's S3 request.
+    MapIo(Box<PendingIo>),
     Finished(Outcome),
 }
 
@@ -156,6 +163,7 @@ enum Flow {
     Call(TaskCall),
     Sleep(i64, Phase),
     Fork(Box<Fork>),
+    MapIo(Box<PendingIo>),
     Error(ExecError),
     Failed(Option<Str>, Option<String>),
 }
@@ -343,6 +351,20 @@ impl Execution {
                     self.exited(&program.states[self.at.index()], &output);
                     self.leave(output)
                 }
+                Phase::MapIo(mut p) => {
+                    let request = p.request.take();
+                    self.phase = Phase::MapIo(p);
+                    return match request {
+                        Some(r) => Step::MapIo(r),
+                        None => Step::Done(Outcome::failed(
+                            Some("States.Runtime".into()),
+                            Some(
+                                "internal error: step() called while an S3 request is pending"
+                                    .into(),
+                            ),
+                        )),
+                    };
+                }
                 Phase::TaskPending => {
                     self.phase = Phase::TaskPending;
                     return Step::Done(Outcome::failed(
@@ -385,6 +407,7 @@ impl Execution {
                     return Step::Sleep { until_ms };
                 }
                 Flow::Fork(fork) => self.phase = Phase::Forked(fork),
+                Flow::MapIo(p) => self.phase = Phase::MapIo(p),
                 Flow::Error(e) => return self.finish(error_outcome(e)),
                 Flow::Failed(error, cause) => return self.finish(Outcome::failed(error, cause)),
             }
@@ -425,7 +448,13 @@ impl Execution {
             self.report_task(&program, &outcome);
         }
         let flow = self.task_done(&program, outcome, now_ms);
-        self.phase = match flow {
+        self.phase = self.phase_after(flow);
+    }
+
+    /// The phase a flow leads to outside [`Execution::step`] (after a handler's or the
+    /// driver's answer).
+    fn phase_after(&mut self, flow: Flow) -> Phase {
+        match flow {
             Flow::Goto(id, v) => {
                 self.at = id;
                 self.input = v;
@@ -445,9 +474,10 @@ impl Execution {
             }
             Flow::Call(_) => Phase::Retrying,
             Flow::Fork(f) => Phase::Forked(f),
+            Flow::MapIo(p) => Phase::MapIo(p),
             Flow::Error(e) => Phase::Finished(error_outcome(e)),
             Flow::Failed(error, cause) => Phase::Finished(Outcome::failed(error, cause)),
-        };
+        }
     }
 
     fn state(&self) -> &State {

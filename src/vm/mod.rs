@@ -7,6 +7,7 @@
 mod context;
 mod error;
 mod exec;
+pub mod map_io;
 pub mod observe;
 mod retry;
 mod task;
@@ -19,6 +20,7 @@ pub use exec::{
     Execution, Outcome, Status, Step, DISTRIBUTED_MAP_CONCURRENCY, INLINE_MAP_CONCURRENCY,
     MAX_PAYLOAD_BYTES, STANDARD_HISTORY_LIMIT, STEPS_PER_SLICE,
 };
+pub use map_io::MapIoRequest;
 pub use observe::{DataFlow, Event, Handout, Observer, Submission};
 pub(crate) use task::http_date;
 pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};

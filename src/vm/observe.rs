@@ -118,6 +118,20 @@ pub enum Event<'a> {
         /// `true` for a Map state.
         map: bool,
     },
+    /// `MapRunStarted`: a distributed Map started its Map Run (after `MapStateStarted`).
+    MapRunStarted {
+        /// The Map Run's ARN.
+        arn: &'a str,
+    },
+    /// `MapRunSucceeded`, or `MapRunFailed` with an error.
+    MapRunEnded {
+        /// The Map Run's ARN.
+        arn: &'a str,
+        /// The error that failed the Map Run; `None` when it succeeded.
+        error: Option<&'a str>,
+        /// Its cause.
+        cause: Option<&'a str>,
+    },
     /// `ParallelStateSucceeded` / `ParallelStateFailed` / `MapStateSucceeded` / `MapStateFailed`.
     ForkEnded {
         /// `true` for a Map state.

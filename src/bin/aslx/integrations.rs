@@ -18,6 +18,10 @@ pub struct IntegrationArgs {
     /// Lambda Invoke API, as `sam local start-lambda` serves it); same as --endpoint lambda=URL.
     #[arg(long = "lambda-endpoint", value_name = "URL")]
     lambda_endpoint: Option<String>,
+    /// Distributed Maps read items and write results (ItemReader, ResultWriter) in this
+    /// directory instead of S3: bucket = subdirectory, key = path below it.
+    #[arg(long = "s3-dir", value_name = "DIR")]
+    s3_dir: Option<String>,
     /// EventBridge connections for HTTP Tasks (`arn:aws:states:::http:invoke`), as JSON: an
     /// object keyed by connection ARN or name, each value the connection as EventBridge's
     /// CreateConnection takes it: {"AuthorizationType": "API_KEY" | "BASIC" |
@@ -31,6 +35,21 @@ pub struct IntegrationArgs {
 }
 
 impl IntegrationArgs {
+    /// The directory of `--s3-dir`; it must exist (its subdirectories are the buckets).
+    pub fn s3_dir(&self) -> Result<Option<std::path::PathBuf>, String> {
+        let Some(dir) = &self.s3_dir else {
+            return Ok(None);
+        };
+        let path = std::path::PathBuf::from(dir);
+        if path.is_dir() {
+            Ok(Some(path))
+        } else {
+            Err(format!(
+                "--s3-dir {dir}: not a directory (its subdirectories are the S3 buckets)"
+            ))
+        }
+    }
+
     /// The integrations the flags and the environment name; `region` when the environment
     /// names none.
     pub fn build(&self, region: &str) -> Result<Integrations, String> {

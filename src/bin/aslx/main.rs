@@ -179,6 +179,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 .filter(|r| !r.is_empty())
                 .unwrap_or_else(|| "us-east-1".to_string());
             registry.integrations(integrations.build(&region)?);
+            if let Some(dir) = integrations.s3_dir()? {
+                registry.s3_dir(dir);
+            }
             let name = std::path::Path::new(&def.file)
                 .file_stem()
                 .and_then(|s| s.to_str())

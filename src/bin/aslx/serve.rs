@@ -158,6 +158,9 @@ fn setup(args: &ServeArgs) -> Result<Setup, String> {
         s.register(&mut handlers);
     }
     handlers.integrations(args.integrations.build(&args.region)?);
+    if let Some(dir) = args.integrations.s3_dir()? {
+        handlers.s3_dir(dir);
+    }
     // As Step Functions Local: the flag, else SFN_MOCK_CONFIG, else MockConfigFile.json in
     // the directory the server was started from.
     let mock_path = args

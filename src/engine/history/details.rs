@@ -154,6 +154,19 @@ pub(super) fn describe(
                 "MapIterationFailed"
             }
         }
+        Event::MapRunStarted { arn } => {
+            d.insert("mapRunArn".into(), Value::string(arn));
+            "MapRunStarted"
+        }
+        Event::MapRunEnded { error: None, .. } => {
+            details = false;
+            "MapRunSucceeded"
+        }
+        Event::MapRunEnded { error, cause, .. } => {
+            put_error(&mut d, error, cause);
+            hint = DetailsHint::Failure;
+            "MapRunFailed"
+        }
         // Recorded by the lane itself, from what it knows of its children.
         Event::ChildrenAborted { .. } => return None,
         Event::ForkEnded { map, succeeded } => {

@@ -16,6 +16,7 @@
 //! Items are never copied: the items array is shared, each child takes its own element when it
 //! starts, and only the results are collected.
 
+use super::map_run::MapRun;
 use super::*;
 use crate::vm::vars::{Frame, Vars};
 
@@ -45,6 +46,8 @@ pub(crate) struct Fork {
     tolerance: Option<Tolerated>,
     /// Serialized-size bound of each child's input, when the same for all (Parallel).
     input_bound: Option<usize>,
+    /// A distributed Map's Map Run (MAP-10, MAP-12); `None` for every other fork.
+    pub(super) run: Option<Box<MapRun>>,
 }
 
 enum Source {
@@ -96,6 +99,24 @@ impl Execution {
                 DataFlow::AfterArguments(&effective),
             );
         }
+        if let Op::Map(m) = &state.op {
+            if let Some(reader) = &m.reader {
+                return self.read_items(program, state, reader, effective, ctx);
+            }
+        }
+        self.fork_with(program, state, effective, ctx, None)
+    }
+
+    /// Starts the children of a Parallel or Map state on its effective input; `read` holds
+    /// the items an `ItemReader` read.
+    pub(super) fn fork_with(
+        &mut self,
+        program: &Program,
+        state: &State,
+        effective: Value,
+        ctx: Value,
+        read: Option<Value>,
+    ) -> Flow {
         let (source, total, limit, scope_waits, tolerance, input_bound) = match &state.op {
             Op::Parallel(p) => {
                 let waits = p
@@ -116,7 +137,7 @@ impl Execution {
                     bound,
                 )
             }
-            Op::Map(m) => match self.map_source(state, m, effective, ctx) {
+            Op::Map(m) => match self.map_source(state, m, effective, ctx, read) {
                 Ok((source, total, limit, tolerance)) => (
                     source,
                     total,
@@ -136,6 +157,10 @@ impl Execution {
             let map = matches!(state.op, Op::Map(_));
             o.event(self.event_id, Event::ForkStarted { map, length: total });
         }
+        let run = match &state.op {
+            Op::Map(m) if m.distributed => Some(self.start_map_run(state, m, total)),
+            _ => None,
+        };
         let fork = Fork {
             source,
             total,
@@ -155,6 +180,7 @@ impl Execution {
             },
             tolerance,
             input_bound,
+            run,
         };
         Flow::Fork(Box::new(fork))
     }
@@ -167,6 +193,7 @@ impl Execution {
         m: &MapOp,
         effective: Value,
         ctx: Value,
+        read: Option<Value>,
     ) -> Result<(Source, usize, usize, Option<Tolerated>), ExecError> {
         let env = Env {
             input: &effective,
@@ -178,11 +205,11 @@ impl Execution {
                 op: JsonataOp::Map(jm),
                 ..
             }) => {
-                let f = self.map_fields_jsonata(state, jm, &effective, &ctx)?;
+                let f = self.map_fields_jsonata(state, jm, &effective, &ctx, read)?;
                 let n = f.max_concurrency;
                 (f.items, n, f.tolerated_count, f.tolerated_percentage)
             }
-            _ => self.map_fields(m, &env, &effective)?,
+            _ => self.map_fields(m, &env, &effective, read)?,
         };
         let n_items = items.as_array().map_or(0, |a| a.len());
         let cap = if m.distributed {
@@ -232,12 +259,22 @@ impl Execution {
         m: &MapOp,
         env: &Env<'_>,
         effective: &Value,
+        read: Option<Value>,
     ) -> Result<(Value, u64, Option<f64>, Option<f64>), ExecError> {
-        let items = match &m.items_path {
-            None => effective.clone(),
-            Some(p) => p
-                .eval(env)
-                .map_err(|e| self.path_error("ItemsPath", p.text(), &e, effective))?,
+        // With an ItemReader, ItemsPath selects within what it read (MAP-10).
+        let items = match (&m.items_path, read) {
+            (None, Some(read)) => read,
+            (None, None) => effective.clone(),
+            (Some(p), read) => {
+                let source = read.as_ref().unwrap_or(effective);
+                let env = Env {
+                    input: source,
+                    context: env.context,
+                    vars: env.vars,
+                };
+                p.eval(&env)
+                    .map_err(|e| self.path_error("ItemsPath", p.text(), &e, source))?
+            }
         };
         if items.as_array().is_none() {
             return Err(self.runtime(format_args!(
@@ -441,10 +478,15 @@ impl Execution {
     fn make_child(
         &mut self,
         program: &Arc<Program>,
-        fork: &Fork,
+        fork: &mut Fork,
         i: usize,
+        now_ms: i64,
     ) -> Result<Execution, ExecError> {
         let input = self.child_input(program, fork, i)?;
+        // PERF: one test of a pointer per child for forks without a Map Run (map10).
+        if let Some(run) = fork.run.as_deref_mut() {
+            run.child_started(i, &input, now_ms);
+        }
         let is_map = matches!(fork.source, Source::Map { .. });
         if is_map {
             self.event_id += 1; // MapIterationStarted
@@ -496,7 +538,17 @@ impl Execution {
     }
 
     /// Records the end of child `i`.
-    fn child_done(&mut self, fork: &mut Fork, i: usize, outcome: Outcome, child: &Execution) {
+    fn child_done(
+        &mut self,
+        fork: &mut Fork,
+        i: usize,
+        outcome: Outcome,
+        child: &Execution,
+        now_ms: i64,
+    ) {
+        if let Some(run) = fork.run.as_deref_mut() {
+            run.child_ended(i, &outcome, now_ms);
+        }
         fork.running = fork.running.saturating_sub(1);
         fork.completed += 1;
         self.event_id = self.event_id.max(child.event_id);
@@ -547,7 +599,7 @@ impl Execution {
                 }
                 let i = fork.next;
                 fork.next += 1;
-                match self.make_child(program, fork, i) {
+                match self.make_child(program, fork, i, now_ms) {
                     Ok(child) => {
                         fork.running += 1;
                         fork.current = Some((i, Box::new(child)));
@@ -564,7 +616,7 @@ impl Execution {
                     let (i, t) = (*i, child.transitions);
                     let (_, child) = fork.current.take()?;
                     self.transitions += t;
-                    self.child_done(fork, i, outcome, &child);
+                    self.child_done(fork, i, outcome, &child, now_ms);
                     spent += t + 1;
                     if spent >= u64::from(STEPS_PER_SLICE) && !fork.settled() {
                         return Some(Step::Yield);
@@ -577,9 +629,23 @@ impl Execution {
 
     /// Ends a settled fork: the state fails with the failure, or its result is the array of
     /// child outputs in order (PAR-3, MAP-5).
-    pub(super) fn finish_fork(&mut self, program: &Program, fork: Fork, now_ms: i64) -> Flow {
-        let map = matches!(fork.source, Source::Map { .. });
-        if let Some(e) = fork.failure {
+    pub(super) fn finish_fork(&mut self, program: &Program, mut fork: Fork, now_ms: i64) -> Flow {
+        if let Some(run) = fork.run.take() {
+            return self.finish_map_run(program, fork, *run, now_ms);
+        }
+        self.end_fork(program, fork.failure, Value::array(fork.results), now_ms)
+    }
+
+    /// `<Type>StateFailed` and the error's handling, or `<Type>StateSucceeded` and `result`.
+    pub(super) fn end_fork(
+        &mut self,
+        program: &Program,
+        failure: Option<ExecError>,
+        result: Value,
+        now_ms: i64,
+    ) -> Flow {
+        let map = matches!(program.states[self.at.index()].op, Op::Map(_));
+        if let Some(e) = failure {
             self.event_id += 1; // ParallelStateFailed / MapStateFailed
             if let Some(o) = &mut self.observer {
                 let succeeded = false;
@@ -592,8 +658,20 @@ impl Execution {
             let succeeded = true;
             o.event(self.event_id, Event::ForkEnded { map, succeeded });
         }
-        let result = Value::array(fork.results);
         self.state_result(program, result, None, now_ms)
+    }
+
+    /// What a Map Run's ResultWriter needs of a fork: its results, its failure, and the
+    /// input of every child that never started (PENDING).
+    pub(super) fn fork_parts(
+        &self,
+        program: &Program,
+        fork: Fork,
+    ) -> (Vec<Value>, Option<ExecError>, Vec<(usize, Value)>) {
+        let pending = (fork.next..fork.total)
+            .filter_map(|i| Some((i, self.child_input(program, &fork, i).ok()?)))
+            .collect();
+        (fork.results, fork.failure, pending)
     }
 
     /// The execution whose [`Step::Fork`] the driver must serve: this one, or a child running
@@ -628,7 +706,7 @@ impl Execution {
 
     /// The next child to run, with its index, when the fork wants one more running now.
     /// `None` when the concurrency limit is reached, all children started, or the fork failed.
-    pub(crate) fn fork_next(&mut self) -> Option<(usize, Execution)> {
+    pub(crate) fn fork_next(&mut self, now_ms: i64) -> Option<(usize, Execution)> {
         let program = Arc::clone(&self.program);
         let Phase::Forked(mut fork) = std::mem::replace(&mut self.phase, Phase::TaskPending) else {
             return None;
@@ -641,7 +719,7 @@ impl Execution {
         {
             let i = fork.next;
             fork.next += 1;
-            match self.make_child(&program, &fork, i) {
+            match self.make_child(&program, &mut fork, i, now_ms) {
                 Ok(child) => {
                     fork.running += 1;
                     out = Some((i, child));
@@ -654,13 +732,19 @@ impl Execution {
     }
 
     /// Reports that child `index` (from [`Execution::fork_next`]) ended with `outcome`.
-    pub(crate) fn fork_complete(&mut self, index: usize, child: &Execution, outcome: Outcome) {
+    pub(crate) fn fork_complete(
+        &mut self,
+        index: usize,
+        child: &Execution,
+        outcome: Outcome,
+        now_ms: i64,
+    ) {
         let Phase::Forked(mut fork) = std::mem::replace(&mut self.phase, Phase::TaskPending) else {
             return;
         };
         if index < fork.total {
             self.transitions += child.transitions;
-            self.child_done(&mut fork, index, outcome, child);
+            self.child_done(&mut fork, index, outcome, child, now_ms);
         }
         self.phase = Phase::Forked(fork);
     }

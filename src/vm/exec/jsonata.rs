@@ -203,6 +203,30 @@ impl Execution {
         }
     }
 
+    /// An `ItemReader`'s or `ResultWriter`'s `Arguments` (MAP-10, MAP-12).
+    pub(super) fn s3_arguments(
+        &self,
+        state: &State,
+        t: &JTemplate,
+        input: &Value,
+        ctx: &Value,
+    ) -> Result<Value, ExecError> {
+        let scope = self.scope(state, input, ctx);
+        self.eval(t, &scope)
+    }
+
+    /// `ReaderConfig.MaxItems` as a JSONata expression: a positive integer.
+    pub(super) fn max_items_jsonata(
+        &self,
+        state: &State,
+        t: &Typed<u64>,
+        input: &Value,
+        ctx: &Value,
+    ) -> Result<u64, ExecError> {
+        let scope = self.scope(state, input, ctx);
+        self.jsonata_integer(t, "MaxItems", Least::One, &scope)
+    }
+
     /// A number field (`ToleratedFailure*`): a literal, or an expression giving a number.
     fn jsonata_number(
         &self,
@@ -474,11 +498,14 @@ impl Execution {
         m: &JsonataMap,
         input: &Value,
         ctx: &Value,
+        read: Option<Value>,
     ) -> Result<MapFields, ExecError> {
         let scope = self.scope(state, input, ctx);
-        let items = match &m.items {
-            None => input.clone(),
-            Some(t) => {
+        let items = match (&m.items, read) {
+            // The items an ItemReader read (MAP-10) take the place of `Items`.
+            (_, Some(read)) => read,
+            (None, None) => input.clone(),
+            (Some(t), None) => {
                 let v = self.eval(t, &scope)?;
                 match (t.expression(), &v) {
                     (_, Value::Array(_)) => v,
