@@ -21,6 +21,7 @@
 #[path = "support/corpus.rs"]
 mod corpus;
 #[path = "support/lambda_server.rs"]
+#[allow(dead_code)] // `calls`: the conformance run checks outcomes, not the calls made.
 mod lambda_server;
 
 use aslx::engine::{Engine, ErrorKind, MachineSpec, StartRequest};
