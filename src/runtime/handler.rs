@@ -231,13 +231,9 @@ impl Handlers {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        resolve_program(program)?;
-        let args = args.into_iter().map(Into::into).collect();
-        self.bind(
-            resource,
-            Arc::new(CommandHandler::new(resource, program, args)),
-        );
-        Ok(self)
+        self.bind_program(resource, program, args, |r, p, a| {
+            Arc::new(CommandHandler::new(r, p, a))
+        })
     }
 
     /// Sends every call to one long-lived process speaking JSON lines, started on the first
@@ -280,12 +276,27 @@ impl Handlers {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        self.bind_program(resource, program, args, |r, p, a| {
+            Arc::new(WorkerHandler::new(r, p, a))
+        })
+    }
+
+    /// What [`Handlers::command`] and [`Handlers::worker`] share: the program must exist
+    /// now (a typo fails here, not at the first call), then `make` builds the handler.
+    fn bind_program<I, S>(
+        &mut self,
+        resource: &str,
+        program: &str,
+        args: I,
+        make: fn(&str, &str, Vec<String>) -> Arc<dyn Handler>,
+    ) -> Result<&mut Self, String>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
         resolve_program(program)?;
         let args = args.into_iter().map(Into::into).collect();
-        self.bind(
-            resource,
-            Arc::new(WorkerHandler::new(resource, program, args)),
-        );
+        self.bind(resource, make(resource, program, args));
         Ok(self)
     }
 
