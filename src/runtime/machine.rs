@@ -44,6 +44,21 @@ pub struct UnboundTask {
     pub hint: Option<String>,
 }
 
+impl UnboundTask {
+    /// Each resource of `tasks` once, in the order first met, with the states that call it:
+    /// how a refusal lists them.
+    pub fn by_resource(tasks: &[UnboundTask]) -> Vec<(&UnboundTask, Vec<&str>)> {
+        let mut resources: Vec<(&UnboundTask, Vec<&str>)> = Vec::new();
+        for t in tasks {
+            match resources.iter_mut().find(|(r, _)| r.resource == t.resource) {
+                Some((_, states)) => states.push(&t.state),
+                None => resources.push((t, vec![&t.state])),
+            }
+        }
+        resources
+    }
+}
+
 /// `state "A": no handler is registered for resource "R"`, or for several, each resource
 /// once with the states that call it.
 fn unbound_message(tasks: &[UnboundTask]) -> String {
@@ -61,13 +76,7 @@ fn unbound_message(tasks: &[UnboundTask]) -> String {
             bind(t)
         );
     }
-    let mut resources: Vec<(&UnboundTask, Vec<&str>)> = Vec::new();
-    for t in tasks {
-        match resources.iter_mut().find(|(r, _)| r.resource == t.resource) {
-            Some((_, states)) => states.push(&t.state),
-            None => resources.push((t, vec![&t.state])),
-        }
-    }
+    let resources = UnboundTask::by_resource(tasks);
     let list: Vec<String> = resources
         .iter()
         .map(|(t, states)| {
