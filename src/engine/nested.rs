@@ -272,22 +272,10 @@ fn start_response(arn: &str, start_ms: i64) -> Value {
         ("Date", Value::from(crate::vm::http_date())),
         ("x-amzn-RequestId", request_id.clone()),
     ];
-    let mut all = Map::with_capacity(headers.len());
-    let mut single = Map::with_capacity(headers.len());
-    for (k, v) in headers {
-        all.insert(Str::from(k), Value::array(vec![v.clone()]));
-        single.insert(Str::from(k), v);
-    }
-    let mut meta = Map::with_capacity(3);
-    meta.insert("AllHttpHeaders".into(), Value::object(all));
-    meta.insert("HttpHeaders".into(), Value::object(single));
-    meta.insert("HttpStatusCode".into(), Value::Int(200));
-    let mut resp = Map::with_capacity(1);
-    resp.insert("RequestId".into(), request_id);
     let mut m = Map::with_capacity(4);
     m.insert("ExecutionArn".into(), Value::string(arn));
-    m.insert("SdkHttpMetadata".into(), Value::object(meta));
-    m.insert("SdkResponseMetadata".into(), Value::object(resp));
+    let headers = headers.into_iter().map(|(k, v)| (Str::from(k), vec![v]));
+    crate::vm::insert_sdk_metadata(&mut m, headers, 200, request_id);
     m.insert("StartDate".into(), Value::Int(start_ms));
     Value::object(m)
 }

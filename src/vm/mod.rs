@@ -20,6 +20,6 @@ pub use exec::{
     MAX_PAYLOAD_BYTES, STANDARD_HISTORY_LIMIT, STEPS_PER_SLICE,
 };
 pub use observe::{DataFlow, Event, Handout, Observer, Submission};
-pub(crate) use task::http_date;
+pub(crate) use task::{http_date, insert_sdk_metadata};
 pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};
 pub use token::TokenId;
