@@ -5,6 +5,7 @@
 //! Timeouts of the call as a whole are not set here: the driver drops a call at the Task's
 //! `TimeoutSeconds`, the execution's deadline or a stop, and dropping cancels the request.
 
+use super::url::shown_url;
 use crate::value::{Str, Value};
 use bytes::Bytes;
 use http::{HeaderMap, Request};
@@ -139,16 +140,6 @@ impl HttpClient {
             body,
         })
     }
-}
-
-/// The URL as errors show it: scheme, host and path, no query (which may carry keys).
-pub(crate) fn shown_url(uri: &http::Uri) -> String {
-    format!(
-        "{}://{}{}",
-        uri.scheme_str().unwrap_or("http"),
-        uri.authority().map_or("", |a| a.as_str()),
-        uri.path()
-    )
 }
 
 /// An error and its sources, `: `-joined ("client error (Connect): tcp connect error:

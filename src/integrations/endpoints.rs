@@ -96,28 +96,18 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Checks `url`: `http://` or `https://`, a host, no query.
+    /// Checks `url`: `http://` or `https://`, a host, no query, no `user:password@`.
     ///
     /// # Errors
     ///
     /// What is wrong with it.
     pub fn parse(url: &str) -> Result<Endpoint, String> {
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| format!("{url:?} is not a URL: {e}"))?;
-        match uri.scheme_str() {
-            Some("http" | "https") => {}
-            _ => {
-                return Err(format!(
-                    "{url:?}: the URL must start with http:// or https://"
-                ))
-            }
-        }
-        if uri.authority().is_none_or(|a| a.host().is_empty()) {
-            return Err(format!("{url:?}: the URL has no host"));
-        }
+        let uri = super::url::parse_url(url)?;
         if uri.query().is_some() {
-            return Err(format!("{url:?}: an endpoint URL takes no query"));
+            return Err(format!(
+                "{}: an endpoint URL takes no query",
+                super::url::shown_url(&uri)
+            ));
         }
         Ok(Endpoint {
             url: url.trim_end_matches('/').to_string(),
@@ -367,6 +357,11 @@ mod tests {
             .contains("unknown service"));
         assert!(e.parse_flag("sqs=ftp://x").is_err());
         assert!(e.parse_flag("sqs=http://x?a=b").is_err());
+        let err = e
+            .parse_flag("sqs=http://key:secret@x")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("secret"), "{err}");
         e.parse_flag("sfn=https://states.local:8083/base/").unwrap();
         let ep = e.get("states").unwrap();
         assert_eq!(ep.url(), "https://states.local:8083/base");

@@ -14,7 +14,8 @@
 //!
 //! All `http:` handlers share one pooled keep-alive client.
 
-use super::client::{shown_url, CallError, HttpClient};
+use super::client::{CallError, HttpClient};
+use super::url::{parse_url, shown_url};
 use crate::runtime::{Handler, HandlerResult, Handlers};
 use crate::value::{parse_json, write_json, Str, Value};
 use crate::vm::TaskError;
@@ -51,7 +52,7 @@ impl HttpHandler {
     ///
     /// A URL that is not `http://` or `https://` with a host.
     pub(crate) fn new(resource: &str, url: &str) -> Result<HttpHandler, String> {
-        let uri = super::http_request::parse_url(url)?;
+        let uri = parse_url(url)?;
         Ok(HttpHandler(Arc::new(Inner {
             shown: shown_url(&uri),
             uri,

@@ -147,7 +147,7 @@ async fn invoke(
     }
     let path = format!(
         "/2015-03-31/functions/{}/invocations",
-        super::sign::uri_encode(&inv.function, false)
+        super::url::uri_encode(&inv.function, false)
     );
     let query = inv
         .qualifier

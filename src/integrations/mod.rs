@@ -53,6 +53,7 @@ mod sdk;
 pub(crate) mod sign;
 mod sns;
 mod sqs;
+mod url;
 pub(crate) mod worker;
 
 pub use connections::Connections;

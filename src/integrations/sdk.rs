@@ -21,7 +21,7 @@ use super::aws::{json_body, json_error, sdk_task_error, unmarshall_error, AwsReq
 use super::client::Reply;
 use super::optimized::json_text;
 use super::query::{query_error, result_json};
-use super::sign::uri_encode;
+use super::url::uri_encode;
 use super::Integrations;
 use crate::runtime::{Handler, HandlerResult};
 use crate::value::{Map, Value};

@@ -7,6 +7,7 @@
 //! AWS's published example is the test (`aws_documented_example_signs`).
 
 use super::endpoints::AwsCredentials;
+use super::url::uri_encode;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use sha2::{Digest, Sha256};
@@ -78,22 +79,6 @@ pub(crate) fn signature(secret: &str, amz_date: &str, scope: [&str; 4], canonica
     let k = hmac(&k, service.as_bytes());
     let k = hmac(&k, term.as_bytes());
     hex(&hmac(&k, to_sign.as_bytes()))
-}
-
-/// Percent-encodes `s` as SigV4 wants: everything but `A-Za-z0-9-_.~` (and `/` when
-/// `keep_slash`).
-pub(crate) fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b'/' if keep_slash => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// `YYYYMMDD'T'HHMMSS'Z'` of a Unix time.
@@ -255,6 +240,5 @@ mod tests {
             ("list-type".to_string(), "2".to_string()),
         ];
         assert_eq!(canonical_query(&q), "list-type=2&prefix=a%20b%2Fc");
-        assert_eq!(uri_encode("/fn:1/x y", true), "/fn%3A1/x%20y");
     }
 }
