@@ -262,6 +262,22 @@ impl Integrations {
         .await
     }
 
+    /// A JSON-protocol call answered with a JSON object: the object, and the answer for its
+    /// metadata. A non-2xx answer is the Task error `error` makes of it.
+    pub(crate) async fn json_call(
+        &self,
+        call: JsonCall<'_>,
+        body: &Value,
+        error: impl FnOnce(&Reply) -> TaskError,
+    ) -> Result<(Map, Reply), TaskError> {
+        let prefix = call.prefix;
+        let reply = self.json_send(call, body).await?;
+        if !(200..300).contains(&reply.status) {
+            return Err(error(&reply));
+        }
+        Ok((json_body(&reply, prefix)?, reply))
+    }
+
     /// Signs and sends `req` to the service's endpoint; a transport failure is the Task error
     /// `<prefix>.SdkClientException`. A non-2xx answer is returned as is.
     pub(crate) async fn aws_send(&self, req: AwsRequest<'_>) -> Result<Reply, TaskError> {

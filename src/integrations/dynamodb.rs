@@ -11,7 +11,7 @@
 //! (`... (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ...; Request ID: ...; Proxy: null)`).
 //! DynamoDB has no `.waitForTaskToken` integration (refused when the machine is created).
 
-use super::aws::{json_body, json_error, JsonCall, Naming};
+use super::aws::{json_error, JsonCall, Naming};
 use super::optimized::{accepted, with_metadata};
 use super::Integrations;
 use crate::runtime::{Handler, HandlerResult};
@@ -105,11 +105,8 @@ impl Handler for DynamoDb {
                 version: "1.0",
                 prefix: NAMING.prefix,
             };
-            let reply = i.json_send(call, &body).await?;
-            if !(200..300).contains(&reply.status) {
-                return Err(NAMING.task_error(&json_error(&reply)));
-            }
-            let answer = json_body(&reply, NAMING.prefix)?;
+            let error = |r: &_| NAMING.task_error(&json_error(r));
+            let (answer, reply) = i.json_call(call, &body, error).await?;
             Ok(with_metadata(answer, &reply))
         }))
     }

@@ -220,11 +220,9 @@ async fn json_action(
         version,
         prefix: svc.id,
     };
-    let reply = i.json_send(call, &body).await?;
-    if !(200..300).contains(&reply.status) {
-        return Err(sdk_task_error(&json_error(&reply), svc.id));
-    }
-    let answer = Value::object(json_body(&reply, svc.id)?);
+    let error = |r: &_| sdk_task_error(&json_error(r), svc.id);
+    let (answer, _) = i.json_call(call, &body, error).await?;
+    let answer = Value::object(answer);
     Ok(match svc.name {
         "sfn" => rename_keys(&answer, &pascal),
         "sqs" => rename_keys(&answer, &|k: &str| match k.strip_prefix("MD5Of") {
