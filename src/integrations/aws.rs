@@ -4,7 +4,7 @@
 //! Functions shows), and the `SdkHttpMetadata` / `SdkResponseMetadata` optimised integrations
 //! add to their results.
 
-use super::client::Reply;
+use super::client::{CallError, Reply};
 use super::endpoints::signing_name;
 use super::sign::{canonical_query, sign, ToSign};
 use super::Integrations;
@@ -14,8 +14,9 @@ use bytes::Bytes;
 use http_body_util::Full;
 use std::sync::Arc;
 
-/// Results larger than this are refused by the VM anyway (`States.DataLimitExceeded`); a
-/// little more is read so that the VM, not the client, reports it.
+/// Results larger than 256 KiB are refused by the VM (`States.DataLimitExceeded`); a little
+/// more is read so that the VM checks the result as the integration shapes it, and an answer
+/// past this is refused unread, with the same error.
 pub(crate) const MAX_RESULT_BODY: usize = 512 * 1024;
 
 /// One request to a service endpoint.
@@ -329,10 +330,11 @@ impl Integrations {
         let request = builder
             .body(Full::new(req.body))
             .map_err(|e| bad(e.to_string()))?;
-        self.client()
-            .send(request, MAX_RESULT_BODY)
-            .await
-            .map_err(|e| bad(e.to_string()))
+        match self.client().send(request, MAX_RESULT_BODY).await {
+            Ok(reply) => Ok(reply),
+            Err(CallError::TooLarge { .. }) => Err(super::too_large()),
+            Err(e) => Err(bad(e.to_string())),
+        }
     }
 }
 

@@ -25,6 +25,7 @@
 //! Processes live on a small runtime of their own ([`runtime`]), so handlers work under any
 //! caller: the engine's runtime has no I/O driver, and `Machine::run_blocking` none either.
 
+use super::too_large;
 use crate::runtime::{Handler, HandlerResult};
 use crate::value::{parse_json_bytes, write_json, Map, Str, Value};
 use crate::vm::{TaskError, MAX_PAYLOAD_BYTES};
@@ -147,12 +148,6 @@ pub(crate) fn lambda_error(v: &Value) -> Option<TaskError> {
     };
     m.insert("stackTrace".into(), trace);
     Some(TaskError::lambda_payload(Value::object(m)))
-}
-
-/// `States.DataLimitExceeded` with no cause: the VM gives it the cause an oversized result
-/// gets, naming the Task's resource as AWS does.
-pub(crate) fn too_large() -> TaskError {
-    TaskError::without_cause("States.DataLimitExceeded")
 }
 
 /// `exited with status 3`, `was killed by signal 9`.

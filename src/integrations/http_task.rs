@@ -92,12 +92,7 @@ async fn invoke(i: &Integrations, p: &Value) -> Result<Value, TaskError> {
                 format!("The request to {url} timed out after 60 seconds"),
             ))
         }
-        Ok(Err(CallError::TooLarge { .. })) => {
-            return Err(TaskError::new(
-                "States.DataLimitExceeded",
-                "The state/task 'http' returned a result with a size exceeding the maximum number of bytes service limit.",
-            ))
-        }
+        Ok(Err(CallError::TooLarge { .. })) => return Err(super::too_large()),
         Ok(Err(e)) => return Err(TaskError::new("States.Http.Socket", e.to_string())),
         Ok(Ok(r)) => r,
     };

@@ -181,3 +181,10 @@ impl Integrations {
 }
 
 pub(crate) use lambda::invoke_whole as lambda_invoke;
+
+/// `States.DataLimitExceeded` with no cause, for an answer too large to be a result: the VM
+/// gives it the cause an oversized result gets, naming the Task's resource as AWS does
+/// (the integration cannot know it: a handler may serve several resources).
+pub(crate) fn too_large() -> crate::vm::TaskError {
+    crate::vm::TaskError::without_cause("States.DataLimitExceeded")
+}

@@ -124,7 +124,7 @@ impl HandlerSpec {
             let (program, args) = program("worker", rest)?;
             Behaviour::Worker { program, args }
         } else if let Some(url) = behaviour.strip_prefix("http:") {
-            crate::integrations::http_handler::HttpHandler::new(resource, url).map_err(|e| {
+            crate::integrations::http_handler::HttpHandler::new(url).map_err(|e| {
                 format!("handler {resource}: http:URL: {e} (write http:http://HOST:PORT/PATH)")
             })?;
             Behaviour::Http(url.to_string())
