@@ -225,6 +225,30 @@ impl Program {
     }
 }
 
+impl Program {
+    /// The child's stdin, stdout and stderr, which [`Program::spawn`] pipes: an error, not a
+    /// panic, should tokio ever hand one over unpiped.
+    pub(crate) fn pipes(
+        &self,
+        child: &mut tokio::process::Child,
+    ) -> Result<
+        (
+            tokio::process::ChildStdin,
+            tokio::process::ChildStdout,
+            tokio::process::ChildStderr,
+        ),
+        TaskError,
+    > {
+        match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
+            (Some(i), Some(o), Some(e)) => Ok((i, o, e)),
+            _ => Err(TaskError::new(
+                "States.TaskFailed",
+                format!("{} was started without its pipes", self.shown),
+            )),
+        }
+    }
+}
+
 /// The last `keep` bytes `r` gives before its end, in bounded memory.
 pub(crate) async fn tail<R: AsyncRead + Unpin>(mut r: R, keep: usize) -> Vec<u8> {
     let mut buf = Vec::new();
@@ -303,11 +327,7 @@ async fn run(
     drop(input);
     let mut child = program.spawn()?;
     group.store(child.id().unwrap_or(0), Ordering::SeqCst);
-    let (Some(mut stdin), Some(stdout), Some(stderr)) =
-        (child.stdin.take(), child.stdout.take(), child.stderr.take())
-    else {
-        unreachable!("all three are piped");
-    };
+    let (mut stdin, stdout, stderr) = program.pipes(&mut child)?;
     let write = async move {
         // A program that does not read its input closes the pipe: not an error.
         let _ = stdin.write_all(json.as_bytes()).await;

@@ -150,8 +150,9 @@ pub(crate) fn sign(req: &ToSign<'_>, headers: &mut HeaderMap, creds: &AwsCredent
         |n| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or(""),
         &hash,
     );
+    // `amz_date` is `YYYYMMDDTHHMMSSZ`; the scope's date is its first eight characters.
     let scope = [
-        &amz[..8],
+        amz.get(..8).unwrap_or_default(),
         creds.region.as_str(),
         req.service,
         "aws4_request",

@@ -185,11 +185,7 @@ impl Inner {
                 return Err(e);
             }
         };
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            unreachable!("all three are piped");
-        };
+        let (stdin, stdout, stderr) = self.program.pipes(&mut child)?;
         s.generation += 1;
         let pid = child.id().unwrap_or(0);
         let (tx, rx) = mpsc::unbounded_channel();
