@@ -47,6 +47,18 @@ async fn the_input_is_posted_as_json_and_the_json_answer_is_the_result() {
     assert_eq!(seen.header("content-type"), Some("application/json"));
 }
 
+/// `run_blocking` builds its own runtime: with an `http:` handler it must have an I/O driver
+/// (without one the first connection panics), which executions of in-process handlers skip.
+#[test]
+fn run_blocking_reaches_an_http_handler() {
+    let s = TestServer::start();
+    let mut h = Handlers::new();
+    h.http("add", &s.url("/add")).unwrap();
+    let o = machine(&h, "").run_blocking(json!({"a": 1, "b": 2}));
+    assert_eq!(o.status, Status::Succeeded, "{:?}", o.cause);
+    assert_eq!(o.output, Some(json!({"sum": 3})));
+}
+
 #[tokio::test]
 async fn errors_map_to_task_failures_with_a_clear_cause() {
     let s = TestServer::start();

@@ -150,6 +150,7 @@ impl Handlers {
         let h = HttpHandler::new(url)?;
         self.resource_handler(resource, h.clone());
         self.function_handler(resource, h);
+        self.uses_sockets();
         Ok(self)
     }
 }

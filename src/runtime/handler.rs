@@ -99,6 +99,9 @@ pub struct Handlers {
     unbound: Option<Arc<UnboundFn>>,
     /// What serves resources no handler here serves, when it can reach them.
     integrations: Option<Arc<Integrations>>,
+    /// Whether a handler here opens sockets on the caller's runtime (an `http:` handler;
+    /// integrations count too), which then needs an I/O driver.
+    sockets: bool,
 }
 
 /// What [`Handlers::unbound`] answers with: the resource and the Task's input.
@@ -371,6 +374,17 @@ impl Handlers {
     pub fn integrations(&mut self, integrations: Integrations) -> &mut Self {
         self.integrations = Some(Arc::new(integrations));
         self
+    }
+
+    /// Whether the runtime these handlers are called on needs an I/O driver: they call
+    /// endpoints (`command:` and `worker:` programs run on a runtime of their own).
+    pub(crate) fn needs_io(&self) -> bool {
+        self.sockets || self.integrations.is_some()
+    }
+
+    /// Marks these handlers as opening sockets on the caller's runtime ([`Handlers::needs_io`]).
+    pub(crate) fn uses_sockets(&mut self) {
+        self.sockets = true;
     }
 
     /// The integrations set with [`Handlers::integrations`].

@@ -282,9 +282,15 @@ impl Machine {
     ///
     /// When called from inside an async runtime (use [`Machine::run`] there).
     pub fn run_blocking(&self, input: Value) -> Outcome {
-        // Time for Waits and timeouts, I/O for Tasks that call endpoints.
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+        // Time for Waits and timeouts; I/O only for handlers that open sockets on the
+        // caller's runtime (integrations, `http:`), so that an execution of in-process
+        // handlers does not pay for an I/O driver it never uses.
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        builder.enable_time();
+        if self.handlers.needs_io() {
+            builder.enable_io();
+        }
+        let rt = builder
             .build()
             .expect("a current-thread runtime can always be built");
         rt.block_on(self.run(input))
