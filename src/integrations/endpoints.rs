@@ -59,13 +59,21 @@ impl Service {
 /// The canonical `--endpoint` name of a service, accepting the other names users know it by
 /// (`eventbridge`, `sfn`, `stepfunctions`, the aws-sdk ids).
 pub(crate) fn canonical_service(name: &str) -> Option<&'static str> {
-    let lower = name.to_ascii_lowercase();
-    let name = match lower.as_str() {
-        "eventbridge" => "events",
-        "sfn" | "stepfunctions" | "step-functions" => "states",
-        other => other,
-    };
-    SERVICES.iter().find(|s| s.name == name).map(|s| s.name)
+    // Every call asks (`Endpoints::get`): compared in place, not lower-cased into a String.
+    const ALIASES: &[(&str, &str)] = &[
+        ("eventbridge", "events"),
+        ("sfn", "states"),
+        ("stepfunctions", "states"),
+        ("step-functions", "states"),
+    ];
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, canonical)| canonical);
+    SERVICES
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(name))
+        .map(|s| s.name)
 }
 
 /// The SigV4 signing name of a service.
