@@ -29,6 +29,7 @@ use super::executions::{ExecutionHandle, ExecutionStatus};
 use super::start::StartRequest;
 use super::Shared;
 use crate::asl::MachineType;
+use crate::integrations::aws::{exception_name, AwsError};
 use crate::runtime::{Handler, HandlerResult, Handlers};
 use crate::value::{write_json, Map, Str, Value};
 use crate::vm::{Status, TaskError};
@@ -281,22 +282,16 @@ fn start_response(arn: &str, start_ms: i64) -> Value {
 }
 
 /// A refused start as the integration reports it: `StepFunctions.<Code>Exception`, the cause
-/// as the AWS SDK for Java words a service error.
+/// as the AWS SDK for Java words a service error (the optimised integrations' own wording).
 fn service_error(e: &EngineError) -> TaskError {
-    let code = e.code();
-    let name = match code.ends_with("Exception") {
-        true => format!("StepFunctions.{code}"),
-        false => format!("StepFunctions.{code}Exception"),
+    let err = AwsError {
+        status: e.http_status(),
+        code: e.code().to_string(),
+        message: e.message().to_string(),
+        request_id: uuid::Uuid::new_v4().to_string(),
     };
-    TaskError::new(
-        name,
-        format!(
-            "{} (Service: AWSStepFunctions; Status Code: {}; Error Code: {code}; Request ID: {}; Proxy: null)",
-            e.message(),
-            e.http_status(),
-            uuid::Uuid::new_v4()
-        ),
-    )
+    let name = format!("StepFunctions.{}", exception_name(&err.code));
+    TaskError::new(name, err.cause("AWSStepFunctions"))
 }
 
 fn missing(member: &str) -> EngineError {
