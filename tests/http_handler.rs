@@ -7,7 +7,6 @@ mod http_server;
 
 use aslx::{json, Handlers, Machine, MachineType, Outcome, Status, Value};
 use http_server::{closed_port, SilentServer, TestServer};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 const ADD: &str = "arn:aws:lambda:us-east-1:123456789012:function:add";
@@ -128,24 +127,13 @@ fn a_url_that_is_not_http_is_refused_by_the_library_and_the_spec_parser() {
 
 // ---- through the built binary ----
 
-fn aslx(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aslx"))
-        .args(args)
-        .output()
-        .expect("run aslx");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+#[path = "support/run_aslx.rs"]
+mod run_aslx;
+
+use run_aslx::aslx;
 
 fn temp_file(name: &str, content: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("aslx-http-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, content).unwrap();
-    p.to_string_lossy().into_owned()
+    run_aslx::temp_file("http", name, content)
 }
 
 #[test]
