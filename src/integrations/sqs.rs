@@ -11,12 +11,11 @@
 //! (`AWS.SimpleQueueService.NonExistentQueue`), which the JSON protocol still sends in
 //! `x-amzn-query-error` for compatibility and the SDK shows.
 
-use super::aws::{json_error, AwsError, JsonCall, Naming};
+use super::aws::{json_error, AwsError, Naming};
 use super::client::Reply;
-use super::optimized::{accepted, stringify_member, with_metadata};
+use super::optimized::JsonAction;
 use super::Integrations;
-use crate::runtime::{Handler, HandlerResult};
-use crate::value::Value;
+use crate::runtime::Handler;
 use crate::vm::TaskError;
 use std::sync::Arc;
 
@@ -56,8 +55,15 @@ const MEMBERS: &[&str] = &[
 pub(crate) fn handler(i: &Arc<Integrations>, action: &str) -> Option<Arc<dyn Handler>> {
     i.endpoints().get("sqs")?;
     (action == "sendMessage").then(|| {
-        Arc::new(SendMessage {
+        Arc::new(JsonAction {
             integrations: Arc::clone(i),
+            service: "sqs",
+            target: "AmazonSQS.SendMessage".to_string(),
+            version: "1.0",
+            members: MEMBERS.to_vec(),
+            text_member: Some("MessageBody"),
+            prefix: NAMING.prefix,
+            error: task_error,
         }) as Arc<dyn Handler>
     })
 }
@@ -83,29 +89,6 @@ fn task_error(reply: &Reply) -> TaskError {
     let named = NAMING.task_error(&typed);
     let shown = with_query_code(typed, reply);
     TaskError::new(named.error().to_string(), shown.cause(NAMING.label))
-}
-
-struct SendMessage {
-    integrations: Arc<Integrations>,
-}
-
-impl Handler for SendMessage {
-    fn call(&self, input: Value) -> HandlerResult {
-        let i = Arc::clone(&self.integrations);
-        let mut body = accepted(&input, MEMBERS);
-        stringify_member(&mut body, "MessageBody");
-        let body = Value::object(body);
-        HandlerResult::Pending(Box::pin(async move {
-            let call = JsonCall {
-                service: "sqs",
-                target: "AmazonSQS.SendMessage".to_string(),
-                version: "1.0",
-                prefix: NAMING.prefix,
-            };
-            let (answer, reply) = i.json_call(call, &body, task_error).await?;
-            Ok(with_metadata(answer, &reply))
-        }))
-    }
 }
 
 #[cfg(test)]
