@@ -110,6 +110,10 @@ pub(crate) fn resolve_program(program: &str) -> Result<PathBuf, String> {
 /// Kills process group `pgid` with `SIGKILL`. The crate forbids `unsafe`, so there is no
 /// `killpg` call to make: the system's `kill` program sends the signal. Process group ids
 /// 0 and 1 (aslx's own group, every process) are never signalled.
+///
+/// `kill` is started, not waited for: callers are often on an async thread (a call dropped
+/// by a timeout), which must not block on a child. It signals on its own once started
+/// (`spawn` returns after the exec), even if aslx exits first; the process runtime reaps it.
 pub(crate) fn kill_group(pgid: u32) {
     if pgid <= 1 {
         return;
@@ -119,12 +123,28 @@ pub(crate) fn kill_group(pgid: u32) {
     } else {
         "kill"
     };
-    let _ = std::process::Command::new(kill)
-        .args(["-s", "KILL", "--", &format!("-{pgid}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    let group = format!("-{pgid}");
+    let args = ["-s", "KILL", "--", group.as_str()];
+    match runtime() {
+        Ok(rt) => {
+            let _in_rt = rt.enter();
+            let _ = tokio::process::Command::new(kill)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+        }
+        // No runtime to reap it: wait for it here.
+        Err(_) => {
+            let _ = std::process::Command::new(kill)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 /// The Task error for a Lambda-convention error object (`errorType` a string), in the shape
