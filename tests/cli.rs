@@ -1,26 +1,12 @@
 //! The `aslx` binary end to end: exit codes and output shapes of validate, compile and run.
 
-use std::process::Command;
+#[path = "support/run_aslx.rs"]
+mod run_aslx;
 
-fn aslx(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aslx"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run aslx");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use run_aslx::aslx;
 
 fn temp_file(name: &str, content: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("aslx-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, content).unwrap();
-    p.to_string_lossy().into_owned()
+    run_aslx::temp_file("cli", name, content)
 }
 
 #[test]

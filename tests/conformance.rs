@@ -21,7 +21,7 @@
 #[path = "support/corpus.rs"]
 mod corpus;
 #[path = "support/lambda_server.rs"]
-#[allow(dead_code)] // `calls`: the conformance run checks outcomes, not the calls made.
+#[allow(dead_code)] // the conformance cases do not look at the calls it saw
 mod lambda_server;
 
 use aslx::engine::{Engine, ErrorKind, MachineSpec, StartRequest};

@@ -350,25 +350,13 @@ fn every_unbound_resource_is_reported_at_once() {
 
 // ---- `aslx run --handler` ----
 
-fn aslx(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_aslx"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("run aslx");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+#[path = "support/run_aslx.rs"]
+mod run_aslx;
+
+use run_aslx::aslx;
 
 fn definition_file(name: &str, def: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("aslx-handlers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, def).unwrap();
-    p.to_string_lossy().into_owned()
+    run_aslx::temp_file("handlers", name, def)
 }
 
 #[test]

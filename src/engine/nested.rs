@@ -29,6 +29,7 @@ use super::executions::{ExecutionHandle, ExecutionStatus};
 use super::start::StartRequest;
 use super::Shared;
 use crate::asl::MachineType;
+use crate::integrations::aws::{exception_name, AwsError};
 use crate::runtime::{Handler, HandlerResult, Handlers};
 use crate::value::{write_json, Map, Str, Value};
 use crate::vm::{Status, TaskError};
@@ -272,43 +273,25 @@ fn start_response(arn: &str, start_ms: i64) -> Value {
         ("Date", Value::from(crate::vm::http_date())),
         ("x-amzn-RequestId", request_id.clone()),
     ];
-    let mut all = Map::with_capacity(headers.len());
-    let mut single = Map::with_capacity(headers.len());
-    for (k, v) in headers {
-        all.insert(Str::from(k), Value::array(vec![v.clone()]));
-        single.insert(Str::from(k), v);
-    }
-    let mut meta = Map::with_capacity(3);
-    meta.insert("AllHttpHeaders".into(), Value::object(all));
-    meta.insert("HttpHeaders".into(), Value::object(single));
-    meta.insert("HttpStatusCode".into(), Value::Int(200));
-    let mut resp = Map::with_capacity(1);
-    resp.insert("RequestId".into(), request_id);
     let mut m = Map::with_capacity(4);
     m.insert("ExecutionArn".into(), Value::string(arn));
-    m.insert("SdkHttpMetadata".into(), Value::object(meta));
-    m.insert("SdkResponseMetadata".into(), Value::object(resp));
+    let headers = headers.into_iter().map(|(k, v)| (Str::from(k), vec![v]));
+    crate::vm::insert_sdk_metadata(&mut m, headers, 200, request_id);
     m.insert("StartDate".into(), Value::Int(start_ms));
     Value::object(m)
 }
 
 /// A refused start as the integration reports it: `StepFunctions.<Code>Exception`, the cause
-/// as the AWS SDK for Java words a service error.
+/// as the AWS SDK for Java words a service error (the optimised integrations' own wording).
 fn service_error(e: &EngineError) -> TaskError {
-    let code = e.code();
-    let name = match code.ends_with("Exception") {
-        true => format!("StepFunctions.{code}"),
-        false => format!("StepFunctions.{code}Exception"),
+    let err = AwsError {
+        status: e.http_status(),
+        code: e.code().to_string(),
+        message: e.message().to_string(),
+        request_id: uuid::Uuid::new_v4().to_string(),
     };
-    TaskError::new(
-        name,
-        format!(
-            "{} (Service: AWSStepFunctions; Status Code: {}; Error Code: {code}; Request ID: {}; Proxy: null)",
-            e.message(),
-            e.http_status(),
-            uuid::Uuid::new_v4()
-        ),
-    )
+    let name = format!("StepFunctions.{}", exception_name(&err.code));
+    TaskError::new(name, err.cause("AWSStepFunctions"))
 }
 
 fn missing(member: &str) -> EngineError {

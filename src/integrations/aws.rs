@@ -4,18 +4,19 @@
 //! Functions shows), and the `SdkHttpMetadata` / `SdkResponseMetadata` optimised integrations
 //! add to their results.
 
-use super::client::Reply;
+use super::client::{CallError, Reply};
 use super::endpoints::signing_name;
 use super::sign::{canonical_query, sign, ToSign};
 use super::Integrations;
 use crate::value::{parse_json, Map, Value};
-use crate::vm::TaskError;
+use crate::vm::{insert_sdk_metadata, TaskError};
 use bytes::Bytes;
 use http_body_util::Full;
 use std::sync::Arc;
 
-/// Results larger than this are refused by the VM anyway (`States.DataLimitExceeded`); a
-/// little more is read so that the VM, not the client, reports it.
+/// Results larger than 256 KiB are refused by the VM (`States.DataLimitExceeded`); a little
+/// more is read so that the VM checks the result as the integration shapes it, and an answer
+/// past this is refused unread, with the same error.
 pub(crate) const MAX_RESULT_BODY: usize = 512 * 1024;
 
 /// One request to a service endpoint.
@@ -104,30 +105,9 @@ pub(crate) fn json_error(reply: &Reply) -> AwsError {
 /// return them: every header by its name as sent (single values under `HttpHeaders`, lists
 /// under `AllHttpHeaders`), the status, the request id.
 pub(crate) fn sdk_metadata(reply: &Reply, out: &mut Map) {
-    let mut all = Map::with_capacity(reply.headers.len());
-    let mut single = Map::with_capacity(reply.headers.len());
-    for name in reply.headers.keys() {
-        let values: Vec<Value> = reply
-            .headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(Value::from)
-            .collect();
-        let shown: Arc<str> = Arc::from(header_case(name.as_str()));
-        if let Some(last) = values.last() {
-            single.insert(Arc::clone(&shown), last.clone());
-        }
-        all.insert(shown, Value::array(values));
-    }
-    let mut meta = Map::with_capacity(3);
-    meta.insert("AllHttpHeaders".into(), Value::object(all));
-    meta.insert("HttpHeaders".into(), Value::object(single));
-    meta.insert("HttpStatusCode".into(), Value::Int(i64::from(reply.status)));
-    let mut resp = Map::with_capacity(1);
-    resp.insert("RequestId".into(), Value::from(request_id(reply)));
-    out.insert("SdkHttpMetadata".into(), Value::object(meta));
-    out.insert("SdkResponseMetadata".into(), Value::object(resp));
+    let headers = reply.header_lists(header_case);
+    let request_id = Value::from(request_id(reply));
+    insert_sdk_metadata(out, headers, reply.status, request_id);
 }
 
 /// `x-amzn-requestid` → `x-amzn-RequestId`, `content-type` → `Content-Type`: the spelling
@@ -144,16 +124,10 @@ fn header_case(name: &str) -> String {
         "X-Amz-Log-Result",
         "x-amzn-Remapped-Content-Length",
     ];
-    if let Some(k) = KNOWN.iter().find(|k| k.eq_ignore_ascii_case(name)) {
-        return k.to_string();
+    match KNOWN.iter().find(|k| k.eq_ignore_ascii_case(name)) {
+        Some(k) => k.to_string(),
+        None => super::client::title_case(name),
     }
-    let mut out = String::with_capacity(name.len());
-    let mut up = true;
-    for c in name.chars() {
-        out.push(if up { c.to_ascii_uppercase() } else { c });
-        up = c == '-';
-    }
-    out
 }
 
 /// How an optimised integration names a service's errors: the Java SDK v1 exception class
@@ -289,6 +263,22 @@ impl Integrations {
         .await
     }
 
+    /// A JSON-protocol call answered with a JSON object: the object, and the answer for its
+    /// metadata. A non-2xx answer is the Task error `error` makes of it.
+    pub(crate) async fn json_call(
+        &self,
+        call: JsonCall<'_>,
+        body: &Value,
+        error: impl FnOnce(&Reply) -> TaskError,
+    ) -> Result<(Map, Reply), TaskError> {
+        let prefix = call.prefix;
+        let reply = self.json_send(call, body).await?;
+        if !(200..300).contains(&reply.status) {
+            return Err(error(&reply));
+        }
+        Ok((json_body(&reply, prefix)?, reply))
+    }
+
     /// Signs and sends `req` to the service's endpoint; a transport failure is the Task error
     /// `<prefix>.SdkClientException`. A non-2xx answer is returned as is.
     pub(crate) async fn aws_send(&self, req: AwsRequest<'_>) -> Result<Reply, TaskError> {
@@ -350,10 +340,11 @@ impl Integrations {
         let request = builder
             .body(Full::new(req.body))
             .map_err(|e| bad(e.to_string()))?;
-        self.client()
-            .send(request, max_body)
-            .await
-            .map_err(|e| bad(e.to_string()))
+        match self.client().send(request, max_body).await {
+            Ok(reply) => Ok(reply),
+            Err(CallError::TooLarge { .. }) => Err(super::too_large()),
+            Err(e) => Err(bad(e.to_string())),
+        }
     }
 }
 

@@ -5,6 +5,8 @@
 //! Timeouts of the call as a whole are not set here: the driver drops a call at the Task's
 //! `TimeoutSeconds`, the execution's deadline or a stop, and dropping cancels the request.
 
+use super::url::shown_url;
+use crate::value::{Str, Value};
 use bytes::Bytes;
 use http::{HeaderMap, Request};
 use http_body_util::{BodyExt, Full, Limited};
@@ -30,6 +32,34 @@ impl Reply {
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// Each header once, named by `case` (hyper hands names over in lower case), with all
+    /// its values in order: how results show an answer's headers.
+    pub(crate) fn header_lists(
+        &self,
+        case: fn(&str) -> String,
+    ) -> impl ExactSizeIterator<Item = (Str, Vec<Value>)> + '_ {
+        self.headers.keys().map(move |name| {
+            let values = self
+                .headers
+                .get_all(name)
+                .iter()
+                .map(|v| Value::from(String::from_utf8_lossy(v.as_bytes()).as_ref()))
+                .collect();
+            (Str::from(case(name.as_str())), values)
+        })
+    }
+}
+
+/// `content-type` → `Content-Type`: each word of a header name capitalised.
+pub(crate) fn title_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        out.push(if upper { c.to_ascii_uppercase() } else { c });
+        upper = c == '-';
+    }
+    out
 }
 
 /// Why a request got no answer. The messages name the endpoint, never credentials.
@@ -112,16 +142,6 @@ impl HttpClient {
     }
 }
 
-/// The URL as errors show it: scheme, host and path, no query (which may carry keys).
-pub(crate) fn shown_url(uri: &http::Uri) -> String {
-    format!(
-        "{}://{}{}",
-        uri.scheme_str().unwrap_or("http"),
-        uri.authority().map_or("", |a| a.as_str()),
-        uri.path()
-    )
-}
-
 /// An error and its sources, `: `-joined ("client error (Connect): tcp connect error:
 /// Connection refused (os error 111)").
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
@@ -141,6 +161,12 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headers_are_shown_in_canonical_case() {
+        assert_eq!(title_case("x-amzn-requestid"), "X-Amzn-Requestid");
+        assert_eq!(title_case("content-type"), "Content-Type");
+    }
 
     #[tokio::test]
     async fn a_refused_connection_names_the_endpoint() {

@@ -25,6 +25,7 @@
 //! Processes live on a small runtime of their own ([`runtime`]), so handlers work under any
 //! caller: the engine's runtime has no I/O driver, and `Machine::run_blocking` none either.
 
+use super::too_large;
 use crate::runtime::{Handler, HandlerResult};
 use crate::value::{parse_json_bytes, write_json, Map, Str, Value};
 use crate::vm::{TaskError, MAX_PAYLOAD_BYTES};
@@ -109,6 +110,10 @@ pub(crate) fn resolve_program(program: &str) -> Result<PathBuf, String> {
 /// Kills process group `pgid` with `SIGKILL`. The crate forbids `unsafe`, so there is no
 /// `killpg` call to make: the system's `kill` program sends the signal. Process group ids
 /// 0 and 1 (aslx's own group, every process) are never signalled.
+///
+/// `kill` is started, not waited for: callers are often on an async thread (a call dropped
+/// by a timeout), which must not block on a child. It signals on its own once started
+/// (`spawn` returns after the exec), even if aslx exits first; the process runtime reaps it.
 pub(crate) fn kill_group(pgid: u32) {
     if pgid <= 1 {
         return;
@@ -118,12 +123,28 @@ pub(crate) fn kill_group(pgid: u32) {
     } else {
         "kill"
     };
-    let _ = std::process::Command::new(kill)
-        .args(["-s", "KILL", "--", &format!("-{pgid}")])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    let group = format!("-{pgid}");
+    let args = ["-s", "KILL", "--", group.as_str()];
+    match runtime() {
+        Ok(rt) => {
+            let _in_rt = rt.enter();
+            let _ = tokio::process::Command::new(kill)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn();
+        }
+        // No runtime to reap it: wait for it here.
+        Err(_) => {
+            let _ = std::process::Command::new(kill)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 /// The Task error for a Lambda-convention error object (`errorType` a string), in the shape
@@ -147,12 +168,6 @@ pub(crate) fn lambda_error(v: &Value) -> Option<TaskError> {
     };
     m.insert("stackTrace".into(), trace);
     Some(TaskError::lambda_payload(Value::object(m)))
-}
-
-/// `States.DataLimitExceeded` with no cause: the VM gives it the cause an oversized result
-/// gets, naming the Task's resource as AWS does.
-pub(crate) fn too_large() -> TaskError {
-    TaskError::without_cause("States.DataLimitExceeded")
 }
 
 /// `exited with status 3`, `was killed by signal 9`.
@@ -227,6 +242,30 @@ impl Program {
                     format!("command {} could not be started: {e}", self.shown),
                 )
             })
+    }
+}
+
+impl Program {
+    /// The child's stdin, stdout and stderr, which [`Program::spawn`] pipes: an error, not a
+    /// panic, should tokio ever hand one over unpiped.
+    pub(crate) fn pipes(
+        &self,
+        child: &mut tokio::process::Child,
+    ) -> Result<
+        (
+            tokio::process::ChildStdin,
+            tokio::process::ChildStdout,
+            tokio::process::ChildStderr,
+        ),
+        TaskError,
+    > {
+        match (child.stdin.take(), child.stdout.take(), child.stderr.take()) {
+            (Some(i), Some(o), Some(e)) => Ok((i, o, e)),
+            _ => Err(TaskError::new(
+                "States.TaskFailed",
+                format!("{} was started without its pipes", self.shown),
+            )),
+        }
     }
 }
 
@@ -308,11 +347,7 @@ async fn run(
     drop(input);
     let mut child = program.spawn()?;
     group.store(child.id().unwrap_or(0), Ordering::SeqCst);
-    let (Some(mut stdin), Some(stdout), Some(stderr)) =
-        (child.stdin.take(), child.stdout.take(), child.stderr.take())
-    else {
-        unreachable!("all three are piped");
-    };
+    let (mut stdin, stdout, stderr) = program.pipes(&mut child)?;
     let write = async move {
         // A program that does not read its input closes the pipe: not an error.
         let _ = stdin.write_all(json.as_bytes()).await;

@@ -42,9 +42,9 @@
 //! and types only, and no error message quotes a value.
 
 use super::client::HttpClient;
-use super::http_request::parse_url;
 use super::oauth::OAuth;
 use super::oauth::{basic, secret_header, unauthorized};
+use super::url::parse_url;
 use crate::value::{parse_json, Map, Value};
 use crate::vm::TaskError;
 use http::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION};

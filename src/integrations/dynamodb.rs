@@ -11,11 +11,10 @@
 //! (`... (Service: AmazonDynamoDBv2; Status Code: 400; Error Code: ...; Request ID: ...; Proxy: null)`).
 //! DynamoDB has no `.waitForTaskToken` integration (refused when the machine is created).
 
-use super::aws::{json_body, json_error, JsonCall, Naming};
-use super::optimized::{accepted, with_metadata};
+use super::aws::{json_error, Naming};
+use super::optimized::JsonAction;
 use super::Integrations;
-use crate::runtime::{Handler, HandlerResult};
-use crate::value::Value;
+use crate::runtime::Handler;
 use std::sync::Arc;
 
 /// How the integration names errors.
@@ -80,39 +79,16 @@ fn action(name: &str) -> Option<(&'static str, Vec<&'static str>)> {
 pub(crate) fn handler(i: &Arc<Integrations>, name: &str) -> Option<Arc<dyn Handler>> {
     i.endpoints().get("dynamodb")?;
     let (api, members) = action(name)?;
-    Some(Arc::new(DynamoDb {
+    Some(Arc::new(JsonAction {
         integrations: Arc::clone(i),
-        api,
+        service: "dynamodb",
+        target: format!("DynamoDB_20120810.{api}"),
+        version: "1.0",
         members,
+        text_member: None,
+        prefix: NAMING.prefix,
+        error: |r| NAMING.task_error(&json_error(r)),
     }))
-}
-
-struct DynamoDb {
-    integrations: Arc<Integrations>,
-    api: &'static str,
-    members: Vec<&'static str>,
-}
-
-impl Handler for DynamoDb {
-    fn call(&self, input: Value) -> HandlerResult {
-        let i = Arc::clone(&self.integrations);
-        let body = Value::object(accepted(&input, &self.members));
-        let target = format!("DynamoDB_20120810.{}", self.api);
-        HandlerResult::Pending(Box::pin(async move {
-            let call = JsonCall {
-                service: "dynamodb",
-                target,
-                version: "1.0",
-                prefix: NAMING.prefix,
-            };
-            let reply = i.json_send(call, &body).await?;
-            if !(200..300).contains(&reply.status) {
-                return Err(NAMING.task_error(&json_error(&reply)));
-            }
-            let answer = json_body(&reply, NAMING.prefix)?;
-            Ok(with_metadata(answer, &reply))
-        }))
-    }
 }
 
 #[cfg(test)]

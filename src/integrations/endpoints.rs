@@ -59,13 +59,21 @@ impl Service {
 /// The canonical `--endpoint` name of a service, accepting the other names users know it by
 /// (`eventbridge`, `sfn`, `stepfunctions`, the aws-sdk ids).
 pub(crate) fn canonical_service(name: &str) -> Option<&'static str> {
-    let lower = name.to_ascii_lowercase();
-    let name = match lower.as_str() {
-        "eventbridge" => "events",
-        "sfn" | "stepfunctions" | "step-functions" => "states",
-        other => other,
-    };
-    SERVICES.iter().find(|s| s.name == name).map(|s| s.name)
+    // Every call asks (`Endpoints::get`): compared in place, not lower-cased into a String.
+    const ALIASES: &[(&str, &str)] = &[
+        ("eventbridge", "events"),
+        ("sfn", "states"),
+        ("stepfunctions", "states"),
+        ("step-functions", "states"),
+    ];
+    let name = ALIASES
+        .iter()
+        .find(|(alias, _)| alias.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, canonical)| canonical);
+    SERVICES
+        .iter()
+        .find(|s| s.name.eq_ignore_ascii_case(name))
+        .map(|s| s.name)
 }
 
 /// The SigV4 signing name of a service.
@@ -96,28 +104,18 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
-    /// Checks `url`: `http://` or `https://`, a host, no query.
+    /// Checks `url`: `http://` or `https://`, a host, no query, no `user:password@`.
     ///
     /// # Errors
     ///
     /// What is wrong with it.
     pub fn parse(url: &str) -> Result<Endpoint, String> {
-        let uri: http::Uri = url
-            .parse()
-            .map_err(|e| format!("{url:?} is not a URL: {e}"))?;
-        match uri.scheme_str() {
-            Some("http" | "https") => {}
-            _ => {
-                return Err(format!(
-                    "{url:?}: the URL must start with http:// or https://"
-                ))
-            }
-        }
-        if uri.authority().is_none_or(|a| a.host().is_empty()) {
-            return Err(format!("{url:?}: the URL has no host"));
-        }
+        let uri = super::url::parse_url(url)?;
         if uri.query().is_some() {
-            return Err(format!("{url:?}: an endpoint URL takes no query"));
+            return Err(format!(
+                "{}: an endpoint URL takes no query",
+                super::url::shown_url(&uri)
+            ));
         }
         Ok(Endpoint {
             url: url.trim_end_matches('/').to_string(),
@@ -367,6 +365,11 @@ mod tests {
             .contains("unknown service"));
         assert!(e.parse_flag("sqs=ftp://x").is_err());
         assert!(e.parse_flag("sqs=http://x?a=b").is_err());
+        let err = e
+            .parse_flag("sqs=http://key:secret@x")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("secret"), "{err}");
         e.parse_flag("sfn=https://states.local:8083/base/").unwrap();
         let ep = e.get("states").unwrap();
         assert_eq!(ep.url(), "https://states.local:8083/base");

@@ -9,8 +9,8 @@
 //! is `{Entries: [{EventId}], FailedEntryCount}`; a `FailedEntryCount` above 0 fails the Task
 //! with `EventBridge.FailedEntry`, the whole response as the cause.
 
-use super::aws::{json_body, json_error, JsonCall, Naming};
-use super::optimized::{accepted, json_text};
+use super::aws::{json_error, JsonCall, Naming};
+use super::optimized::{accepted, stringify_member};
 use super::Integrations;
 use crate::runtime::{Handler, HandlerResult};
 use crate::value::{Map, Value};
@@ -56,9 +56,7 @@ fn request(input: &Value, resources: &[&str]) -> Value {
         .iter()
         .map(|e| {
             let mut m = accepted(e, ENTRY);
-            if let Some(d) = m.get_mut("Detail") {
-                *d = json_text(d);
-            }
+            stringify_member(&mut m, "Detail");
             if let Some(t) = m.get_mut("Time") {
                 if let Some(ns) = t.as_str().and_then(crate::asl::timestamp::parse_timestamp) {
                     *t = if ns % 1_000_000_000 == 0 {
@@ -121,11 +119,9 @@ impl PutEvents {
                 version: "1.1",
                 prefix: NAMING.prefix,
             };
-            let reply = i.json_send(call, &body).await?;
-            if !(200..300).contains(&reply.status) {
-                return Err(NAMING.task_error(&json_error(&reply)));
-            }
-            result(json_body(&reply, NAMING.prefix)?)
+            let error = |r: &_| NAMING.task_error(&json_error(r));
+            let (answer, _) = i.json_call(call, &body, error).await?;
+            result(answer)
         }))
     }
 }

@@ -14,9 +14,10 @@
 //!
 //! All `http:` handlers share one pooled keep-alive client.
 
-use super::client::{shown_url, CallError, HttpClient};
+use super::client::{CallError, HttpClient};
+use super::url::{parse_url, shown_url};
 use crate::runtime::{Handler, HandlerResult, Handlers};
-use crate::value::{parse_json, write_json, Str, Value};
+use crate::value::{parse_json, write_json, Value};
 use crate::vm::TaskError;
 use bytes::Bytes;
 use http::Uri;
@@ -40,22 +41,19 @@ struct Inner {
     uri: Uri,
     /// The URL without its query, as causes show it.
     shown: String,
-    /// The resource, as `States.DataLimitExceeded` names it.
-    resource: Str,
 }
 
 impl HttpHandler {
-    /// A handler for `resource` that POSTs to `url`.
+    /// A handler that POSTs to `url`.
     ///
     /// # Errors
     ///
     /// A URL that is not `http://` or `https://` with a host.
-    pub(crate) fn new(resource: &str, url: &str) -> Result<HttpHandler, String> {
-        let uri = super::http_request::parse_url(url)?;
+    pub(crate) fn new(url: &str) -> Result<HttpHandler, String> {
+        let uri = parse_url(url)?;
         Ok(HttpHandler(Arc::new(Inner {
             shown: shown_url(&uri),
             uri,
-            resource: Str::from(resource),
         })))
     }
 }
@@ -81,15 +79,7 @@ async fn post(h: &Inner, input: &Value) -> Result<Value, TaskError> {
         .map_err(|e| failed(format!("the request to {} cannot be made: {e}", h.shown)))?;
     let reply = match client().send(req, super::aws::MAX_RESULT_BODY).await {
         Ok(r) => r,
-        Err(CallError::TooLarge { .. }) => {
-            return Err(TaskError::new(
-                "States.DataLimitExceeded",
-                format!(
-                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                    h.resource
-                ),
-            ))
-        }
+        Err(CallError::TooLarge { .. }) => return Err(super::too_large()),
         Err(e) => return Err(failed(e.to_string())),
     };
     let text = String::from_utf8_lossy(&reply.body);
@@ -157,10 +147,10 @@ impl Handlers {
     /// assert!(h.http("charge", "ftp://example.com").is_err());
     /// ```
     pub fn http(&mut self, resource: &str, url: &str) -> Result<&mut Self, String> {
-        let h = HttpHandler::new(resource, url)?;
+        let h = HttpHandler::new(url)?;
         self.resource_handler(resource, h.clone());
         self.function_handler(resource, h);
-        self.set_needs_io();
+        self.uses_sockets();
         Ok(self)
     }
 }

@@ -3,13 +3,12 @@
 //! connection's `InvocationHttpParameters`. A request the parameters cannot make is
 //! `States.Runtime`, before anything is sent.
 
-use super::client::shown_url;
 use super::connections::{Connection, HttpParameters};
+use super::url::{pair, parse_url, shown_url, uri_encode};
 use crate::value::{write_json, Map, Value};
 use crate::vm::TaskError;
 use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
-use http::Uri;
 use http_body_util::Full;
 
 /// Headers a Task may not set (AWS: "You can't use the following headers in your HTTP Task
@@ -48,22 +47,6 @@ pub(crate) const FORBIDDEN: &[&str] = &[
     "via",
     "warning",
 ];
-
-/// `http://` or `https://` with a host.
-pub(crate) fn parse_url(url: &str) -> Result<Uri, String> {
-    let uri: Uri = url
-        .parse()
-        .map_err(|e| format!("{url:?} is not a URL: {e}"))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err(format!(
-            "{url:?}: the URL must start with http:// or https://"
-        ));
-    }
-    if uri.authority().is_none_or(|a| a.host().is_empty()) {
-        return Err(format!("{url:?}: the URL has no host"));
-    }
-    Ok(uri)
-}
 
 /// `States.Runtime` with `cause`: a request the Task's parameters cannot make.
 pub(crate) fn runtime(cause: impl Into<String>) -> TaskError {
@@ -330,8 +313,11 @@ pub(crate) fn form_pairs(key: &str, v: &Value, arrays: ArrayFormat, out: &mut Ve
             match arrays {
                 // The separating commas stay commas; commas inside a value are encoded.
                 ArrayFormat::Commas if scalars => {
-                    let joined: Vec<String> = items.iter().map(|x| enc(&scalar(x))).collect();
-                    out.push(format!("{}={}", enc(key), joined.join(",")));
+                    let joined: Vec<String> = items
+                        .iter()
+                        .map(|x| uri_encode(&scalar(x), false))
+                        .collect();
+                    out.push(format!("{}={}", uri_encode(key, false), joined.join(",")));
                 }
                 ArrayFormat::Repeat => items.iter().for_each(|x| form_pairs(key, x, arrays, out)),
                 ArrayFormat::Brackets => items
@@ -347,15 +333,6 @@ pub(crate) fn form_pairs(key: &str, v: &Value, arrays: ArrayFormat, out: &mut Ve
         }
         other => out.push(pair(key, &scalar(other))),
     }
-}
-
-fn enc(s: &str) -> String {
-    super::sign::uri_encode(s, false)
-}
-
-/// `k=v`, percent-encoded.
-pub(crate) fn pair(k: &str, v: &str) -> String {
-    format!("{}={}", enc(k), enc(v))
 }
 
 fn scalar(v: &Value) -> String {

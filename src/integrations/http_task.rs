@@ -29,7 +29,7 @@
 //! connection is `Events.ConnectionResource.ResourceNotFound`. The Task's `TimeoutSeconds`
 //! cancels the request (the driver drops it).
 
-use super::client::{CallError, Reply};
+use super::client::{title_case, CallError, Reply};
 use super::http_request::{build, connection_arn, runtime};
 use super::Integrations;
 use crate::runtime::{Handler, HandlerResult};
@@ -92,12 +92,7 @@ async fn invoke(i: &Integrations, p: &Value) -> Result<Value, TaskError> {
                 format!("The request to {url} timed out after 60 seconds"),
             ))
         }
-        Ok(Err(CallError::TooLarge { .. })) => {
-            return Err(TaskError::new(
-                "States.DataLimitExceeded",
-                "The state/task 'http' returned a result with a size exceeding the maximum number of bytes service limit.",
-            ))
-        }
+        Ok(Err(CallError::TooLarge { .. })) => return Err(super::too_large()),
         Ok(Err(e)) => return Err(TaskError::new("States.Http.Socket", e.to_string())),
         Ok(Ok(r)) => r,
     };
@@ -118,17 +113,6 @@ async fn invoke(i: &Integrations, p: &Value) -> Result<Value, TaskError> {
             cause,
         ))
     }
-}
-
-/// `content-type` → `Content-Type`: headers as Step Functions shows them.
-fn canonical(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = true;
-    for c in name.chars() {
-        out.push(if upper { c.to_ascii_uppercase() } else { c });
-        upper = c == '-';
-    }
-    out
 }
 
 /// `{Headers, ResponseBody, StatusCode, StatusText}` of an answer; `States.Runtime` for a
@@ -153,16 +137,11 @@ fn response(reply: &Reply) -> Result<Value, TaskError> {
     }
     let text = std::str::from_utf8(&reply.body)
         .map_err(|_| runtime("The HTTP response body is not valid UTF-8 text"))?;
-    let mut headers = Map::with_capacity(reply.headers.keys_len());
-    for name in reply.headers.keys() {
-        let values: Vec<Value> = reply
-            .headers
-            .get_all(name)
-            .iter()
-            .map(|v| Value::from(String::from_utf8_lossy(v.as_bytes()).as_ref()))
-            .collect();
-        headers.insert(canonical(name.as_str()).into(), Value::array(values));
-    }
+    // Headers as Step Functions shows them: `Content-Type`, a list of values each.
+    let headers: Map = reply
+        .header_lists(title_case)
+        .map(|(name, values)| (name, Value::array(values)))
+        .collect();
     let body = match parse_json(text) {
         Ok(v) if !text.trim().is_empty() => v,
         _ => Value::string(text),
@@ -177,13 +156,4 @@ fn response(reply: &Reply) -> Result<Value, TaskError> {
     out.insert("StatusCode".into(), Value::Int(i64::from(reply.status)));
     out.insert("StatusText".into(), Value::string(reason));
     Ok(Value::object(out))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn headers_are_shown_in_canonical_case() {
-        assert_eq!(super::canonical("x-amzn-requestid"), "X-Amzn-Requestid");
-        assert_eq!(super::canonical("content-type"), "Content-Type");
-    }
 }

@@ -19,6 +19,8 @@
 //! ARN.
 
 use super::aws::{json_error, sdk_metadata, AwsRequest};
+use super::client::Reply;
+use super::url::uri_encode;
 use super::Integrations;
 use crate::runtime::{Handler, HandlerResult};
 use crate::value::{parse_json, write_json, Map, Str, Value};
@@ -30,14 +32,62 @@ use std::sync::Arc;
 const LABEL: &str = "AWSLambda";
 
 /// One `Invoke` call.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Invocation {
     function: String,
     qualifier: Option<String>,
-    invocation_type: Option<String>,
-    log_type: Option<String>,
-    client_context: Option<String>,
+    /// `content-type` and the members `Invoke` takes as headers ([`invoke_headers`]).
+    headers: Vec<(&'static str, String)>,
     payload: Value,
+}
+
+/// The `Invoke` members sent as headers, and their headers.
+const INVOKE_HEADERS: [(&str, &str); 3] = [
+    ("InvocationType", "x-amz-invocation-type"),
+    ("LogType", "x-amz-log-type"),
+    ("ClientContext", "x-amz-client-context"),
+];
+
+/// `Invoke`'s headers: `content-type` and each member `member` gives a text for.
+pub(crate) fn invoke_headers(
+    member: impl Fn(&str) -> Option<String>,
+) -> Vec<(&'static str, String)> {
+    let mut headers = vec![("content-type", "application/json".to_string())];
+    for (m, h) in INVOKE_HEADERS {
+        if let Some(v) = member(m) {
+            headers.push((h, v));
+        }
+    }
+    headers
+}
+
+/// `Invoke`'s path for a function's bare name.
+pub(crate) fn invocations_path(function: &str) -> String {
+    format!(
+        "/2015-03-31/functions/{}/invocations",
+        uri_encode(function, false)
+    )
+}
+
+/// Sends a call of Lambda's REST API; the answer as is.
+pub(crate) async fn lambda_send(
+    i: &Integrations,
+    method: &str,
+    path: &str,
+    query: Vec<(String, String)>,
+    headers: Vec<(&'static str, String)>,
+    body: Bytes,
+) -> Result<Reply, TaskError> {
+    i.aws_send(AwsRequest {
+        service: "lambda",
+        method,
+        path,
+        query,
+        headers,
+        body,
+        prefix: "Lambda",
+    })
+    .await
 }
 
 /// `name`, `name:qualifier`, a full or partial ARN → the bare name and the qualifier.
@@ -78,8 +128,8 @@ impl Handler for ArnHandler {
         let inv = Invocation {
             function: self.function.clone(),
             qualifier: self.qualifier.clone(),
+            headers: invoke_headers(|_| None),
             payload: input,
-            ..Invocation::default()
         };
         HandlerResult::Pending(Box::pin(async move {
             let (_, payload) = invoke(&i, inv).await?;
@@ -108,9 +158,7 @@ pub(crate) async fn invoke_whole(
     let inv = Invocation {
         function: name,
         qualifier: param("Qualifier").or(arn_qualifier),
-        invocation_type: param("InvocationType"),
-        log_type: param("LogType"),
-        client_context: param("ClientContext"),
+        headers: invoke_headers(param),
         payload,
     };
     let (reply, payload) = invoke(&i, inv).await?;
@@ -129,41 +177,15 @@ pub(crate) async fn invoke_whole(
 
 /// Calls `Invoke`; gives the answer and its payload (parsed when JSON, else the text), or
 /// the Task error of a function error, a service error or an unreachable endpoint.
-async fn invoke(
-    i: &Integrations,
-    inv: Invocation,
-) -> Result<(super::client::Reply, Value), TaskError> {
+async fn invoke(i: &Integrations, inv: Invocation) -> Result<(Reply, Value), TaskError> {
     let mut body = String::new();
     write_json(&inv.payload, &mut body);
-    let mut headers = vec![("content-type", "application/json".to_string())];
-    if let Some(t) = inv.invocation_type {
-        headers.push(("x-amz-invocation-type", t));
-    }
-    if let Some(t) = inv.log_type {
-        headers.push(("x-amz-log-type", t));
-    }
-    if let Some(c) = inv.client_context {
-        headers.push(("x-amz-client-context", c));
-    }
-    let path = format!(
-        "/2015-03-31/functions/{}/invocations",
-        super::sign::uri_encode(&inv.function, false)
-    );
     let query = inv
         .qualifier
         .map(|q| vec![("Qualifier".to_string(), q)])
         .unwrap_or_default();
-    let reply = i
-        .aws_send(AwsRequest {
-            service: "lambda",
-            method: "POST",
-            path: &path,
-            query,
-            headers,
-            body: Bytes::from(body),
-            prefix: "Lambda",
-        })
-        .await?;
+    let path = invocations_path(&inv.function);
+    let reply = lambda_send(i, "POST", &path, query, inv.headers, Bytes::from(body)).await?;
     if !(200..300).contains(&reply.status) {
         return Err(json_error(&reply).task_error("Lambda", LABEL));
     }

@@ -55,6 +55,7 @@ mod sdk;
 pub(crate) mod sign;
 mod sns;
 mod sqs;
+mod url;
 pub(crate) mod worker;
 
 pub use connections::Connections;
@@ -182,3 +183,10 @@ impl Integrations {
 }
 
 pub(crate) use lambda::invoke_whole as lambda_invoke;
+
+/// `States.DataLimitExceeded` with no cause, for an answer too large to be a result: the VM
+/// gives it the cause an oversized result gets, naming the Task's resource as AWS does
+/// (the integration cannot know it: a handler may serve several resources).
+pub(crate) fn too_large() -> crate::vm::TaskError {
+    crate::vm::TaskError::without_cause("States.DataLimitExceeded")
+}

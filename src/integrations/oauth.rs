@@ -2,9 +2,9 @@
 //! endpoint called as EventBridge does, the token kept until it expires; and the header
 //! values that carry secrets.
 
-use super::client::{shown_url, HttpClient};
+use super::client::HttpClient;
 use super::connections::HttpParameters;
-use super::http_request::{pair, parse_url};
+use super::url::{pair, parse_url, shown_url};
 use crate::value::{parse_json, Value};
 use crate::vm::TaskError;
 use base64::Engine as _;

@@ -20,10 +20,10 @@
 
 use super::aws::AwsError;
 use super::client::Reply;
+use super::url::pair;
 use crate::value::{Map, Value};
 use quick_xml::events::Event;
 use quick_xml::Reader;
-use std::fmt::Write as _;
 
 /// The form body of `action` with `params` (an object; anything else sends no members).
 pub(crate) fn form_body(action: &str, version: &str, params: &Value) -> String {
@@ -36,14 +36,8 @@ pub(crate) fn form_body(action: &str, version: &str, params: &Value) -> String {
             flatten(k, k, v, &mut pairs);
         }
     }
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        let _ = write!(out, "{}={}", form_encode(k), form_encode(v));
-    }
-    out
+    let parts: Vec<String> = pairs.iter().map(|(k, v)| pair(k, v)).collect();
+    parts.join("&")
 }
 
 /// Adds the pairs of member `name` (its own name, for map detection) at `prefix`.
@@ -78,12 +72,6 @@ fn flatten(prefix: &str, name: &str, v: &Value, out: &mut Vec<(String, String)>)
             }
         }
     }
-}
-
-/// `application/x-www-form-urlencoded` as the AWS SDKs write it: unreserved characters as is,
-/// everything else percent-encoded (space as `%20`).
-fn form_encode(s: &str) -> String {
-    super::sign::uri_encode(s, false)
 }
 
 /// An XML element: its local name, its text, its child elements.

@@ -17,11 +17,12 @@
 //!   `Payload` comes back as the function's output text, `FunctionError` set on a function
 //!   error (the Task does not fail: the raw response is the result).
 
-use super::aws::{json_body, json_error, sdk_task_error, unmarshall_error, AwsRequest, JsonCall};
+use super::aws::{json_body, json_error, sdk_task_error, unmarshall_error, JsonCall};
 use super::client::Reply;
+use super::lambda::{invocations_path, invoke_headers, lambda_send};
 use super::optimized::json_text;
 use super::query::{query_error, result_json};
-use super::sign::uri_encode;
+use super::url::uri_encode;
 use super::Integrations;
 use crate::runtime::{Handler, HandlerResult};
 use crate::value::{Map, Value};
@@ -219,11 +220,9 @@ async fn json_action(
         version,
         prefix: svc.id,
     };
-    let reply = i.json_send(call, &body).await?;
-    if !(200..300).contains(&reply.status) {
-        return Err(sdk_task_error(&json_error(&reply), svc.id));
-    }
-    let answer = Value::object(json_body(&reply, svc.id)?);
+    let error = |r: &_| sdk_task_error(&json_error(r), svc.id);
+    let (answer, _) = i.json_call(call, &body, error).await?;
+    let answer = Value::object(answer);
     Ok(match svc.name {
         "sfn" => rename_keys(&answer, &pascal),
         "sqs" => rename_keys(&answer, &|k: &str| match k.strip_prefix("MD5Of") {
@@ -237,15 +236,13 @@ async fn json_action(
 /// One of Lambda's REST actions.
 async fn lambda_action(i: &Integrations, action: &str, input: &Value) -> Result<Value, TaskError> {
     let text = |k: &str| input.get(k).and_then(Value::as_str).map(str::to_string);
-    let name = |required: bool| -> Result<String, TaskError> {
-        match text("FunctionName") {
-            Some(n) => Ok(uri_encode(&n, false)),
-            None if required => Err(TaskError::new(
+    let name = || {
+        text("FunctionName").ok_or_else(|| {
+            TaskError::new(
                 "Lambda.SdkClientException",
                 "Parameter 'FunctionName' must not be null",
-            )),
-            None => Ok(String::new()),
-        }
+            )
+        })
     };
     let query = |keys: &[&str]| -> Vec<(String, String)> {
         keys.iter()
@@ -258,27 +255,18 @@ async fn lambda_action(i: &Integrations, action: &str, input: &Value) -> Result<
     };
     let (method, path, query, headers, body) = match action {
         "invoke" => {
-            let mut headers = vec![("content-type", "application/json".to_string())];
-            for (k, h) in [
-                ("InvocationType", "x-amz-invocation-type"),
-                ("LogType", "x-amz-log-type"),
-                ("ClientContext", "x-amz-client-context"),
-            ] {
-                if let Some(v) = text(k) {
-                    headers.push((h, v));
-                }
-            }
+            let headers = invoke_headers(text);
             let payload = input.get("Payload").map(json_text);
             let body = payload
                 .as_ref()
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string();
-            let path = format!("/2015-03-31/functions/{}/invocations", name(true)?);
+            let path = invocations_path(&name()?);
             ("POST", path, query(&["Qualifier"]), headers, body)
         }
         "getFunction" => {
-            let path = format!("/2015-03-31/functions/{}", name(true)?);
+            let path = format!("/2015-03-31/functions/{}", uri_encode(&name()?, false));
             ("GET", path, query(&["Qualifier"]), vec![], String::new())
         }
         _ => {
@@ -292,17 +280,7 @@ async fn lambda_action(i: &Integrations, action: &str, input: &Value) -> Result<
             )
         }
     };
-    let reply = i
-        .aws_send(AwsRequest {
-            service: "lambda",
-            method,
-            path: &path,
-            query,
-            headers,
-            body: Bytes::from(body),
-            prefix: "Lambda",
-        })
-        .await?;
+    let reply = lambda_send(i, method, &path, query, headers, Bytes::from(body)).await?;
     if !(200..300).contains(&reply.status) {
         return Err(sdk_task_error(&json_error(&reply), "Lambda"));
     }

@@ -7,6 +7,7 @@
 //! AWS's published example is the test (`aws_documented_example_signs`).
 
 use super::endpoints::AwsCredentials;
+use super::url::uri_encode;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
 use sha2::{Digest, Sha256};
@@ -80,22 +81,6 @@ pub(crate) fn signature(secret: &str, amz_date: &str, scope: [&str; 4], canonica
     hex(&hmac(&k, to_sign.as_bytes()))
 }
 
-/// Percent-encodes `s` as SigV4 wants: everything but `A-Za-z0-9-_.~` (and `/` when
-/// `keep_slash`).
-pub(crate) fn uri_encode(s: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b'/' if keep_slash => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 /// `YYYYMMDD'T'HHMMSS'Z'` of a Unix time.
 pub(crate) fn amz_date(unix_secs: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(unix_secs)
@@ -165,8 +150,9 @@ pub(crate) fn sign(req: &ToSign<'_>, headers: &mut HeaderMap, creds: &AwsCredent
         |n| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or(""),
         &hash,
     );
+    // `amz_date` is `YYYYMMDDTHHMMSSZ`; the scope's date is its first eight characters.
     let scope = [
-        &amz[..8],
+        amz.get(..8).unwrap_or_default(),
         creds.region.as_str(),
         req.service,
         "aws4_request",
@@ -255,6 +241,5 @@ mod tests {
             ("list-type".to_string(), "2".to_string()),
         ];
         assert_eq!(canonical_query(&q), "list-type=2&prefix=a%20b%2Fc");
-        assert_eq!(uri_encode("/fn:1/x y", true), "/fn%3A1/x%20y");
     }
 }

@@ -11,12 +11,11 @@
 //! (`AWS.SimpleQueueService.NonExistentQueue`), which the JSON protocol still sends in
 //! `x-amzn-query-error` for compatibility and the SDK shows.
 
-use super::aws::{json_body, json_error, AwsError, JsonCall, Naming};
+use super::aws::{json_error, AwsError, Naming};
 use super::client::Reply;
-use super::optimized::{accepted, stringify_member, with_metadata};
+use super::optimized::JsonAction;
 use super::Integrations;
-use crate::runtime::{Handler, HandlerResult};
-use crate::value::Value;
+use crate::runtime::Handler;
 use crate::vm::TaskError;
 use std::sync::Arc;
 
@@ -56,16 +55,23 @@ const MEMBERS: &[&str] = &[
 pub(crate) fn handler(i: &Arc<Integrations>, action: &str) -> Option<Arc<dyn Handler>> {
     i.endpoints().get("sqs")?;
     (action == "sendMessage").then(|| {
-        Arc::new(SendMessage {
+        Arc::new(JsonAction {
             integrations: Arc::clone(i),
+            service: "sqs",
+            target: "AmazonSQS.SendMessage".to_string(),
+            version: "1.0",
+            members: MEMBERS.to_vec(),
+            text_member: Some("MessageBody"),
+            prefix: NAMING.prefix,
+            error: task_error,
         }) as Arc<dyn Handler>
     })
 }
 
-/// A JSON-protocol SQS error: the class from `__type`, the cause's code from
-/// `x-amzn-query-error` (`AWS.SimpleQueueService.NonExistentQueue;Sender`) when sent.
-pub(crate) fn sqs_error(reply: &Reply) -> AwsError {
-    let mut err = json_error(reply);
+/// A JSON-protocol SQS error whose cause shows the query protocol's code (the class comes
+/// from `__type`): `err` with the code of `x-amzn-query-error`
+/// (`AWS.SimpleQueueService.NonExistentQueue;Sender`), when the answer has one.
+fn with_query_code(mut err: AwsError, reply: &Reply) -> AwsError {
     if let Some(q) = reply.header("x-amzn-query-error") {
         let code = q.split(';').next().unwrap_or(q);
         if !code.is_empty() {
@@ -75,40 +81,14 @@ pub(crate) fn sqs_error(reply: &Reply) -> AwsError {
     err
 }
 
-/// The class of a query-protocol SQS code (`AWS.SimpleQueueService.NonExistentQueue` is
-/// `QueueDoesNotExistException`).
+/// The Task error of an SQS error answer: named by its `__type` class
+/// (`SQS.QueueDoesNotExistException`), its cause showing the query code
+/// (`AWS.SimpleQueueService.NonExistentQueue`) as the SDK does. The body is parsed once.
 fn task_error(reply: &Reply) -> TaskError {
     let typed = json_error(reply);
-    let shown = sqs_error(reply);
     let named = NAMING.task_error(&typed);
+    let shown = with_query_code(typed, reply);
     TaskError::new(named.error().to_string(), shown.cause(NAMING.label))
-}
-
-struct SendMessage {
-    integrations: Arc<Integrations>,
-}
-
-impl Handler for SendMessage {
-    fn call(&self, input: Value) -> HandlerResult {
-        let i = Arc::clone(&self.integrations);
-        let mut body = accepted(&input, MEMBERS);
-        stringify_member(&mut body, "MessageBody");
-        let body = Value::object(body);
-        HandlerResult::Pending(Box::pin(async move {
-            let call = JsonCall {
-                service: "sqs",
-                target: "AmazonSQS.SendMessage".to_string(),
-                version: "1.0",
-                prefix: NAMING.prefix,
-            };
-            let reply = i.json_send(call, &body).await?;
-            if !(200..300).contains(&reply.status) {
-                return Err(task_error(&reply));
-            }
-            let answer = json_body(&reply, NAMING.prefix)?;
-            Ok(with_metadata(answer, &reply))
-        }))
-    }
 }
 
 #[cfg(test)]

@@ -27,9 +27,8 @@
 //! A call abandoned by its Task's timeout does not stop the worker: other calls may be in
 //! flight on it.
 
-use super::command::{
-    describe_exit, kill_group, lambda_error, runtime, snippet, too_large, Program,
-};
+use super::command::{describe_exit, kill_group, lambda_error, runtime, snippet, Program};
+use super::too_large;
 use crate::runtime::{Handler, HandlerResult};
 use crate::value::{parse_json_bytes, write_json, Value};
 use crate::vm::{TaskError, MAX_PAYLOAD_BYTES};
@@ -186,11 +185,7 @@ impl Inner {
                 return Err(e);
             }
         };
-        let (Some(stdin), Some(stdout), Some(stderr)) =
-            (child.stdin.take(), child.stdout.take(), child.stderr.take())
-        else {
-            unreachable!("all three are piped");
-        };
+        let (stdin, stdout, stderr) = self.program.pipes(&mut child)?;
         s.generation += 1;
         let pid = child.id().unwrap_or(0);
         let (tx, rx) = mpsc::unbounded_channel();

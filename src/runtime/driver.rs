@@ -270,9 +270,12 @@ impl<'a> Driver<'a> {
         // A `.sync` Task's TaskSubmitted: with the start response if the handler gives one,
         // else (whatever the handler does) without, before the Task's outcome.
         let mut submitted = SubmitOnDrop(call.submitted.take());
-        let handler: Arc<dyn Handler> =
-            match (self.services.machine().handler(&call.target), &call.target) {
-                (Some(h), _) => Arc::clone(h),
+        // Borrowed for the call, not cloned: the machine outlives the driver (`'a`), and the
+        // handler is only called here (what it returns owns its own state).
+        let services: &'a dyn Services = self.services;
+        let handler: &'a dyn Handler =
+            match (services.machine().handler(&call.target), &call.target) {
+                (Some(h), _) => &**h,
                 (None, CallTarget::Function(name)) => {
                     return match self.services.machine().integrations() {
                         Some(i) if i.serves_lambda() => {

@@ -104,10 +104,9 @@ pub struct Handlers {
     s3: Option<Arc<dyn ObjectStore>>,
     /// What serves resources no handler here serves, when it can reach them.
     integrations: Option<Arc<Integrations>>,
-    /// Whether a handler here opens sockets on the caller's runtime (integrations, `http:`
-    /// handlers): the runtimes aslx builds then enable their I/O driver, which the others are
-    /// spared (it costs every async start a little in parking and waking).
-    needs_io: bool,
+    /// Whether a handler here opens sockets on the caller's runtime (an `http:` handler;
+    /// integrations count too), which then needs an I/O driver.
+    sockets: bool,
 }
 
 /// What [`Handlers::unbound`] answers with: the resource and the Task's input.
@@ -282,13 +281,9 @@ impl Handlers {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        resolve_program(program)?;
-        let args = args.into_iter().map(Into::into).collect();
-        self.bind(
-            resource,
-            Arc::new(CommandHandler::new(resource, program, args)),
-        );
-        Ok(self)
+        self.bind_program(resource, program, args, |r, p, a| {
+            Arc::new(CommandHandler::new(r, p, a))
+        })
     }
 
     /// Sends every call to one long-lived process speaking JSON lines, started on the first
@@ -331,12 +326,27 @@ impl Handlers {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
+        self.bind_program(resource, program, args, |r, p, a| {
+            Arc::new(WorkerHandler::new(r, p, a))
+        })
+    }
+
+    /// What [`Handlers::command`] and [`Handlers::worker`] share: the program must exist
+    /// now (a typo fails here, not at the first call), then `make` builds the handler.
+    fn bind_program<I, S>(
+        &mut self,
+        resource: &str,
+        program: &str,
+        args: I,
+        make: fn(&str, &str, Vec<String>) -> Arc<dyn Handler>,
+    ) -> Result<&mut Self, String>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
         resolve_program(program)?;
         let args = args.into_iter().map(Into::into).collect();
-        self.bind(
-            resource,
-            Arc::new(WorkerHandler::new(resource, program, args)),
-        );
+        self.bind(resource, make(resource, program, args));
         Ok(self)
     }
 
@@ -410,18 +420,18 @@ impl Handlers {
     /// ```
     pub fn integrations(&mut self, integrations: Integrations) -> &mut Self {
         self.integrations = Some(Arc::new(integrations));
-        self.needs_io = true;
         self
     }
 
-    /// Whether the runtime that drives these handlers needs its I/O driver.
+    /// Whether the runtime these handlers are called on needs an I/O driver: they call
+    /// endpoints (`command:` and `worker:` programs run on a runtime of their own).
     pub(crate) fn needs_io(&self) -> bool {
-        self.needs_io
+        self.sockets || self.integrations.is_some()
     }
 
-    /// Marks these handlers as opening sockets on the caller's runtime.
-    pub(crate) fn set_needs_io(&mut self) {
-        self.needs_io = true;
+    /// Marks these handlers as opening sockets on the caller's runtime ([`Handlers::needs_io`]).
+    pub(crate) fn uses_sockets(&mut self) {
+        self.sockets = true;
     }
 
     /// The integrations set with [`Handlers::integrations`].

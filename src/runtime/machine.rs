@@ -55,6 +55,21 @@ pub struct UnboundTask {
     pub hint: Option<String>,
 }
 
+impl UnboundTask {
+    /// Each resource of `tasks` once, in the order first met, with the states that call it:
+    /// how a refusal lists them.
+    pub fn by_resource(tasks: &[UnboundTask]) -> Vec<(&UnboundTask, Vec<&str>)> {
+        let mut resources: Vec<(&UnboundTask, Vec<&str>)> = Vec::new();
+        for t in tasks {
+            match resources.iter_mut().find(|(r, _)| r.resource == t.resource) {
+                Some((_, states)) => states.push(&t.state),
+                None => resources.push((t, vec![&t.state])),
+            }
+        }
+        resources
+    }
+}
+
 /// `state "A": no handler is registered for resource "R"`, or for several, each resource
 /// once with the states that call it.
 fn unbound_message(tasks: &[UnboundTask]) -> String {
@@ -72,13 +87,7 @@ fn unbound_message(tasks: &[UnboundTask]) -> String {
             bind(t)
         );
     }
-    let mut resources: Vec<(&UnboundTask, Vec<&str>)> = Vec::new();
-    for t in tasks {
-        match resources.iter_mut().find(|(r, _)| r.resource == t.resource) {
-            Some((_, states)) => states.push(&t.state),
-            None => resources.push((t, vec![&t.state])),
-        }
-    }
+    let resources = UnboundTask::by_resource(tasks);
     let list: Vec<String> = resources
         .iter()
         .map(|(t, states)| {
@@ -294,9 +303,15 @@ impl Machine {
     ///
     /// When called from inside an async runtime (use [`Machine::run`] there).
     pub fn run_blocking(&self, input: Value) -> Outcome {
-        // Time for Waits and timeouts, I/O for Tasks that call endpoints.
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
+        // Time for Waits and timeouts; I/O only for handlers that open sockets on the
+        // caller's runtime (integrations, `http:`), so that an execution of in-process
+        // handlers does not pay for an I/O driver it never uses.
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        builder.enable_time();
+        if self.handlers.needs_io() {
+            builder.enable_io();
+        }
+        let rt = builder
             .build()
             .expect("a current-thread runtime can always be built");
         rt.block_on(self.run(input))

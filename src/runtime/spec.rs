@@ -67,7 +67,7 @@ pub struct HandlerSpec {
 
 impl HandlerSpec {
     /// Parses `RESOURCE=identity | RESOURCE=return:JSON | RESOURCE=raise:ERROR[:CAUSE] |
-    /// RESOURCE=command:PROGRAM ARGS... | RESOURCE=worker:PROGRAM ARGS...`.
+    /// RESOURCE=command:PROGRAM ARGS... | RESOURCE=worker:PROGRAM ARGS... | RESOURCE=http:URL`.
     ///
     /// The resource is everything before the first `=`, so resources containing `:` (ARNs) work.
     /// `ARGS` are split as a shell splits simple words (see [`split_args`]); no shell runs.
@@ -124,7 +124,7 @@ impl HandlerSpec {
             let (program, args) = program("worker", rest)?;
             Behaviour::Worker { program, args }
         } else if let Some(url) = behaviour.strip_prefix("http:") {
-            crate::integrations::http_handler::HttpHandler::new(resource, url).map_err(|e| {
+            crate::integrations::http_handler::HttpHandler::new(url).map_err(|e| {
                 format!("handler {resource}: http:URL: {e} (write http:http://HOST:PORT/PATH)")
             })?;
             Behaviour::Http(url.to_string())
@@ -177,14 +177,14 @@ impl HandlerSpec {
     /// that name, so `--handler fn=...` serves both `arn:...:function:fn` and
     /// `lambda:invoke` Tasks naming `fn`. A `worker:` is one process for both.
     pub fn register(&self, h: &mut Handlers) {
-        if let Behaviour::Http(url) = &self.behaviour {
-            // `parse` checked the URL; a spec built by hand with a bad one binds nothing,
-            // and the machine that needs it is refused when linked.
-            let _ = h.http(&self.resource, url);
-            return;
-        }
         let f: Arc<dyn Fn(Value) -> Result<Value, TaskError> + Send + Sync> = match &self.behaviour
         {
+            Behaviour::Http(url) => {
+                // `parse` checked the URL; a spec built by hand with a bad one binds nothing,
+                // and the machine that needs it is refused when linked.
+                let _ = h.http(&self.resource, url);
+                return;
+            }
             Behaviour::Command { program, args } => {
                 let c = CommandHandler::new(&self.resource, program, args.clone());
                 h.bind(&self.resource, Arc::new(c));
@@ -204,7 +204,6 @@ impl HandlerSpec {
                 let e = TaskError::new(error.as_str(), cause.as_str());
                 Arc::new(move |_| Err(e.clone()))
             }
-            Behaviour::Http(_) => return,
         };
         let g = Arc::clone(&f);
         h.resource(&self.resource, move |v| f(v));

@@ -22,6 +22,6 @@ pub use exec::{
 };
 pub use map_io::MapIoRequest;
 pub use observe::{DataFlow, Event, Handout, Observer, Submission};
-pub(crate) use task::http_date;
+pub(crate) use task::{http_date, insert_sdk_metadata};
 pub use task::{CallTarget, TaskCall, TaskError, TaskOutcome};
 pub use token::TokenId;

@@ -8,7 +8,6 @@ use super::observe::{Handout, Submission};
 use super::token::TokenId;
 use crate::compile::TaskId;
 use crate::value::{write_json, write_json_python, Map, Str, Value};
-use std::sync::Arc;
 
 /// The error a task handler reports: an error name and a cause, as Step Functions shows them.
 ///
@@ -188,7 +187,6 @@ pub(crate) fn invoke_envelope(payload: Value, log_tail: bool) -> Value {
         &uuid::Uuid::new_v4().simple().to_string()[..24]
     ));
     let len = Value::from(body.len().to_string());
-    let one = |v: &Value| Value::array(vec![v.clone()]);
     // `LogType: Tail` returns the last 4 KB of the function's log, base64-encoded.
     let log_result = log_tail.then(|| {
         use base64::Engine as _;
@@ -210,28 +208,44 @@ pub(crate) fn invoke_envelope(payload: Value, log_tail: bool) -> Value {
     if let Some(l) = &log_result {
         headers.push(("X-Amz-Log-Result", l.clone()));
     }
-    let mut all = Map::with_capacity(8);
-    let mut single = Map::with_capacity(8);
-    for (k, v) in headers.iter() {
-        all.insert(Arc::from(*k), one(v));
-        single.insert(Arc::from(*k), v.clone());
-    }
-    let mut meta = Map::with_capacity(3);
-    meta.insert("AllHttpHeaders".into(), Value::object(all));
-    meta.insert("HttpHeaders".into(), Value::object(single));
-    meta.insert("HttpStatusCode".into(), Value::Int(200));
-    let mut resp = Map::with_capacity(1);
-    resp.insert("RequestId".into(), request_id);
-    let mut out = Map::with_capacity(5);
+    let mut out = Map::with_capacity(6);
     out.insert("ExecutedVersion".into(), Value::string("$LATEST"));
     if let Some(l) = log_result {
         out.insert("LogResult".into(), l);
     }
     out.insert("Payload".into(), payload);
-    out.insert("SdkHttpMetadata".into(), Value::object(meta));
-    out.insert("SdkResponseMetadata".into(), Value::object(resp));
+    let headers = headers.into_iter().map(|(k, v)| (Str::from(k), vec![v]));
+    insert_sdk_metadata(&mut out, headers, 200, request_id);
     out.insert("StatusCode".into(), Value::Int(200));
     Value::object(out)
+}
+
+/// Adds the `SdkHttpMetadata` and `SdkResponseMetadata` members an optimised integration's
+/// result carries: each header by name with all its values (`AllHttpHeaders`) and its last
+/// (`HttpHeaders`), the status, and the request id. One builder for the in-process shapes
+/// (the invoke envelope, a nested execution's start) and the answers of real endpoints.
+pub(crate) fn insert_sdk_metadata(
+    out: &mut Map,
+    headers: impl ExactSizeIterator<Item = (Str, Vec<Value>)>,
+    status: u16,
+    request_id: Value,
+) {
+    let mut all = Map::with_capacity(headers.len());
+    let mut single = Map::with_capacity(headers.len());
+    for (name, values) in headers {
+        if let Some(last) = values.last() {
+            single.insert(Str::clone(&name), last.clone());
+        }
+        all.insert(name, Value::array(values));
+    }
+    let mut meta = Map::with_capacity(3);
+    meta.insert("AllHttpHeaders".into(), Value::object(all));
+    meta.insert("HttpHeaders".into(), Value::object(single));
+    meta.insert("HttpStatusCode".into(), Value::Int(i64::from(status)));
+    let mut resp = Map::with_capacity(1);
+    resp.insert("RequestId".into(), request_id);
+    out.insert("SdkHttpMetadata".into(), Value::object(meta));
+    out.insert("SdkResponseMetadata".into(), Value::object(resp));
 }
 
 fn now_secs() -> u64 {

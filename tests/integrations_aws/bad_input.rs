@@ -53,6 +53,23 @@ async fn an_endpoint_that_never_answers_times_out_with_the_task() {
 }
 
 #[tokio::test]
+async fn an_answer_past_any_result_is_states_data_limit_exceeded_not_an_sdk_error() {
+    let body = "x".repeat(600 * 1024);
+    let raw = format!(
+        "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let (url, _) = fake(Fake::Answer(Box::leak(raw.into_boxed_str()))).await;
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+        "Parameters": {"TableName": "t", "Key": {"id": {"S": "1"}}}, "End": true});
+    let o = run_task(&url, task, json!({})).await;
+    assert_eq!(o.error.as_deref(), Some("States.DataLimitExceeded"));
+    // TASK-8: a service integration is named by its service.
+    let cause = o.cause.unwrap_or_default();
+    assert!(cause.contains("'dynamodb'"), "{cause}");
+}
+
+#[tokio::test]
 async fn a_2xx_that_is_not_json_is_an_unmarshall_error() {
     let (url, _) = fake(Fake::Answer(
         "HTTP/1.1 200 OK\r\ncontent-length: 9\r\nconnection: close\r\n\r\nnot json!",

@@ -37,7 +37,7 @@ export ASLX_BIN
 
 # A Lambda Invoke endpoint on loopback (the functions the tests set), for --lambda-endpoint.
 lambda_log="$(mktemp)"
-"$python" "$root/tests/servers/lambda_server.py" >"$lambda_log" 2>&1 &
+"$venv/bin/python" "$root/tests/servers/lambda_server.py" >"$lambda_log" 2>&1 &
 lambda_server=$!
 for _ in $(seq 1 100); do
   grep -q 'listening on' "$lambda_log" && break

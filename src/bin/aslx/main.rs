@@ -174,11 +174,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             for spec in &handlers {
                 add_handler(&mut registry, spec)?;
             }
-            let region = std::env::var("AWS_DEFAULT_REGION")
-                .ok()
-                .filter(|r| !r.is_empty())
-                .unwrap_or_else(|| "us-east-1".to_string());
-            registry.integrations(integrations.build(&region)?);
+            // The region is AWS_REGION / AWS_DEFAULT_REGION's (`AwsCredentials::from_env`).
+            registry.integrations(integrations.build("us-east-1")?);
             if let Some(dir) = integrations.s3_dir()? {
                 registry.s3_dir(dir);
             }
@@ -224,14 +221,7 @@ fn unbound_help(unbound: &[aslx::runtime::UnboundTask]) -> String {
             or_bind(t)
         );
     }
-    let mut lines: Vec<(&aslx::runtime::UnboundTask, Vec<String>)> = Vec::new();
-    for t in unbound {
-        let state = format!("{:?}", t.state);
-        match lines.iter_mut().find(|(r, _)| r.resource == t.resource) {
-            Some((_, states)) => states.push(state),
-            None => lines.push((t, vec![state])),
-        }
-    }
+    let lines = aslx::runtime::UnboundTask::by_resource(unbound);
     let mut msg = format!(
         "{} Task resources have no handler; pass a --handler for each (BEHAVIOUR: {KINDS}):",
         lines.len()
@@ -242,6 +232,7 @@ fn unbound_help(unbound: &[aslx::runtime::UnboundTask]) -> String {
             .as_ref()
             .map(|h| format!(" or {h}"))
             .unwrap_or_default();
+        let states: Vec<String> = states.iter().map(|s| format!("{s:?}")).collect();
         msg.push_str(&format!(
             "\n  --handler '{}=BEHAVIOUR'{or}   (state {})",
             t.resource,

@@ -6,7 +6,7 @@
 use super::{Listing, ObjectInfo, ObjectStore, StoreError, StoreFuture};
 use crate::integrations::aws::AwsRequest;
 use crate::integrations::client::Reply;
-use crate::integrations::sign::uri_encode;
+use crate::integrations::url::uri_encode;
 use crate::integrations::Integrations;
 use bytes::Bytes;
 use std::sync::Arc;
