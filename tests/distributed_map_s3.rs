@@ -3,11 +3,14 @@
 //! (`Handlers::s3_dir`, `--s3-dir`) and against a real S3 wire server (moto's, started by
 //! the test when it is installed; required when `CI=true`).
 
+#[path = "support/moto.rs"]
+mod moto_server;
 use aslx::engine::{Engine, StartRequest};
 use aslx::integrations::{AwsCredentials, Endpoints, Integrations};
 use aslx::{
     json, parse_json, Handlers, Machine, MachineError, MachineType, Outcome, Status, Value,
 };
+use moto_server::moto;
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -786,80 +789,6 @@ fn map10_map12_definitions_are_checked_when_the_machine_is_created() {
 
 // ------------------------------------------------------------------ a real S3 wire server
 
-/// moto's server on a free port, killed when dropped.
-struct Moto {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// `moto_server` from the test venv (`<target>/pyvenv`, made by `tests/python/venv.sh` on
-/// first use, as tests/integrations_aws.rs does), else from PATH; `None` when neither has
-/// it, which fails the test when `CI=true`.
-fn moto() -> Option<Moto> {
-    // The test binary is `<target>/debug/deps/distributed_map_s3-<hash>`.
-    let exe = std::env::current_exe().unwrap();
-    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
-    let in_venv = target.join("pyvenv/bin/moto_server");
-    if !in_venv.exists() {
-        let made = std::process::Command::new("bash")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python/venv.sh"))
-            .env("CARGO_TARGET_DIR", &target)
-            .stderr(std::process::Stdio::inherit())
-            .output();
-        match made {
-            Ok(out) if !out.status.success() => {
-                eprintln!("tests/python/venv.sh failed: {}", out.status)
-            }
-            Err(e) => eprintln!("tests/python/venv.sh: {e}"),
-            Ok(_) => {}
-        }
-    }
-    let on_path = || {
-        std::env::var_os("PATH").and_then(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join("moto_server"))
-                .find(|f| f.exists())
-        })
-    };
-    let program = match (in_venv.exists(), on_path()) {
-        (true, _) => in_venv,
-        (false, Some(p)) => p,
-        (false, None) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("moto_server is not installed (tests/python/venv.sh installs moto[server])")
-        }
-        (false, None) => {
-            eprintln!("moto_server not installed: the S3 wire test did not run");
-            return None;
-        }
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new(program)
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("moto_server starts");
-    let moto = Moto { child, port };
-    for _ in 0..200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(moto);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("moto_server did not listen on port {port}");
-}
-
 /// moto wants bucket names of three characters or more, as S3 does.
 const MOTO_WRITER: &str = r#""ResultWriter":{"Resource":"arn:aws:states:::s3:putObject",
     "Parameters":{"Bucket":"out-bucket","Prefix.$":"$.prefix"}}"#;
@@ -891,7 +820,7 @@ fn http(port: u16, method: &str, path: &str, body: &[u8]) -> (u16, String) {
 #[test]
 fn map10_map12_read_items_and_write_results_through_a_real_s3_endpoint() {
     let Some(moto) = moto() else { return };
-    let p = moto.port;
+    let p = moto.port();
     assert_eq!(http(p, "PUT", "/in-bucket", b"").0, 200);
     assert_eq!(http(p, "PUT", "/out-bucket", b"").0, 200);
     assert_eq!(
