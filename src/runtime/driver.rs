@@ -248,11 +248,11 @@ impl<'a> Driver<'a> {
         if let Some(hook) = self.services.hook() {
             if let Some(o) = hook.answer(state, &call) {
                 // A `.sync` job the hook answers whole has no start response.
-                if let Some(s) = call.submitted.take() {
+                if let Some(s) = call.take_submitted() {
                     s.submit(None);
                 }
                 // An activity Task the hook answers was taken by no worker, but taken.
-                if let Some(started) = &call.started {
+                if let Some(started) = call.take_started() {
                     started.taken(None);
                 }
                 return Call::Done(o);
@@ -269,7 +269,7 @@ impl<'a> Driver<'a> {
         }
         // A `.sync` Task's TaskSubmitted: with the start response if the handler gives one,
         // else (whatever the handler does) without, before the Task's outcome.
-        let mut submitted = SubmitOnDrop(call.submitted.take());
+        let mut submitted = SubmitOnDrop(call.take_submitted());
         // Borrowed for the call, not cloned: the machine outlives the driver (`'a`), and the
         // handler is only called here (what it returns owns its own state).
         let services: &'a dyn Services = self.services;
@@ -282,7 +282,7 @@ impl<'a> Driver<'a> {
                             let f = crate::integrations::lambda_invoke(
                                 Arc::clone(i),
                                 name.clone(),
-                                call.request,
+                                call.take_request(),
                                 call.input,
                             );
                             let (this, timeout) = (*self, call.timeout_seconds);
@@ -300,7 +300,8 @@ impl<'a> Driver<'a> {
                     )))
                 }
             };
-        let (input, execution) = (call.input, call.execution);
+        let execution = call.take_execution();
+        let input = call.input;
         let called = std::panic::catch_unwind(AssertUnwindSafe(|| match execution.as_deref() {
             None => handler.call(input),
             Some(e) => handler.call_for(input, e),
@@ -381,7 +382,7 @@ impl<'a> Driver<'a> {
             let Some(activity) = cb.activities.get(&call.resource) else {
                 return Call::Done(TaskOutcome::Err(activity_missing(&call.resource)));
             };
-            let started = call.started.take();
+            let started = call.take_started();
             if !activity.schedule(&cb.tokens, id, token, call.input, started) {
                 return Call::Done(TaskOutcome::Err(activity_missing(&call.resource)));
             }

@@ -10,7 +10,7 @@ use super::context::{context_object, ExecutionInfo};
 use super::error::{ErrorClass, ExecError};
 use super::observe::{DataFlow, Event, Observer};
 use super::retry::{backoff_ms, catches, retries};
-use super::task::{invoke_envelope, CallTarget, TaskCall, TaskError, TaskOutcome};
+use super::task::{invoke_envelope, CallExtras, CallTarget, TaskCall, TaskError, TaskOutcome};
 use super::vars::{Assigned, Vars};
 use crate::asl::timestamp::parse_timestamp;
 use crate::compile::program::*;

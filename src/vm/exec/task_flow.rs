@@ -188,10 +188,13 @@ impl Execution {
             timeout_seconds,
             heartbeat_seconds,
             task_token,
-            started,
-            request,
-            submitted,
-            execution: site.needs_execution.then(|| Arc::clone(&self.info)),
+            extras: CallExtras {
+                started,
+                request,
+                submitted,
+                execution: site.needs_execution.then(|| Arc::clone(&self.info)),
+            }
+            .boxed(),
         })
     }
 
