@@ -28,7 +28,7 @@
 //! patterns (16). [`MAX_COMPLEXITY`] is the smallest refused score seen.
 
 use super::pattern::PatternError;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 /// The lowest complexity refused (see the module docs).
 pub(crate) const MAX_COMPLEXITY: usize = 11;
@@ -149,6 +149,13 @@ pub(crate) fn complexity<'a>(patterns: impl IntoIterator<Item = &'a Wildcard>) -
     texts.sort_unstable();
     texts.dedup();
     let pats: Vec<Vec<Token>> = texts.iter().filter_map(|t| quoted_tokens(t).ok()).collect();
+    score(&pats, MAX_COMPLEXITY, MAX_EXPLORED)
+}
+
+/// The most wildcard prefixes one input matches at once among `pats`, searched over the
+/// state sets the inputs reach; `max_score` once it reaches that, or once more than
+/// `max_explored` state sets were seen.
+fn score(pats: &[Vec<Token>], max_score: usize, max_explored: usize) -> usize {
     // The bytes worth trying: those the patterns name, and one they do not.
     let mut alphabet: Vec<Option<u8>> = pats
         .iter()
@@ -162,24 +169,24 @@ pub(crate) fn complexity<'a>(patterns: impl IntoIterator<Item = &'a Wildcard>) -
 
     // A state is (pattern, k): the input so far matches the pattern's first k tokens. The
     // score of a set of states is the number with k >= 1.
-    let start = closure(&pats, (0..pats.len()).map(|p| (p, 0)).collect());
-    let mut seen: HashMap<Vec<(usize, usize)>, ()> = HashMap::new();
+    let start = closure(pats, (0..pats.len()).map(|p| (p, 0)).collect());
+    let mut seen: HashSet<Vec<(usize, usize)>> = HashSet::new();
     let mut queue = VecDeque::new();
-    seen.insert(start.clone(), ());
+    seen.insert(start.clone());
     queue.push_back(start);
     let mut best = 0;
     while let Some(set) = queue.pop_front() {
         best = best.max(set.iter().filter(|&&(_, k)| k >= 1).count());
-        if best >= MAX_COMPLEXITY {
-            return MAX_COMPLEXITY;
+        if best >= max_score {
+            return max_score;
         }
         for &byte in &alphabet {
-            let next = step(&pats, &set, byte);
-            if !next.is_empty() && !seen.contains_key(&next) {
-                if seen.len() >= MAX_EXPLORED {
-                    return MAX_COMPLEXITY;
+            let next = step(pats, &set, byte);
+            if !next.is_empty() && !seen.contains(&next) {
+                if seen.len() >= max_explored {
+                    return max_score;
                 }
-                seen.insert(next.clone(), ());
+                seen.insert(next.clone());
                 queue.push_back(next);
             }
         }
@@ -262,32 +269,10 @@ mod tests {
     }
 
     fn raw_complexity(patterns: &[&str]) -> usize {
-        // The measure on unquoted patterns, to compare with event-ruler's documented values.
+        // The measure on unquoted patterns, uncapped, to compare with event-ruler's documented
+        // values.
         let pats: Vec<Vec<Token>> = patterns.iter().map(|p| tokens(p).unwrap()).collect();
-        let mut alphabet: Vec<Option<u8>> = pats
-            .iter()
-            .flatten()
-            .copied()
-            .filter(Option::is_some)
-            .collect();
-        alphabet.sort_unstable();
-        alphabet.dedup();
-        alphabet.push(None);
-        let mut seen = std::collections::HashSet::new();
-        let start = closure(&pats, (0..pats.len()).map(|p| (p, 0)).collect());
-        let mut queue = vec![start.clone()];
-        seen.insert(start);
-        let mut best = 0;
-        while let Some(set) = queue.pop() {
-            best = best.max(set.iter().filter(|&&(_, k)| k >= 1).count());
-            for &b in &alphabet {
-                let next = step(&pats, &set, b);
-                if !next.is_empty() && seen.insert(next.clone()) {
-                    queue.push(next);
-                }
-            }
-        }
-        best
+        score(&pats, usize::MAX, usize::MAX)
     }
 
     #[test]
