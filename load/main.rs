@@ -39,6 +39,15 @@ pub enum Mode {
     Async,
 }
 
+impl Io {
+    fn as_str(self) -> &'static str {
+        match self {
+            Io::Value => "value",
+            Io::Text => "text",
+        }
+    }
+}
+
 impl Mode {
     fn as_str(self) -> &'static str {
         match self {
@@ -46,6 +55,17 @@ impl Mode {
             Mode::Async => "async",
         }
     }
+}
+
+/// What each in-process execution is given and gives back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Io {
+    /// A parsed input (each thread parses its copy once) and the output as a value: the
+    /// engine's own cost.
+    Value,
+    /// The input as JSON text, parsed for every execution, and the output serialized to JSON
+    /// text: what a server or another engine's harness pays, so that figures compare.
+    Text,
 }
 
 #[derive(Parser, Debug)]
@@ -136,6 +156,11 @@ struct Args {
     /// and endpoints from the environment (LAMBDA_ENDPOINT, AWS_ENDPOINT_URL_<SERVICE>, ...).
     #[arg(long)]
     integrations: bool,
+    /// In-process: `value` (the input parsed once per thread, the output left a value) or
+    /// `text` (string in, string out: the input text parsed and the output serialized for
+    /// every execution, as a server or another engine's harness does).
+    #[arg(long, value_enum, default_value_t = Io::Value)]
+    io: Io,
 }
 
 /// What to run, checked.
@@ -152,6 +177,7 @@ struct Plan {
     warmup: Duration,
     duration: Duration,
     drain: Duration,
+    io: Io,
 }
 
 fn main() -> ExitCode {
@@ -245,6 +271,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
         warmup: seconds("warmup", args.warmup, 0.0)?,
         duration: seconds("duration", args.duration, 0.001)?,
         drain: seconds("drain", args.drain, 0.0)?,
+        io: args.io,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
@@ -267,8 +294,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 &handlers,
             )
             .map_err(|e| cannot_create(&e))?;
-            let t: &'static target::InProc =
-                Box::leak(Box::new(target::InProc::new(machine, input, plan.mode)));
+            let t: &'static target::InProc = Box::leak(Box::new(target::InProc::new(
+                machine, input, plan.mode, args.io,
+            )));
             drive(t, &plan, args.quiet).await
         } else if plan.target == "engine" {
             let closed = plan.rate.is_none();
@@ -301,6 +329,7 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 input,
                 plan.mode,
                 limit,
+                args.io,
             )));
             drive(t, &plan, args.quiet).await
         } else if let Some(url) = plan.target.strip_prefix("events:") {
@@ -715,6 +744,7 @@ impl Report {
             ("machine", text(&plan.machine)),
             ("mode", text(plan.mode.as_str())),
             ("target", text(&plan.target)),
+            ("io", text(plan.io.as_str())),
             ("concurrency", plan.concurrency.to_string()),
             ("rate", plan.rate.map_or_else(|| "null".to_string(), num)),
             ("executions", self.executions.to_string()),

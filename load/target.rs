@@ -15,7 +15,7 @@
 //! start reports its end only to the execution log, so there the acceptance is counted while
 //! the number in flight is held at the concurrency.
 
-use crate::Mode;
+use crate::{Io, Mode};
 use aslx::engine::{Engine, StartRequest};
 use aslx::{Machine, Status, Value};
 use std::cell::OnceCell;
@@ -56,9 +56,11 @@ pub trait Spawner: Send + Sync + 'static {
 /// The engine in this process: a [`Machine`] run on the generator's tokio runtime.
 pub struct InProc {
     machine: Machine,
-    /// The input as JSON text; each thread parses its own copy once (see `InProc::input`).
+    /// The input as JSON text; with [`Io::Value`] each thread parses its own copy once (see
+    /// `InProc::input`), with [`Io::Text`] every execution parses it.
     input_text: String,
     mode: Mode,
+    io: Io,
 }
 
 thread_local! {
@@ -82,16 +84,29 @@ fn input(text: &str) -> Value {
 
 impl InProc {
     /// `input_text` must be valid JSON (checked by the caller).
-    pub fn new(machine: Machine, input_text: String, mode: Mode) -> InProc {
+    pub fn new(machine: Machine, input_text: String, mode: Mode, io: Io) -> InProc {
         InProc {
             machine,
             input_text,
             mode,
+            io,
         }
     }
 
     async fn run(&self) -> bool {
-        self.machine.run(input(&self.input_text)).await.status == Status::Succeeded
+        match self.io {
+            Io::Value => {
+                self.machine.run(input(&self.input_text)).await.status == Status::Succeeded
+            }
+            Io::Text => {
+                let Ok(value) = aslx::parse_json(&self.input_text) else {
+                    return false;
+                };
+                let outcome = self.machine.run(value).await;
+                emit_text(outcome.output.as_ref());
+                outcome.status == Status::Succeeded
+            }
+        }
     }
 }
 
@@ -128,6 +143,22 @@ impl Spawner for InProc {
     }
 }
 
+/// String out: the output serialized as a server answers it, into this thread's buffer (reused,
+/// as a server's response buffer is), and its length read so that the work is not optimised out.
+fn emit_text(output: Option<&Value>) {
+    thread_local! {
+        static OUT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    OUT.with(|b| {
+        let mut b = b.borrow_mut();
+        b.clear();
+        if let Some(v) = output {
+            aslx::value::write_json(v, &mut b);
+        }
+        std::hint::black_box(b.len());
+    });
+}
+
 /// The [`Engine`] in this process, on the generator's runtime.
 pub struct EngineTarget {
     engine: Engine,
@@ -136,6 +167,7 @@ pub struct EngineTarget {
     mode: Mode,
     /// Async mode: starts wait while this many executions are in flight.
     limit: usize,
+    io: Io,
 }
 
 impl EngineTarget {
@@ -146,6 +178,7 @@ impl EngineTarget {
         input_text: String,
         mode: Mode,
         limit: usize,
+        io: Io,
     ) -> EngineTarget {
         EngineTarget {
             engine,
@@ -153,6 +186,7 @@ impl EngineTarget {
             input_text,
             mode,
             limit,
+            io,
         }
     }
 }
@@ -171,10 +205,18 @@ pub struct EngineClient(&'static EngineTarget);
 impl Client for EngineClient {
     async fn call(&mut self) -> Result<bool, String> {
         let t = self.0;
-        let req = || StartRequest::new(&t.machine).input(input(&t.input_text));
+        let req = || match t.io {
+            Io::Value => StartRequest::new(&t.machine).input(input(&t.input_text)),
+            Io::Text => StartRequest::new(&t.machine).input_json(&t.input_text),
+        };
         match t.mode {
             Mode::Sync => match t.engine.start_sync(req()).await {
-                Ok(done) => Ok(done.outcome.status == Status::Succeeded),
+                Ok(done) => {
+                    if t.io == Io::Text {
+                        emit_text(done.outcome.output.as_ref());
+                    }
+                    Ok(done.outcome.status == Status::Succeeded)
+                }
                 Err(e) => Err(e.to_string()),
             },
             Mode::Async => {

@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
-const FIELDS: [&str; 15] = [
+const FIELDS: [&str; 16] = [
     "machine",
     "mode",
     "target",
+    "io",
     "concurrency",
     "rate",
     "executions",
@@ -76,7 +77,7 @@ fn json_line(out: &Output) -> serde_json::Map<String, Value> {
     }
     for f in FIELDS
         .iter()
-        .filter(|f| !["machine", "mode", "target", "rate"].contains(f))
+        .filter(|f| !["machine", "mode", "target", "io", "rate"].contains(f))
     {
         assert!(obj[*f].is_number(), "{f} is a number: {}", lines[0]);
     }
@@ -168,6 +169,30 @@ fn the_engine_target_sync_and_async() {
         ],
     );
     assert_eq!(obj["rate"].as_f64(), Some(5000.0));
+}
+
+#[test]
+fn string_in_string_out_parses_and_serializes_every_execution() {
+    // `--io text`: what a server or another engine's harness pays per execution, in process
+    // and through the engine, sync and async.
+    for (target, mode) in [("inproc", "async"), ("inproc", "sync"), ("engine", "sync")] {
+        let obj = clean_run(
+            "pipeline5",
+            &[
+                "--target",
+                target,
+                "--mode",
+                mode,
+                "--io",
+                "text",
+                "--concurrency",
+                "4",
+                "--json",
+            ],
+        );
+        assert_eq!(obj["io"], "text", "{target} {mode}");
+    }
+    assert_eq!(clean_run("pass1", &["--json"])["io"], "value");
 }
 
 #[test]
