@@ -47,9 +47,10 @@ fn serve(auth: Option<Credentials>, limits: Limits) -> (SocketAddr, Option<Strin
             region: "us-east-1".into(),
             account: "111111111111".into(),
         };
-        let backend =
-            Backend::with_engine(handlers, &id, rt.handle().clone(), |b| b.max_in_flight(1000))
-                .unwrap();
+        let backend = Backend::with_engine(handlers, &id, rt.handle().clone(), |b| {
+            b.max_in_flight(1000)
+        })
+        .unwrap();
         let service = Service::new(id, backend, None);
         let server = rt
             .block_on(Server::bind(
@@ -75,7 +76,10 @@ fn http(
     body: &str,
 ) -> (u16, Vec<(String, String)>, String) {
     let mut s = TcpStream::connect(addr).unwrap();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
         req.push_str(&format!("Host: {addr}\r\n"));
     }
@@ -110,7 +114,10 @@ fn api(addr: SocketAddr, op: &str, body: Json) -> Json {
         addr,
         "POST",
         "/",
-        &[("X-Amz-Target", &target), ("Content-Type", "application/x-amz-json-1.0")],
+        &[
+            ("X-Amz-Target", &target),
+            ("Content-Type", "application/x-amz-json-1.0"),
+        ],
         &body.to_string(),
     );
     let body = &text[text.find('{').unwrap_or(0)..text.rfind('}').map_or(0, |i| i + 1)];
@@ -147,7 +154,12 @@ impl Harness {
         format!("http://{}/{hash}", self.addr)
     }
 
+    /// Loads the console afresh at `hash` (a new document, not a hash change).
     fn open(&mut self, hash: &str) {
+        self.browser
+            .call("Page.navigate", sjson!({"url": "about:blank"}));
+        self.browser
+            .wait_for("location.href === 'about:blank'", SECONDS, "a blank page");
         let url = self.url(hash);
         self.browser.open(&url);
     }
@@ -180,10 +192,14 @@ impl Harness {
 
     fn click(&mut self, selector: &str) {
         let js = format!(
-            "(() => {{ const e = document.querySelector({}); if (!e) return false; e.click(); return true; }})()",
+            "(() => {{ const e = document.querySelector({}); if (!e) return false; e.dispatchEvent(new MouseEvent('click', {{bubbles: true, cancelable: true}})); return true; }})()",
             sjson!(selector)
         );
-        assert_eq!(self.eval(&js), sjson!(true), "nothing to click at {selector}");
+        assert_eq!(
+            self.eval(&js),
+            sjson!(true),
+            "nothing to click at {selector}"
+        );
     }
 
     /// `{state name: status}` of the drawn graph.
@@ -237,11 +253,20 @@ fn a_machine_with_a_map_and_a_parallel_is_created_drawn_and_run_from_the_page() 
     let Some(mut h) = harness() else { return };
     h.open("#/create");
     h.type_into("#sm-name", "order-flow");
-    h.type_into("#sm-definition", &serde_json::to_string_pretty(&map_and_parallel()).unwrap());
-    h.wait("document.querySelectorAll('#preview .node').length === 6", "the preview");
+    h.type_into(
+        "#sm-definition",
+        &serde_json::to_string_pretty(&map_and_parallel()).unwrap(),
+    );
+    h.wait(
+        "document.querySelectorAll('#preview .node').length === 7",
+        "the preview",
+    );
     h.shot("create");
     h.click("#save");
-    h.wait("document.body.dataset.page === 'machine' && document.querySelector('#executions')", "the machine page");
+    h.wait(
+        "document.body.dataset.page === 'machine' && document.querySelector('#executions')",
+        "the machine page",
+    );
     h.click("#tab-graph-and-definition");
     let counts = h.wait(
         "(() => { const n = document.querySelectorAll('#graph .node').length; return n && [n, document.querySelectorAll('#graph .node.container').length, document.querySelectorAll('#graph .marker').length]; })()",
@@ -251,31 +276,63 @@ fn a_machine_with_a_map_and_a_parallel_is_created_drawn_and_run_from_the_page() 
     // are containers, Each item inside Fan out; a Start and an End marker.
     assert_eq!(counts, sjson!([7, 2, 2]));
     let nested = h.eval("!!document.querySelector('#graph .node.container[data-state=\"Fan out\"] .node.container[data-state=\"Each item\"] .node[data-state=\"Price\"]')");
-    assert_eq!(nested, sjson!(true), "the Map sits in the Parallel, Price in the Map");
+    assert_eq!(
+        nested,
+        sjson!(true),
+        "the Map sits in the Parallel, Price in the Map"
+    );
     h.shot("definition-graph");
 
     h.click("#start");
     h.type_into("#exec-input", "{\"order\": 42}");
     h.click("#exec-go");
-    h.wait("document.body.dataset.page === 'execution' && document.body.dataset.executionStatus", "the execution page");
+    h.wait(
+        "document.body.dataset.page === 'execution' && document.body.dataset.executionStatus",
+        "the execution page",
+    );
     // While it waits in Pause, Pause is in progress and what ran before it is green.
     let running = h.wait("(() => { const s = document.querySelector('#graph .node[data-state=\"Pause\"]'); return s && s.dataset.status === 'inprogress' && document.body.dataset.executionStatus === 'RUNNING'; })()", "Pause in progress");
     assert_eq!(running, sjson!(true));
     assert_eq!(h.statuses()["Prepare"], "succeeded");
-    h.wait("document.body.dataset.executionStatus === 'SUCCEEDED'", "the execution to succeed (live)");
+    h.wait(
+        "document.body.dataset.executionStatus === 'SUCCEEDED'",
+        "the execution to succeed (live)",
+    );
     let s = h.statuses();
-    for name in ["Prepare", "Fan out", "Check stock", "Each item", "Price", "Pause", "Done"] {
+    for name in [
+        "Prepare",
+        "Fan out",
+        "Check stock",
+        "Each item",
+        "Price",
+        "Pause",
+        "Done",
+    ] {
         assert_eq!(s[name], "succeeded", "{name}: {s}");
     }
-    let green = h.eval("getComputedStyle(document.querySelector('#graph .node[data-state=\"Done\"] rect')).stroke");
+    let green = h.eval(
+        "getComputedStyle(document.querySelector('#graph .node[data-state=\"Done\"] rect')).stroke",
+    );
     assert_eq!(green, "rgb(43, 214, 46)", "AWS's succeeded colour #2BD62E");
-    assert!(h.eval("document.querySelector('#exec-input-view').textContent").as_str().unwrap().contains("\"order\": 42"));
+    assert!(h
+        .eval("document.querySelector('#exec-input-view').textContent")
+        .as_str()
+        .unwrap()
+        .contains("\"order\": 42"));
     h.shot("execution-graph");
     h.click("#tab-table-view");
     let rows = h.eval("document.querySelectorAll('#table-view tbody tr').length");
-    assert_eq!(rows, sjson!(7), "one row per state entered (Price once: iteration #0 picked)");
+    assert_eq!(
+        rows,
+        sjson!(7),
+        "one row per state entered (Price once: iteration #0 picked)"
+    );
     h.shot("execution-table");
-    assert!(h.browser.errors.is_empty(), "page errors: {:?}", h.browser.errors);
+    assert!(
+        h.browser.errors.is_empty(),
+        "page errors: {:?}",
+        h.browser.errors
+    );
 }
 
 #[test]
@@ -290,27 +347,54 @@ fn a_failed_task_is_red_and_a_caught_error_orange() {
     let m = create(h.addr, "payments", "STANDARD", &def);
     let x = start(h.addr, &m, sjson!({}));
     h.open(&format!("#/execution/{x}"));
-    h.wait("document.body.dataset.executionStatus === 'FAILED'", "a failed execution");
+    h.wait(
+        "document.body.dataset.executionStatus === 'FAILED'",
+        "a failed execution",
+    );
     let s = h.statuses();
-    assert_eq!(s, sjson!({"Charge": "caught", "Apologise": "succeeded", "Charge again": "failed", "Ship": "notreached"}));
+    assert_eq!(
+        s,
+        sjson!({"Charge": "caught", "Apologise": "succeeded", "Charge again": "failed", "Ship": "notreached"})
+    );
     let fill = |h: &mut Harness, name: &str| {
         h.eval(&format!(
             "getComputedStyle(document.querySelector('#graph .node[data-state=\"{name}\"] rect')).stroke"
         ))
     };
-    assert_eq!(fill(&mut h, "Charge again"), "rgb(222, 50, 47)", "failed: #DE322F");
-    assert_eq!(fill(&mut h, "Charge"), "rgb(255, 165, 0)", "caught: #FFA500");
+    assert_eq!(
+        fill(&mut h, "Charge again"),
+        "rgb(222, 50, 47)",
+        "failed: #DE322F"
+    );
+    assert_eq!(
+        fill(&mut h, "Charge"),
+        "rgb(255, 165, 0)",
+        "caught: #FFA500"
+    );
     let banner = h.eval("document.querySelector('#error-banner').textContent");
-    assert!(banner.as_str().unwrap().contains("Boom") && banner.as_str().unwrap().contains("the payment service said no"), "{banner}");
+    assert!(
+        banner.as_str().unwrap().contains("Boom")
+            && banner
+                .as_str()
+                .unwrap()
+                .contains("the payment service said no"),
+        "{banner}"
+    );
     let catch_edges = h.eval("document.querySelectorAll('#graph path.edge.catch').length");
     assert_eq!(catch_edges, sjson!(1));
     h.click("#graph .node[data-state=\"Charge\"]");
     let details = h.eval("document.querySelector('#step-details').textContent");
-    assert!(details.as_str().unwrap().contains("Boom"), "the step's error: {details}");
+    assert!(
+        details.as_str().unwrap().contains("Boom"),
+        "the step's error: {details}"
+    );
     h.shot("execution-failed");
     h.click("#tab-events");
     h.type_into("#event-search", "Boom");
-    let n = h.eval("document.querySelectorAll('#events-view tbody tr').length").as_u64().unwrap();
+    let n = h
+        .eval("document.querySelectorAll('#events-view tbody tr').length")
+        .as_u64()
+        .unwrap();
     assert!(n >= 2, "the failure events filtered: {n}");
 }
 
@@ -325,15 +409,24 @@ fn a_task_token_is_sent_from_the_page() {
     let m = create(h.addr, "approval", "STANDARD", &def);
     let x = start(h.addr, &m, sjson!({"order": 7}));
     h.open(&format!("#/execution/{x}"));
-    h.wait("document.querySelector('#tokens .send-success')", "the waiting token");
+    h.wait(
+        "document.querySelector('#tokens .send-success')",
+        "the waiting token",
+    );
     h.shot("task-token");
     let token = h.eval("document.querySelector('#tokens .token').dataset.token");
     assert_eq!(token.as_str().unwrap().len(), 32);
     h.type_into("#tokens textarea", "{\"approved\": true}");
     h.click("#tokens .send-success");
-    h.wait("document.body.dataset.executionStatus === 'SUCCEEDED'", "the approved execution");
+    h.wait(
+        "document.body.dataset.executionStatus === 'SUCCEEDED'",
+        "the approved execution",
+    );
     let out = h.eval("document.querySelector('#exec-output').textContent");
-    assert!(out.as_str().unwrap().contains("\"approved\": true"), "{out}");
+    assert!(
+        out.as_str().unwrap().contains("\"approved\": true"),
+        "{out}"
+    );
     assert_eq!(h.statuses()["Approve"], "succeeded");
 }
 
@@ -359,12 +452,20 @@ fn a_thousand_state_graph_renders_in_under_two_seconds() {
     let ms = h.eval(
         "(async () => { const t0 = performance.now(); document.querySelector('#tab-graph-and-definition').click(); \
          await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))); \
-         const n = document.querySelectorAll('#graph .node').length; return [performance.now() - t0, n, window.aslxView.timings.layoutMs]; })()",
+         const n = document.querySelectorAll('#graph .node').length; return [performance.now() - t0, n, window.aslxView.timings.layoutMs, window.aslxView.timings.drawMs]; })()",
     );
-    let (total, nodes, layout) = (ms[0].as_f64().unwrap(), ms[1].as_u64().unwrap(), ms[2].as_f64().unwrap());
-    eprintln!("console: 1,000-state graph laid out in {layout:.0} ms, rendered and painted in {total:.0} ms");
+    let (total, nodes, layout) = (
+        ms[0].as_f64().unwrap(),
+        ms[1].as_u64().unwrap(),
+        ms[2].as_f64().unwrap(),
+    );
+    let draw = ms[3].as_f64().unwrap();
+    eprintln!("console: 1,000-state graph: layout {layout:.0} ms, SVG built in {draw:.0} ms, on screen (two frames) after {total:.0} ms");
     assert_eq!(nodes, 1000);
-    assert!(total < 2000.0, "1,000 states took {total:.0} ms (issue 14: under 2 s)");
+    assert!(
+        total < 2000.0,
+        "1,000 states took {total:.0} ms (issue 14: under 2 s)"
+    );
 }
 
 #[test]
@@ -380,9 +481,21 @@ fn a_state_named_script_renders_as_text() {
     let label = h.eval("document.querySelector('#graph .node .st-name').textContent");
     assert_eq!(label, sjson!(evil));
     h.open(&format!("#/execution/{x}"));
-    h.wait("document.body.dataset.executionStatus === 'SUCCEEDED'", "the execution");
-    assert!(h.eval("document.querySelector('#exec-input-view').textContent").as_str().unwrap().contains("<script>"));
-    assert_eq!(h.eval("window.pwned === undefined && document.querySelectorAll('img[src=x]').length === 0"), sjson!(true));
+    h.wait(
+        "document.body.dataset.executionStatus === 'SUCCEEDED'",
+        "the execution",
+    );
+    assert!(h
+        .eval("document.querySelector('#exec-input-view').textContent")
+        .as_str()
+        .unwrap()
+        .contains("<script>"));
+    assert_eq!(
+        h.eval(
+            "window.pwned === undefined && document.querySelectorAll('img[src=x]').length === 0"
+        ),
+        sjson!(true)
+    );
 }
 
 #[test]
@@ -391,35 +504,57 @@ fn bad_input_shows_findings_a_clear_page_and_reconnects() {
     // A definition that does not parse: the finding shown, nothing created.
     h.open("#/create");
     h.type_into("#sm-name", "broken");
-    h.type_into("#sm-definition", "{\"StartAt\": \"A\", \"States\": {\"A\": {\"Type\": \"Pass\", \"Next\": \"Nowhere\"}");
+    h.type_into(
+        "#sm-definition",
+        "{\"StartAt\": \"A\", \"States\": {\"A\": {\"Type\": \"Pass\", \"Next\": \"Nowhere\"}",
+    );
     h.click("#save");
     let f = h.wait("document.querySelector('#findings .banner.err') && document.querySelector('#findings').textContent", "the findings");
     assert!(f.as_str().unwrap().contains("not JSON"), "{f}");
-    h.type_into("#sm-definition", "{\"StartAt\": \"A\", \"States\": {\"A\": {\"Type\": \"Pass\", \"Next\": \"Nowhere\"}}}");
+    h.type_into(
+        "#sm-definition",
+        "{\"StartAt\": \"A\", \"States\": {\"A\": {\"Type\": \"Pass\", \"Next\": \"Nowhere\"}}}",
+    );
     h.click("#save");
     let f = h.wait("(() => { const t = document.querySelector('#findings').textContent; return t.includes('/States/A/Next') && t; })()", "the validation finding");
-    assert!(f.as_str().unwrap().contains("/States/A/Next"), "the finding's location: {f}");
+    assert!(
+        f.as_str().unwrap().contains("/States/A/Next"),
+        "the finding's location: {f}"
+    );
     h.shot("create-findings");
     let list = api(h.addr, "ListStateMachines", sjson!({}));
-    assert!(!list.to_string().contains("\"broken\""), "nothing created: {list}");
+    assert!(
+        !list.to_string().contains("\"broken\""),
+        "nothing created: {list}"
+    );
 
     // An execution that does not exist: a clear page.
     h.open("#/execution/arn:aws:states:us-east-1:111111111111:execution:nope:missing");
     let text = h.eval("document.querySelector('main').textContent");
     let text = text.as_str().unwrap();
-    assert!(text.contains("Execution not found") && text.contains("nope:missing"), "{text}");
+    assert!(
+        text.contains("Execution not found") && text.contains("nope:missing"),
+        "{text}"
+    );
 
     // The live view survives a dropped connection.
-    let m = create(h.addr, "slow", "STANDARD", &sjson!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": true}}}));
+    let m = create(
+        h.addr,
+        "slow",
+        "STANDARD",
+        &sjson!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": true}}}),
+    );
     let x = start(h.addr, &m, sjson!({}));
     h.open(&format!("#/execution/{x}"));
     assert_eq!(h.eval("document.body.dataset.executionStatus"), "RUNNING");
     h.browser.call("Network.enable", sjson!({}));
     let offline = |on: bool| sjson!({"offline": on, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1});
-    h.browser.call("Network.emulateNetworkConditions", offline(true));
+    h.browser
+        .call("Network.emulateNetworkConditions", offline(true));
     h.wait("document.getElementById('live').dataset.state === 'reconnecting' && !document.getElementById('live').hidden", "the reconnecting notice");
     std::thread::sleep(Duration::from_millis(3500));
-    h.browser.call("Network.emulateNetworkConditions", offline(false));
+    h.browser
+        .call("Network.emulateNetworkConditions", offline(false));
     h.wait("document.body.dataset.executionStatus === 'SUCCEEDED' && document.getElementById('live').hidden", "the reconnected live view");
     assert_eq!(h.statuses()["W"], "succeeded");
 }
@@ -427,7 +562,10 @@ fn bad_input_shows_findings_a_clear_page_and_reconnects() {
 // --- the console's door, over raw HTTP (no browser needed) -----------------------------------
 
 fn csrf_of(page: &str) -> String {
-    let i = page.find("name=\"aslx-csrf\" content=\"").expect("a CSRF meta tag") + 26;
+    let i = page
+        .find("name=\"aslx-csrf\" content=\"")
+        .expect("a CSRF meta tag")
+        + 26;
     page[i..i + page[i..].find('"').unwrap()].to_string()
 }
 
@@ -458,50 +596,122 @@ fn with_auth_the_console_needs_a_login_and_a_csrf_header() {
     assert!(page.contains("Log in to the console") && !page.contains("aslx-csrf"));
     assert_eq!(console_call(addr, "ListStateMachines", &[]).0, 401);
     // Unsigned API calls are still refused as before.
-    let (status, _, _) = http(addr, "POST", "/", &[("X-Amz-Target", "AWSStepFunctions.ListStateMachines")], "{}");
+    let (status, _, _) = http(
+        addr,
+        "POST",
+        "/",
+        &[("X-Amz-Target", "AWSStepFunctions.ListStateMachines")],
+        "{}",
+    );
     assert_eq!(status, 403);
 
     // Wrong secrets: 401 and no cookie.
-    let (status, hs, _) = http(addr, "POST", "/console/login", &[("Content-Type", "application/x-www-form-urlencoded")], "access_key_id=AKIDCONSOLE&secret_access_key=wrong");
+    let (status, hs, _) = http(
+        addr,
+        "POST",
+        "/console/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "access_key_id=AKIDCONSOLE&secret_access_key=wrong",
+    );
     assert_eq!(status, 401);
     assert!(header(&hs, "set-cookie").is_none());
     let (status, _, _) = http(addr, "GET", "/?token=not-the-token", &[], "");
     assert_eq!(status, 401);
     // A form from another site is refused.
-    let (status, _, _) = http(addr, "POST", "/console/login", &[("Origin", "http://evil.example")], &format!("token={token}"));
+    let (status, _, _) = http(
+        addr,
+        "POST",
+        "/console/login",
+        &[("Origin", "http://evil.example")],
+        &format!("token={token}"),
+    );
     assert_eq!(status, 403);
 
     // The key pair logs in (form-encoded: '/' as %2F); so does the start-up link.
-    let (status, hs, _) = http(addr, "POST", "/console/login", &[("Content-Type", "application/x-www-form-urlencoded")], "access_key_id=AKIDCONSOLE&secret_access_key=s3cret%2Fkey");
+    let (status, hs, _) = http(
+        addr,
+        "POST",
+        "/console/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "access_key_id=AKIDCONSOLE&secret_access_key=s3cret%2Fkey",
+    );
     assert_eq!(status, 303);
     let cookie = header(&hs, "set-cookie").unwrap();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
     let (status, hs2, _) = http(addr, "GET", &format!("/?token={token}"), &[], "");
     assert_eq!((status, header(&hs2, "location")), (303, Some("/")));
     let session = cookie.split(';').next().unwrap().to_string();
 
     let (status, hs, page) = http(addr, "GET", "/", &[("Cookie", &session)], "");
     assert_eq!(status, 200);
-    assert!(header(&hs, "content-security-policy").unwrap().contains("script-src 'self'"));
+    assert!(header(&hs, "content-security-policy")
+        .unwrap()
+        .contains("script-src 'self'"));
     let csrf = csrf_of(&page);
 
     // Logged in, but without the CSRF header, with a wrong one, or from another origin: 403.
-    assert_eq!(console_call(addr, "ListStateMachines", &[("Cookie", &session)]).0, 403);
-    assert_eq!(console_call(addr, "ListStateMachines", &[("Cookie", &session), ("X-Aslx-Csrf", "guess")]).0, 403);
-    let cross = [("Cookie", session.as_str()), ("X-Aslx-Csrf", csrf.as_str()), ("Origin", "http://evil.example")];
+    assert_eq!(
+        console_call(addr, "ListStateMachines", &[("Cookie", &session)]).0,
+        403
+    );
+    assert_eq!(
+        console_call(
+            addr,
+            "ListStateMachines",
+            &[("Cookie", &session), ("X-Aslx-Csrf", "guess")]
+        )
+        .0,
+        403
+    );
+    let cross = [
+        ("Cookie", session.as_str()),
+        ("X-Aslx-Csrf", csrf.as_str()),
+        ("Origin", "http://evil.example"),
+    ];
     assert_eq!(console_call(addr, "ListStateMachines", &cross).0, 403);
-    let (status, body) = console_call(addr, "ListStateMachines", &[("Cookie", &session), ("X-Aslx-Csrf", &csrf)]);
+    let (status, body) = console_call(
+        addr,
+        "ListStateMachines",
+        &[("Cookie", &session), ("X-Aslx-Csrf", &csrf)],
+    );
     assert_eq!((status, body.as_str()), (200, "{\"stateMachines\":[]}"));
 
     // Bodies are limited as the API's are.
     let big = "x".repeat(5000);
-    let (status, _, _) = http(addr, "POST", "/console/api", &[("Cookie", &session), ("X-Aslx-Csrf", &csrf), ("X-Amz-Target", "AWSStepFunctions.ListStateMachines")], &big);
+    let (status, _, _) = http(
+        addr,
+        "POST",
+        "/console/api",
+        &[
+            ("Cookie", &session),
+            ("X-Aslx-Csrf", &csrf),
+            ("X-Amz-Target", "AWSStepFunctions.ListStateMachines"),
+        ],
+        &big,
+    );
     assert_eq!(status, 413);
 
     // Logout ends the session.
-    let (status, _, _) = http(addr, "POST", "/console/logout", &[("Cookie", &session), ("X-Aslx-Csrf", &csrf)], "");
+    let (status, _, _) = http(
+        addr,
+        "POST",
+        "/console/logout",
+        &[("Cookie", &session), ("X-Aslx-Csrf", &csrf)],
+        "",
+    );
     assert_eq!(status, 204);
-    assert_eq!(console_call(addr, "ListStateMachines", &[("Cookie", &session), ("X-Aslx-Csrf", &csrf)]).0, 401);
+    assert_eq!(
+        console_call(
+            addr,
+            "ListStateMachines",
+            &[("Cookie", &session), ("X-Aslx-Csrf", &csrf)]
+        )
+        .0,
+        401
+    );
 }
 
 #[test]
@@ -511,19 +721,41 @@ fn without_auth_the_console_answers_by_address_only_and_still_checks_csrf() {
     let (status, _, page) = http(addr, "GET", "/", &[], "");
     assert_eq!(status, 200);
     let csrf = csrf_of(&page);
-    let (status, _, page) = http(addr, "GET", "/", &[("Host", "rebound.evil.example:8083")], "");
+    let (status, _, page) = http(
+        addr,
+        "GET",
+        "/",
+        &[("Host", "rebound.evil.example:8083")],
+        "",
+    );
     assert_eq!(status, 421, "DNS rebinding guard: {page}");
     assert_eq!(console_call(addr, "ListStateMachines", &[]).0, 403);
-    assert_eq!(console_call(addr, "ListStateMachines", &[("X-Aslx-Csrf", &csrf)]).0, 200);
+    assert_eq!(
+        console_call(addr, "ListStateMachines", &[("X-Aslx-Csrf", &csrf)]).0,
+        200
+    );
     // The assets, the licence of the layout library, and a clear 404.
-    for (path, kind) in [("/console/assets/app.js", "javascript"), ("/console/assets/dagre.min.js", "javascript"), ("/console/assets/dagre.LICENSE.txt", "text/plain")] {
+    for (path, kind) in [
+        ("/console/assets/app.js", "javascript"),
+        ("/console/assets/dagre.min.js", "javascript"),
+        ("/console/assets/dagre.LICENSE.txt", "text/plain"),
+    ] {
         let (status, hs, _) = http(addr, "GET", path, &[], "");
         assert_eq!(status, 200, "{path}");
-        assert!(header(&hs, "content-type").unwrap().contains(kind), "{path}");
+        assert!(
+            header(&hs, "content-type").unwrap().contains(kind),
+            "{path}"
+        );
     }
     let (status, _, page) = http(addr, "GET", "/nothing/here", &[], "");
     assert_eq!(status, 404);
-    assert!(page.contains("The console has no page at /nothing/here"), "{page}");
+    assert!(
+        page.contains("The console has no page at /nothing/here"),
+        "{page}"
+    );
     // The API is untouched: POST / with a target still answers.
-    assert_eq!(api(addr, "ListStateMachines", sjson!({})), sjson!({"stateMachines": []}));
+    assert_eq!(
+        api(addr, "ListStateMachines", sjson!({})),
+        sjson!({"stateMachines": []})
+    );
 }

@@ -69,10 +69,7 @@ pub(super) fn index_page(csrf: &str, auth: bool) -> String {
 /// The login page, with an error when a login failed.
 pub(super) fn login_page(error: Option<&str>) -> String {
     let e = error.map_or(String::new(), |e| {
-        format!(
-            "<p class=\"error\" role=\"alert\">{}</p>",
-            escape_html(e)
-        )
+        format!("<p class=\"error\" role=\"alert\">{}</p>", escape_html(e))
     });
     LOGIN.replace("{{ERROR}}", &e)
 }
@@ -142,7 +139,13 @@ mod tests {
 
     #[test]
     fn the_assets_are_all_there() {
-        for name in ["app.js", "graph.js", "dagre.min.js", "dagre.LICENSE.txt", "console.css"] {
+        for name in [
+            "app.js",
+            "graph.js",
+            "dagre.min.js",
+            "dagre.LICENSE.txt",
+            "console.css",
+        ] {
             assert!(asset(name).is_some_and(|(b, _)| !b.is_empty()), "{name}");
         }
         assert!(asset("../mod.rs").is_none());

@@ -197,7 +197,9 @@ pub(crate) fn csrf_refusal(headers: &http::HeaderMap, csrf: &str) -> Option<&'st
     match sent {
         None => return Some("the X-Aslx-Csrf header is missing: reload the console page"),
         Some(s) if !same(s, csrf) => {
-            return Some("the X-Aslx-Csrf header does not match this session: reload the console page")
+            return Some(
+                "the X-Aslx-Csrf header does not match this session: reload the console page",
+            )
         }
         Some(_) => {}
     }
@@ -248,7 +250,14 @@ mod tests {
 
     #[test]
     fn hosts_by_literal_pass_and_names_do_not() {
-        for ok in ["127.0.0.1:8083", "localhost", "LOCALHOST:1", "[::1]:80", "a.localhost:9", "10.0.0.2"] {
+        for ok in [
+            "127.0.0.1:8083",
+            "localhost",
+            "LOCALHOST:1",
+            "[::1]:80",
+            "a.localhost:9",
+            "10.0.0.2",
+        ] {
             assert!(host_is_literal(ok), "{ok}");
         }
         for bad in ["evil.example:8083", "example.com", "[nothost]:1", ""] {
@@ -261,9 +270,17 @@ mod tests {
         assert!(csrf_refusal(&headers(&[]), "t").is_some());
         assert!(csrf_refusal(&headers(&[("x-aslx-csrf", "u")]), "t").is_some());
         assert!(csrf_refusal(&headers(&[("x-aslx-csrf", "t")]), "t").is_none());
-        let cross = headers(&[("x-aslx-csrf", "t"), ("host", "127.0.0.1:1"), ("origin", "http://evil")]);
+        let cross = headers(&[
+            ("x-aslx-csrf", "t"),
+            ("host", "127.0.0.1:1"),
+            ("origin", "http://evil"),
+        ]);
         assert!(csrf_refusal(&cross, "t").is_some());
-        let own = headers(&[("x-aslx-csrf", "t"), ("host", "127.0.0.1:1"), ("origin", "http://127.0.0.1:1")]);
+        let own = headers(&[
+            ("x-aslx-csrf", "t"),
+            ("host", "127.0.0.1:1"),
+            ("origin", "http://127.0.0.1:1"),
+        ]);
         assert!(csrf_refusal(&own, "t").is_none());
     }
 

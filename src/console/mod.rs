@@ -86,9 +86,15 @@ fn answer(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> An
         http::header::CONTENT_TYPE,
         HeaderValue::from_static(content_type),
     );
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    h.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    );
     r
 }
 
@@ -146,15 +152,13 @@ fn form_value(form: &str, key: &str) -> Option<String> {
         let hex = |c: u8| (c as char).to_digit(16);
         match b[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                match (hex(b[i + 1]), hex(b[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             c => out.push(c),
         }
         i += 1;
@@ -198,11 +202,16 @@ pub async fn handle(
         return match path {
             "/" | "/index.html" => home(gate, &parts),
             "/console/login" => page(200, assets::login_page(None)),
-            _ => match path.strip_prefix("/console/assets/").and_then(assets::asset) {
+            _ => match path
+                .strip_prefix("/console/assets/")
+                .and_then(assets::asset)
+            {
                 Some((body, content_type)) => {
                     let mut r = answer(200, content_type, Bytes::from_static(body));
-                    r.headers_mut()
-                        .insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+                    r.headers_mut().insert(
+                        http::header::CACHE_CONTROL,
+                        HeaderValue::from_static("no-cache"),
+                    );
                     r
                 }
                 None => page(
@@ -280,7 +289,12 @@ fn home(gate: &Gate, parts: &http::request::Parts) -> Answer {
             Some(t) => match gate.login(Some(&t), None) {
                 // Redirected, so the token leaves the address bar and the history.
                 Some(id) => redirect_home(Some(auth::session_set_cookie(&id))),
-                None => page(401, assets::login_page(Some("That login link's token is not valid for this server."))),
+                None => page(
+                    401,
+                    assets::login_page(Some(
+                        "That login link's token is not valid for this server.",
+                    )),
+                ),
             },
             None => page(200, assets::login_page(None)),
         },
@@ -293,9 +307,15 @@ fn login(gate: &Gate, headers: &http::HeaderMap, body: &[u8]) -> Answer {
         return redirect_home(None);
     }
     if body.len() > LOGIN_BODY_LIMIT {
-        return page(413, assets::login_page(Some("The login form is too large.")));
+        return page(
+            413,
+            assets::login_page(Some("The login form is too large.")),
+        );
     }
-    if let Some(origin) = headers.get(http::header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    if let Some(origin) = headers
+        .get(http::header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+    {
         let host = headers
             .get(http::header::HOST)
             .and_then(|v| v.to_str().ok())
@@ -304,7 +324,10 @@ fn login(gate: &Gate, headers: &http::HeaderMap, body: &[u8]) -> Answer {
             .strip_prefix("http://")
             .or_else(|| origin.strip_prefix("https://"));
         if origin != "null" && own != Some(host) {
-            return page(403, assets::login_page(Some("That login form was not this server's.")));
+            return page(
+                403,
+                assets::login_page(Some("That login form was not this server's.")),
+            );
         }
     }
     let form = String::from_utf8_lossy(body);
@@ -331,9 +354,15 @@ async fn call(service: &Service, headers: &http::HeaderMap, body: &[u8]) -> Answ
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let (result, content_type) = if let Some(op) = target.strip_prefix(SFN_PREFIX) {
-        (service.call(op, body, None).await, "application/x-amz-json-1.0")
+        (
+            service.call(op, body, None).await,
+            "application/x-amz-json-1.0",
+        )
     } else if let Some(op) = target.strip_prefix(LOGS_PREFIX) {
-        (service.call_logs(op, body).await, "application/x-amz-json-1.1")
+        (
+            service.call_logs(op, body).await,
+            "application/x-amz-json-1.1",
+        )
     } else {
         return api_error(&ApiError::unknown_operation(target));
     };

@@ -7,7 +7,7 @@
 //! under `CI=true` `tests/browser/chromium.sh` installs it when it is missing.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -113,7 +113,10 @@ impl Browser {
 
     fn read_message(&mut self) -> Value {
         let mut buf = Vec::new();
-        let n = self.from.read_until(0, &mut buf).expect("read from chromium");
+        let n = self
+            .from
+            .read_until(0, &mut buf)
+            .expect("read from chromium");
         assert!(n > 0, "chromium closed the pipe");
         buf.pop();
         serde_json::from_slice(&buf).expect("chromium sent JSON")
@@ -168,9 +171,8 @@ impl Browser {
         let start = Instant::now();
         loop {
             let v = self.eval(expr);
-            let truthy = !matches!(&v, Value::Null | Value::Bool(false))
-                && v != json!(0)
-                && v != json!("");
+            let truthy =
+                !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("");
             if truthy {
                 return v;
             }
@@ -204,12 +206,4 @@ impl Browser {
             .decode(r["data"].as_str().unwrap())
             .unwrap()
     }
-}
-
-/// Reads what is left of a child's output (so it never blocks on a full pipe).
-pub fn drain(mut r: impl Read + Send + 'static) {
-    std::thread::spawn(move || {
-        let mut sink = [0u8; 4096];
-        while matches!(r.read(&mut sink), Ok(n) if n > 0) {}
-    });
 }

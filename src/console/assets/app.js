@@ -63,10 +63,12 @@
     for (let i = 2; i < arguments.length; i++) add(e, arguments[i]);
     return e;
   }
-  function add(e, c) {
-    if (c === null || c === undefined || c === false) return;
-    if (Array.isArray(c)) c.forEach((x) => add(e, x));
-    else e.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  function add(e, ...children) {
+    for (const c of children) {
+      if (c === null || c === undefined || c === false) continue;
+      if (Array.isArray(c)) c.forEach((x) => add(e, x));
+      else e.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
   }
   const pretty = (s) => { try { return JSON.stringify(typeof s === "string" ? JSON.parse(s) : s, null, 2); } catch (e) { return String(s); } };
   const date = (t) => (t === undefined || t === null) ? "" : new Date(typeof t === "number" ? (t > 1e11 ? t : t * 1000) : t).toISOString().replace("T", " ").replace("Z", " UTC");
@@ -269,7 +271,7 @@
     const startForm = startPanel(m, result);
     const execs = h("div", { id: "executions" }, h("p", { class: "muted", text: "Loading executions\u2026" }));
     const g = graphPanel(def, m.name);
-    const defPanel = h("div", {}, g.el, h("h2", { text: "Definition" }), h("pre", { text: pretty(m.definition) }));
+    const defPanel = h("div", {}, g.el, h("details", {}, h("summary", { text: "Definition (JSON)" }), h("pre", { id: "definition-json", text: pretty(m.definition) })));
     defPanel.onshow = () => g.draw();
     show(h("div", { class: "row" }, h("h1", { class: "grow", text: m.name }),
       h("button", { class: "primary", id: "start", onclick: () => { startForm.hidden = !startForm.hidden; if (!startForm.hidden) startForm.querySelector("textarea").focus(); } }, "Start execution"),
@@ -718,6 +720,7 @@
     const [, page, rest] = hash.match(/^\/([^/]*)\/?(.*)$/) || [];
     const arg = rest ? decodeURIComponent(rest) : "";
     document.body.dataset.page = page || "machines";
+    delete document.body.dataset.executionStatus;
     try {
       if (!page) await machinesPage();
       else if (page === "create") editorPage(null);

@@ -92,13 +92,74 @@
     return String(s).length * (bold ? CHAR_W + 0.6 : CHAR_W);
   }
 
+  // Past this many states in one graph, dagre's crossing minimisation costs seconds (about
+  // 4 s for a 1,000-state chain on the 2-core machine under load), so such graphs get the
+  // linear-time layered layout below instead.
+  const DAGRE_MAX = 200;
+
+  // A dagre-shaped graph laid out in linear time: ranks by longest path over the edges of a
+  // depth-first spanning order (back edges ignored), nodes of a rank side by side in the
+  // order they were reached, edges drawn straight. Used for very large graphs only.
+  function quickLayout(dg, dir) {
+    const opts = dg.graph(), horizontal = dir === "LR";
+    const nodes = dg.nodes(), rank = {}, state = {}, order = [];
+    const visit = (root) => {
+      const stack = [[root, 0]];
+      state[root] = 1;
+      while (stack.length) {
+        const top = stack[stack.length - 1];
+        const outs = dg.outEdges(top[0]) || [];
+        if (top[1] < outs.length) {
+          const w = outs[top[1]++].w;
+          if (!state[w]) { state[w] = 1; stack.push([w, 0]); }
+        } else { state[top[0]] = 2; order.push(top[0]); stack.pop(); }
+      }
+    };
+    const sources = nodes.filter((v) => !(dg.inEdges(v) || []).length);
+    (sources.length ? sources : nodes.slice(0, 1)).forEach((v) => { if (!state[v]) visit(v); });
+    nodes.forEach((v) => { if (!state[v]) visit(v); });
+    order.reverse(); // a topological order of the forward edges
+    const pos = {};
+    order.forEach((v, i) => { pos[v] = i; rank[v] = 0; });
+    for (const v of order) for (const e of dg.outEdges(v) || []) if (pos[e.w] > pos[v]) rank[e.w] = Math.max(rank[e.w], rank[v] + 1);
+    const ranks = [];
+    for (const v of order) (ranks[rank[v]] = ranks[rank[v]] || []).push(v);
+    let along = opts.marginy || 8, widest = 0;
+    const lines = ranks.map((vs) => {
+      const across = vs.reduce((a, v) => a + (horizontal ? dg.node(v).height : dg.node(v).width) + opts.nodesep, -opts.nodesep);
+      const thick = Math.max(...vs.map((v) => (horizontal ? dg.node(v).width : dg.node(v).height)));
+      widest = Math.max(widest, across);
+      const line = { vs: vs, across: across, at: along + thick / 2 };
+      along += thick + opts.ranksep;
+      return line;
+    });
+    for (const l of lines) {
+      let c = (opts.marginx || 8) + (widest - l.across) / 2;
+      for (const v of l.vs) {
+        const n = dg.node(v), size = horizontal ? n.height : n.width;
+        if (horizontal) { n.x = l.at; n.y = c + size / 2; } else { n.x = c + size / 2; n.y = l.at; }
+        c += size + opts.nodesep;
+      }
+    }
+    for (const e of dg.edges()) {
+      const a = dg.node(e.v), b = dg.node(e.w), lab = dg.edge(e);
+      const p1 = horizontal ? { x: a.x + a.width / 2, y: a.y } : { x: a.x, y: a.y + a.height / 2 };
+      const p2 = horizontal ? { x: b.x - b.width / 2, y: b.y } : { x: b.x, y: b.y - b.height / 2 };
+      lab.points = [p1, p2];
+      lab.x = (p1.x + p2.x) / 2; lab.y = (p1.y + p2.y) / 2;
+    }
+    const m = 2 * (opts.marginx || 8);
+    opts.width = (horizontal ? along : widest) + m;
+    opts.height = (horizontal ? widest : along) + m;
+  }
+
   // Lays `g` out (children first); returns {w, h, nodes: {id: {x, y, w, h, node, inner}}, edges}.
   function layoutGraph(g, dir, withMarkers) {
     const horizontal = dir === "LR";
     const inner = {};
     const dg = new dagre.graphlib.Graph({ multigraph: true });
     dg.setGraph({ rankdir: dir, nodesep: 28, ranksep: 36, edgesep: 12, marginx: 8, marginy: 8,
-      ranker: g.states.length > 300 ? "longest-path" : "network-simplex" });
+      ranker: "network-simplex" });
     dg.setDefaultEdgeLabel(() => ({}));
     for (const n of g.states) {
       let w = Math.max(120, Math.max(textWidth(n.name, true), textWidth(n.type)) + 28), h = NODE_H;
@@ -131,7 +192,7 @@
       const lab = e.label ? { width: textWidth(e.label) + 8, height: 16, labelpos: "c" } : {};
       dg.setEdge(e.from, e.to, lab, "x" + i);
     });
-    dagre.layout(dg);
+    if (g.states.length > DAGRE_MAX) quickLayout(dg, dir); else dagre.layout(dg);
     const out = { w: dg.graph().width || 0, h: dg.graph().height || 0, nodes: {}, edges: [], markers: [] };
     const byId = {};
     for (const n of g.states) byId[n.id] = n;
@@ -146,7 +207,7 @@
       if (ed.name && ed.name.charAt(0) === "x") {
         const m = g.edges[Number(ed.name.slice(1))];
         kind = m.kind; label = m.label;
-      } else kind = "marker";
+      } else kind = "terminal";
       out.edges.push({ points: e.points || [], kind: kind, label: label, lx: e.x, ly: e.y });
     }
     return out;
