@@ -648,6 +648,7 @@
       if (g.view) g.view.colour(result.states);
       renderSummary(); renderTable(); renderEvents(); renderDetails(); renderTokens();
       document.body.dataset.executionStatus = x.desc.status;
+      stop.hidden = x.desc.status !== "RUNNING";
       return x.desc.status === "RUNNING";
     };
     g.onDraw = (v) => v.colour(result.states);
