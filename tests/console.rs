@@ -759,3 +759,38 @@ fn without_auth_the_console_answers_by_address_only_and_still_checks_csrf() {
         sjson!({"stateMachines": []})
     );
 }
+
+#[test]
+fn the_standalone_graph_page_draws_a_definition_with_nothing_fetched() {
+    let Some(mut h) = harness() else { return };
+    let page = aslx::console::graph_page(&map_and_parallel().to_string(), "order </title> flow");
+    let dir = browser::TempDir(
+        std::env::temp_dir().join(format!("aslx-graph-page-{}", std::process::id())),
+    );
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let file = dir.0.join("graph.html");
+    std::fs::write(&file, page).unwrap();
+    h.browser
+        .call("Page.navigate", sjson!({"url": "about:blank"}));
+    h.wait("location.href === 'about:blank'", "a blank page");
+    h.browser.call(
+        "Page.navigate",
+        sjson!({"url": format!("file://{}", file.display())}),
+    );
+    let counts = h.wait(
+        "window.aslxView && [document.querySelectorAll('.node').length, document.querySelectorAll('.node.container').length, document.title]",
+        "the standalone graph",
+    );
+    assert_eq!(counts, sjson!([7, 2, "order </title> flow"]));
+    // Text that is not JSON: the page says so.
+    std::fs::write(&file, aslx::console::graph_page("{\"StartAt\": ", "broken")).unwrap();
+    h.browser.call(
+        "Page.navigate",
+        sjson!({"url": format!("file://{}", file.display())}),
+    );
+    let error = h.wait(
+        "(() => { const e = document.getElementById('error'); return e && !e.hidden && e.textContent; })()",
+        "the error",
+    );
+    assert!(error.as_str().unwrap().contains("not JSON"), "{error}");
+}
