@@ -58,6 +58,7 @@
 
 pub mod asl;
 pub mod compile;
+pub mod console;
 pub mod durable;
 pub mod engine;
 pub mod events;

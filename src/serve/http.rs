@@ -57,6 +57,8 @@ struct Shared {
     service: Service,
     limits: Limits,
     auth: Option<Credentials>,
+    /// The web console at `GET /` (its sessions under `--auth`).
+    console: crate::console::Console,
 }
 
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
@@ -101,6 +103,7 @@ impl Server {
             shared: Arc::new(Shared {
                 service,
                 limits,
+                console: crate::console::Console::new(auth.as_ref()),
                 auth,
             }),
         })
@@ -113,6 +116,12 @@ impl Server {
     /// As the OS reports it.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The web console's login token (`http://ADDR/?token=…`), printed at start-up when
+    /// `--auth` is set.
+    pub fn console_login_token(&self) -> Option<&str> {
+        self.shared.console.login_token()
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, wakes long polls, and waits up
@@ -381,6 +390,10 @@ pub(crate) async fn read_body(
 }
 
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    if crate::console::claims(req.method(), req.uri().path()) {
+        let limit = shared.limits.max_body_bytes;
+        return crate::console::handle(&shared.console, &shared.service, limit, req).await;
+    }
     let (parts, body) = req.into_parts();
     let limit = shared.limits.max_body_bytes;
     let body = match read_body(&parts.headers, body, limit).await {

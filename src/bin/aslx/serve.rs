@@ -312,6 +312,12 @@ pub fn main(args: ServeArgs) -> ExitCode {
                 let _ = writeln!(out, "aslx serve: routes listening on http://{a}");
             }
         }
+        // After the routes line, which scripts read second.
+        match server.console_login_token() {
+            Some(t) => writeln!(out, "aslx serve: console at http://{addr}/?token={t}"),
+            None => writeln!(out, "aslx serve: console at http://{addr}/"),
+        }
+        .ok();
         let _ = out.flush();
         // One signal stops both listeners.
         let (stop, stopped) = tokio::sync::watch::channel(false);
