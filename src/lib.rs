@@ -60,6 +60,7 @@ pub mod asl;
 pub mod compile;
 pub mod engine;
 pub mod events;
+pub mod graph;
 mod hash;
 pub mod integrations;
 pub mod jsonata;
