@@ -106,6 +106,10 @@ impl<T: EngineBacked> Services for T {
     fn hook(&self) -> Option<&dyn TaskHook> {
         self.extras().and_then(|e| e.hook.as_deref())
     }
+
+    fn state_waited(&self, state_type: &'static str, ms: i64) {
+        self.registered().metrics.state_waited(state_type, ms);
+    }
 }
 
 impl EngineBacked for Job {
@@ -252,7 +256,11 @@ impl Engine {
     ) -> Result<Outcome, EngineError> {
         let machine = self.link(spec.name, spec.definition, spec.machine_type)?;
         let info = self.machine_info(&spec, wall_clock_ms());
-        let reg = Arc::new(Registered { machine, info });
+        let reg = Arc::new(Registered {
+            machine,
+            info,
+            metrics: Arc::default(),
+        });
         match self.shared.admit_version(reg, req, Mode::Once)? {
             Admitted::New(job) => Ok(run_sync(job, None).await.outcome),
             Admitted::Existing(_) => Err(EngineError::type_not_supported()),
@@ -363,7 +371,12 @@ impl Shared {
                 };
             }
         }
-        let permit = shared.admit()?;
+        let permit = shared.admit().inspect_err(|e| {
+            if e.kind() == super::ErrorKind::Throttling {
+                reg.metrics.throttled();
+            }
+        })?;
+        reg.metrics.started();
         let clock = Clock::new(start_ms);
         let own = reg.machine.program().timeout_seconds();
         let limit = own.map(std::time::Duration::from_secs);
@@ -494,6 +507,12 @@ fn begin(job: &Job, attempt: u32) -> Execution {
 /// when a stop came first (the outcome is then not the execution's).
 fn end(job: &Job, outcome: &Outcome) -> bool {
     let first = job.story().is_none_or(|s| s.finished(outcome));
+    let status = if first {
+        outcome.status
+    } else {
+        Status::Aborted
+    };
+    job.reg.metrics.ended(status, job.clock.elapsed());
     if let (Some(rec), true) = (job.record(), first) {
         rec.complete(outcome.clone(), job.clock.now_ms());
         lock(&job.permit.0.executions).finished(rec.info.id());
@@ -511,15 +530,20 @@ struct AttemptLog<'a> {
 
 impl Drop for AttemptLog<'_> {
     fn drop(&mut self) {
-        let Some(story) = self.job.story().filter(|_| !self.ended) else {
-            return;
-        };
-        if std::thread::panicking() {
+        if self.ended || std::thread::panicking() {
             return;
         }
         if self.job.permit.0.is_closing() {
             end(self.job, &shutdown_outcome());
-        } else if story.abort(None, None) {
+            return;
+        }
+        // A stop, or a sync caller that went away, ended it (metrics.rs, rule 3).
+        let job = self.job;
+        job.reg.metrics.ended(Status::Aborted, job.clock.elapsed());
+        let Some(story) = job.story() else {
+            return;
+        };
+        if story.abort(None, None) {
             if let Some(rec) = self.job.record() {
                 rec.complete(aborted(), self.job.clock.now_ms());
             }
@@ -591,7 +615,11 @@ async fn run_kept(job: Job) {
 /// A sync execution on the driver: one run, panics as Task failures.
 async fn run_sync(job: Job, trace_header: Option<Str>) -> SyncExecution {
     let run = AssertUnwindSafe(attempt(&job, 1, OnPanic::FailTask)).catch_unwind();
-    let outcome = run.await.unwrap_or_else(|_| internal_failure());
+    let outcome = run.await.unwrap_or_else(|_| {
+        let failed = internal_failure();
+        job.reg.metrics.ended(failed.status, job.clock.elapsed());
+        failed
+    });
     finish(job, outcome, trace_header)
 }
 

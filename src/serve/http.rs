@@ -57,6 +57,8 @@ struct Shared {
     service: Service,
     limits: Limits,
     auth: Option<Credentials>,
+    /// Requests answered, for `GET /metrics`.
+    http: super::metrics::HttpCounters,
 }
 
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
@@ -102,6 +104,7 @@ impl Server {
                 service,
                 limits,
                 auth,
+                http: Default::default(),
             }),
         })
     }
@@ -124,7 +127,16 @@ impl Server {
         let on_stop = move || stopping.service.backend().shutdown();
         let handler = move |req, _peer| {
             let shared = Arc::clone(&shared);
-            async move { handle(&shared, req).await }
+            async move {
+                let engine = shared.service.backend().engine();
+                if let Some(r) = super::metrics::answer(&req, engine, &shared.http) {
+                    return r;
+                }
+                let op = shared.http.operation(&req);
+                let r = handle(&shared, req).await;
+                shared.http.count(op, r.status());
+                r
+            }
         };
         serve_connections(self.listener, &limits, shutdown, on_stop, handler).await;
     }
