@@ -18,7 +18,7 @@ use super::{Engine, Permit, Registered, Shared};
 use crate::asl::MachineType;
 use crate::runtime::driver::{Callbacks, ChildTask, Clock, Driver, OnPanic, Services};
 use crate::runtime::machine::wall_clock_ms;
-use crate::runtime::sync::lock;
+use crate::runtime::sync::{lock, Ordering};
 use crate::runtime::{Machine, TaskHook};
 use crate::value::{Str, Value};
 use crate::vm::{Execution, ExecutionInfo, Outcome, Status, Step};
@@ -512,12 +512,24 @@ fn end(job: &Job, outcome: &Outcome) -> bool {
     } else {
         Status::Aborted
     };
-    job.reg.metrics.ended(status, job.clock.elapsed());
+    count_end(job, status);
     if let (Some(rec), true) = (job.record(), first) {
         rec.complete(outcome.clone(), job.clock.now_ms());
         lock(&job.permit.0.executions).finished(rec.info.id());
     }
     first
+}
+
+/// Counts the end of `job` in its machine's metrics, once (metrics.rs, rule 3): a kept
+/// execution can be ended both by its run and by a stop.
+#[inline]
+fn count_end(job: &Job, status: Status) {
+    if let Some(rec) = job.record() {
+        if rec.counted.swap(true, Ordering::Relaxed) {
+            return;
+        }
+    }
+    job.reg.metrics.ended(status, job.clock.elapsed());
 }
 
 /// An attempt's story. Dropped before the attempt ended, it records how: `ExecutionAborted`
@@ -539,7 +551,7 @@ impl Drop for AttemptLog<'_> {
         }
         // A stop, or a sync caller that went away, ended it (metrics.rs, rule 3).
         let job = self.job;
-        job.reg.metrics.ended(Status::Aborted, job.clock.elapsed());
+        count_end(job, Status::Aborted);
         let Some(story) = job.story() else {
             return;
         };
@@ -603,10 +615,17 @@ async fn run_kept(job: Job) {
     };
     let shared = Arc::clone(&job.permit.0);
     let machine = job.reg.info.name.clone();
+    let (reg, clock) = (Arc::clone(&job.reg), job.clock);
     tokio::select! {
         biased;
-        // The stop recorded the end; the record is retired here like any other.
-        _ = rec.stop.notified() => lock(&shared.executions).finished(rec.info.id()),
+        // The stop recorded the end; the record is retired here like any other. (A stop that
+        // comes before the run began leaves no attempt to count it.)
+        _ = rec.stop.notified() => {
+            if !rec.counted.swap(true, Ordering::Relaxed) {
+                reg.metrics.ended(Status::Aborted, clock.elapsed());
+            }
+            lock(&shared.executions).finished(rec.info.id());
+        }
         _ = run_async(job) => {}
     }
     shared.execution_ended(&machine);
@@ -617,7 +636,7 @@ async fn run_sync(job: Job, trace_header: Option<Str>) -> SyncExecution {
     let run = AssertUnwindSafe(attempt(&job, 1, OnPanic::FailTask)).catch_unwind();
     let outcome = run.await.unwrap_or_else(|_| {
         let failed = internal_failure();
-        job.reg.metrics.ended(failed.status, job.clock.elapsed());
+        count_end(&job, failed.status);
         failed
     });
     finish(job, outcome, trace_header)
