@@ -14,7 +14,7 @@ use std::path::Path;
 const W: f64 = 760.0;
 const H: f64 = 280.0;
 const LEFT: f64 = 80.0;
-const RIGHT: f64 = 20.0;
+const RIGHT: f64 = 40.0;
 const TOP: f64 = 16.0;
 const BOTTOM: f64 = 44.0;
 

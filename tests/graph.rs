@@ -70,7 +70,7 @@ fn the_model_nests_branches_and_processors_with_their_own_markers() {
     // The top level, two branches, the Map's processor, the inner Parallel's two branches.
     assert_eq!(all.len(), 6);
     let names: Vec<&str> = g.nodes().iter().map(|n| n.name.as_str()).collect();
-    assert_eq!(names.len(), 13, "{names:?}");
+    assert_eq!(names.len(), 14, "{names:?}");
     let fan = &g.root.nodes[0];
     assert_eq!((fan.state_type, fan.children.len()), ("Parallel", 2));
     let map = &fan.children[0].nodes[0];
@@ -88,7 +88,7 @@ fn the_model_nests_branches_and_processors_with_their_own_markers() {
     let mut ids: Vec<&str> = g.nodes().iter().map(|n| n.id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    assert_eq!(ids.len(), 13);
+    assert_eq!(ids.len(), 14);
     // Catch edges carry their error names; Choice edges their conditions and Default.
     let catches: Vec<&EdgeKind> = g.root.edges.iter().map(|e| &e.kind).collect();
     assert!(catches.contains(&&EdgeKind::Catch {
@@ -128,10 +128,10 @@ fn read_svg(svg: &str) -> SvgCount {
     loop {
         let ev = r.read_event().expect("the SVG is well-formed XML");
         match ev {
-            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"rect" => {
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == "rect" => {
                 let attr = |k: &str| -> f64 {
                     let a = e.try_get_attribute(k).unwrap().unwrap();
-                    String::from_utf8_lossy(&a.value).parse().unwrap()
+                    a.value.parse().unwrap()
                 };
                 let (off, class) = stack.last().unwrap().clone();
                 if class.starts_with("state ") && !class.contains("compound") {
@@ -144,11 +144,11 @@ fn read_svg(svg: &str) -> SvgCount {
                     ));
                 }
             }
-            Event::Start(e) if e.name().as_ref() == b"g" => {
+            Event::Start(e) if e.name().as_ref() == "g" => {
                 let get = |k: &str| {
                     e.try_get_attribute(k)
                         .unwrap()
-                        .map(|a| String::from_utf8_lossy(&a.value).into_owned())
+                        .map(|a| a.value.into_owned())
                 };
                 let class = get("class").unwrap_or_default();
                 let mut off = stack.last().unwrap().0;
@@ -173,7 +173,7 @@ fn read_svg(svg: &str) -> SvgCount {
                 }
                 stack.push((off, class));
             }
-            Event::End(e) if e.name().as_ref() == b"g" => {
+            Event::End(e) if e.name().as_ref() == "g" => {
                 stack.pop();
             }
             Event::Eof => break,

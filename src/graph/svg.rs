@@ -12,11 +12,11 @@ use std::fmt::Write;
 const STYLE: &str = "
 .frame{fill:#fff;stroke:#879196;stroke-dasharray:4 3}
 .frame-label{font-size:11px;fill:#545b64}
-.state rect{stroke:#545b64;stroke-width:1}
-.state .name{font-size:12px;fill:#16191f}
-.state .type{font-size:10px;fill:#687078}
-.state.task rect{fill:#dbe9f9}.state.choice rect{fill:#fdf3d0}.state.wait rect{fill:#ece4f7}
-.state.succeed rect{fill:#dff3df}.state.fail rect{fill:#fbe0dd}.state.pass rect{fill:#fff}
+.state>rect{stroke:#545b64;stroke-width:1}
+.state>.name{font-size:12px;fill:#16191f}
+.state>.type{font-size:10px;fill:#687078}
+.state.task>rect{fill:#dbe9f9}.state.choice>rect{fill:#fdf3d0}.state.wait>rect{fill:#ece4f7}
+.state.succeed>rect{fill:#dff3df}.state.fail>rect{fill:#fbe0dd}.state.pass>rect{fill:#fff}
 .state.parallel>rect,.state.map>rect{fill:#f4f4f4}
 .marker rect{fill:#232f3e}.marker text{fill:#fff;font-size:10px}
 .edge path{fill:none;stroke:#545b64;stroke-width:1.2}
