@@ -14,6 +14,8 @@
 mod events;
 mod handlers;
 mod http;
+mod progress;
+mod report;
 mod route;
 mod stats;
 mod target;
@@ -126,6 +128,10 @@ struct Args {
     /// Print one JSON line instead of the summary.
     #[arg(long)]
     json: bool,
+    /// Also write the run as a self-contained HTML page: the JSON line's figures, throughput
+    /// over time and the latency by percentile.
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
     /// Worker threads of the runtime (default: the number of cores).
     #[arg(long)]
     threads: Option<usize>,
@@ -230,6 +236,10 @@ fn bound_handlers(args: &Args) -> Result<aslx::Handlers, String> {
 
 fn run(args: Args) -> Result<ExitCode, String> {
     let handlers = bound_handlers(&args)?;
+    if let Some(path) = &args.report {
+        // Now rather than after the run: a path that cannot be written fails fast.
+        std::fs::write(path, "").map_err(|e| format!("--report {}: {e}", path.display()))?;
+    }
     let definition = read("machine", &args.machine)?;
     let input = read("input", &args.input)?;
     if let Err(e) = aslx::parse_json(&input) {
@@ -392,10 +402,14 @@ fn run(args: Args) -> Result<ExitCode, String> {
     })?;
     // In-flight executions past the drain are dropped with the runtime.
     rt.shutdown_background();
+    let line = report.json(&plan);
     if args.json {
-        println!("{}", report.json(&plan));
+        println!("{line}");
     } else {
         report.print(&plan);
+    }
+    if let Some(path) = &args.report {
+        crate::report::write(path, &line, &report.timeline, &report.hist)?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -413,6 +427,8 @@ struct Report {
     rules: Option<usize>,
     /// events: the executions the events started, or why they could not be counted.
     started: Option<Result<events::Started, String>>,
+    /// Throughput each second, for `--report`.
+    timeline: Vec<progress::Sample>,
 }
 
 /// The first error a lane met, for the summary.
@@ -480,7 +496,7 @@ async fn drive<T: Target>(target: &'static T, plan: &Plan, quiet: bool) -> Resul
             }
         }
     }
-    progress(plan, window, quiet).await;
+    let timeline = progress::progress(plan, window, quiet).await;
     // Drain: lanes and chains stop by themselves once past the window.
     let drain_end = Instant::now() + plan.drain;
     while LIVE.load(Ordering::Relaxed) > 0 && Instant::now() < drain_end {
@@ -501,40 +517,8 @@ async fn drive<T: Target>(target: &'static T, plan: &Plan, quiet: bool) -> Resul
         unfinished: LIVE.load(Ordering::Relaxed),
         rules: None,
         started: None,
+        timeline,
     })
-}
-
-/// Once a second until the window ends: the rate of the last second on stderr.
-async fn progress(plan: &Plan, window: Window, quiet: bool) {
-    let t0 = window.start - plan.warmup;
-    let mut last = stats::totals();
-    let mut tick = t0;
-    loop {
-        let now = Instant::now();
-        if now >= window.end {
-            break;
-        }
-        tick += Duration::from_secs(1);
-        tokio::time::sleep_until(tick.min(window.end).into()).await;
-        if quiet {
-            continue;
-        }
-        let t = stats::totals();
-        let dt = (Instant::now() - now).as_secs_f64().max(1e-9);
-        let phase = if Instant::now() <= window.start {
-            "warmup "
-        } else {
-            "measure"
-        };
-        eprintln!(
-            "[{:>6.1}s] {phase} {:>12} exec/s  completed {:>12}  failed {}",
-            (Instant::now() - t0).as_secs_f64(),
-            group_digits((t.completed - last.completed) as f64 / dt),
-            group_digits(t.completed as f64),
-            t.failed + t.refused,
-        );
-        last = t;
-    }
 }
 
 /// Intended start times of one lane or pacer in open loop: lane `i` of `n` takes every `n`-th

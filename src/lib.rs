@@ -62,6 +62,7 @@ pub mod console;
 pub mod durable;
 pub mod engine;
 pub mod events;
+pub mod graph;
 mod hash;
 pub mod integrations;
 pub mod jsonata;

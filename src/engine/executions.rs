@@ -20,7 +20,7 @@ use super::error::EngineError;
 use super::history::{HistoryEvent, Story};
 use super::{Engine, MachineInfo, Registered};
 use crate::runtime::machine::wall_clock_ms;
-use crate::runtime::sync::lock;
+use crate::runtime::sync::{lock, AtomicBool};
 use crate::value::{Str, Value};
 use crate::vm::{ExecutionInfo, Outcome, Status};
 use std::collections::{HashMap, VecDeque};
@@ -63,6 +63,8 @@ pub(super) struct ExecRecord {
     end: watch::Sender<Option<(Outcome, i64)>>,
     /// Wakes the runner of a stopped execution (rule 2).
     pub(super) stop: Notify,
+    /// Whether its end is in its machine's metrics: the run and a stop may both end it.
+    pub(super) counted: AtomicBool,
 }
 
 impl std::fmt::Debug for ExecRecord {
@@ -93,6 +95,7 @@ impl ExecRecord {
             story,
             end: watch::channel(None).0,
             stop: Notify::new(),
+            counted: AtomicBool::new(false),
         }
     }
 

@@ -193,6 +193,8 @@ pub struct MachineUpdate<'a> {
 pub(super) struct Registered {
     pub(super) machine: Machine,
     pub(super) info: MachineInfo,
+    /// The machine name's counters, shared by all its versions (metrics.rs, rule 1).
+    pub(super) metrics: Arc<super::metrics::MachineCounters>,
 }
 
 /// A machine name's record: its current revision, versions, aliases and tags.
@@ -263,7 +265,11 @@ impl Engine {
         if let Some(existing) = machines.get(spec.name) {
             return same_or_conflict(existing, &spec);
         }
-        let current = Arc::new(Registered { machine, info });
+        let current = Arc::new(Registered {
+            machine,
+            info,
+            metrics: Arc::default(),
+        });
         let mut entry = Entry {
             current,
             versions: BTreeMap::new(),
@@ -353,7 +359,12 @@ impl Engine {
         if entry.deleting() {
             return Err(EngineError::deleting(&info.arn));
         }
-        entry.current = Arc::new(Registered { machine, info });
+        let metrics = Arc::clone(&entry.current.metrics);
+        entry.current = Arc::new(Registered {
+            machine,
+            info,
+            metrics,
+        });
         let mut out = entry.current.info.clone();
         if update.publish {
             out.version_arn = self

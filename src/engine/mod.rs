@@ -40,6 +40,7 @@ mod inspect;
 mod log;
 mod log_dir;
 mod machines;
+mod metrics;
 mod names;
 mod nested;
 mod run;
@@ -58,6 +59,9 @@ pub use log::{LogConfig, LogLevel, LogRecord, LogSink};
 pub use log_dir::{valid_log_group_name, LogDir, StoredEvent};
 use machines::Registered;
 pub use machines::{Encryption, KeyType, MachineInfo, MachineSpec, MachineStatus, MachineUpdate};
+pub use metrics::{
+    EngineMetrics, HistogramSnapshot, MachineMetrics, DURATION_BUCKETS, WAITING_STATE_TYPES,
+};
 pub use names::{check_name, Input, MAX_NAME_CHARS};
 pub use start::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
 pub use versions::{valid_alias_name, AliasInfo, Route, MAX_ALIASES, MAX_VERSIONS};

@@ -18,7 +18,7 @@ use super::{Engine, Permit, Registered, Shared};
 use crate::asl::MachineType;
 use crate::runtime::driver::{Callbacks, ChildTask, Clock, Driver, OnPanic, Services};
 use crate::runtime::machine::wall_clock_ms;
-use crate::runtime::sync::lock;
+use crate::runtime::sync::{lock, Ordering};
 use crate::runtime::{Machine, TaskHook};
 use crate::value::{Str, Value};
 use crate::vm::{Execution, ExecutionInfo, Outcome, Status, Step};
@@ -105,6 +105,10 @@ impl<T: EngineBacked> Services for T {
 
     fn hook(&self) -> Option<&dyn TaskHook> {
         self.extras().and_then(|e| e.hook.as_deref())
+    }
+
+    fn state_waited(&self, state_type: &'static str, ms: i64) {
+        self.registered().metrics.state_waited(state_type, ms);
     }
 }
 
@@ -252,7 +256,11 @@ impl Engine {
     ) -> Result<Outcome, EngineError> {
         let machine = self.link(spec.name, spec.definition, spec.machine_type)?;
         let info = self.machine_info(&spec, wall_clock_ms());
-        let reg = Arc::new(Registered { machine, info });
+        let reg = Arc::new(Registered {
+            machine,
+            info,
+            metrics: Arc::default(),
+        });
         match self.shared.admit_version(reg, req, Mode::Once)? {
             Admitted::New(job) => Ok(run_sync(job, None).await.outcome),
             Admitted::Existing(_) => Err(EngineError::type_not_supported()),
@@ -363,7 +371,12 @@ impl Shared {
                 };
             }
         }
-        let permit = shared.admit()?;
+        let permit = shared.admit().inspect_err(|e| {
+            if e.kind() == super::ErrorKind::Throttling {
+                reg.metrics.throttled();
+            }
+        })?;
+        reg.metrics.started();
         let clock = Clock::new(start_ms);
         let own = reg.machine.program().timeout_seconds();
         let limit = own.map(std::time::Duration::from_secs);
@@ -494,11 +507,29 @@ fn begin(job: &Job, attempt: u32) -> Execution {
 /// when a stop came first (the outcome is then not the execution's).
 fn end(job: &Job, outcome: &Outcome) -> bool {
     let first = job.story().is_none_or(|s| s.finished(outcome));
+    let status = if first {
+        outcome.status
+    } else {
+        Status::Aborted
+    };
+    count_end(job, status);
     if let (Some(rec), true) = (job.record(), first) {
         rec.complete(outcome.clone(), job.clock.now_ms());
         lock(&job.permit.0.executions).finished(rec.info.id());
     }
     first
+}
+
+/// Counts the end of `job` in its machine's metrics, once (metrics.rs, rule 3): a kept
+/// execution can be ended both by its run and by a stop.
+#[inline]
+fn count_end(job: &Job, status: Status) {
+    if let Some(rec) = job.record() {
+        if rec.counted.swap(true, Ordering::Relaxed) {
+            return;
+        }
+    }
+    job.reg.metrics.ended(status, job.clock.elapsed());
 }
 
 /// An attempt's story. Dropped before the attempt ended, it records how: `ExecutionAborted`
@@ -511,15 +542,20 @@ struct AttemptLog<'a> {
 
 impl Drop for AttemptLog<'_> {
     fn drop(&mut self) {
-        let Some(story) = self.job.story().filter(|_| !self.ended) else {
-            return;
-        };
-        if std::thread::panicking() {
+        if self.ended || std::thread::panicking() {
             return;
         }
         if self.job.permit.0.is_closing() {
             end(self.job, &shutdown_outcome());
-        } else if story.abort(None, None) {
+            return;
+        }
+        // A stop, or a sync caller that went away, ended it (metrics.rs, rule 3).
+        let job = self.job;
+        count_end(job, Status::Aborted);
+        let Some(story) = job.story() else {
+            return;
+        };
+        if story.abort(None, None) {
             if let Some(rec) = self.job.record() {
                 rec.complete(aborted(), self.job.clock.now_ms());
             }
@@ -579,10 +615,17 @@ async fn run_kept(job: Job) {
     };
     let shared = Arc::clone(&job.permit.0);
     let machine = job.reg.info.name.clone();
+    let (reg, clock) = (Arc::clone(&job.reg), job.clock);
     tokio::select! {
         biased;
-        // The stop recorded the end; the record is retired here like any other.
-        _ = rec.stop.notified() => lock(&shared.executions).finished(rec.info.id()),
+        // The stop recorded the end; the record is retired here like any other. (A stop that
+        // comes before the run began leaves no attempt to count it.)
+        _ = rec.stop.notified() => {
+            if !rec.counted.swap(true, Ordering::Relaxed) {
+                reg.metrics.ended(Status::Aborted, clock.elapsed());
+            }
+            lock(&shared.executions).finished(rec.info.id());
+        }
         _ = run_async(job) => {}
     }
     shared.execution_ended(&machine);
@@ -591,7 +634,11 @@ async fn run_kept(job: Job) {
 /// A sync execution on the driver: one run, panics as Task failures.
 async fn run_sync(job: Job, trace_header: Option<Str>) -> SyncExecution {
     let run = AssertUnwindSafe(attempt(&job, 1, OnPanic::FailTask)).catch_unwind();
-    let outcome = run.await.unwrap_or_else(|_| internal_failure());
+    let outcome = run.await.unwrap_or_else(|_| {
+        let failed = internal_failure();
+        count_end(&job, failed.status);
+        failed
+    });
     finish(job, outcome, trace_header)
 }
 

@@ -133,7 +133,12 @@ impl Engine {
         info.description = description.map(Str::from);
         info.created_ms = wall_clock_ms();
         let machine = self.link(&info.name, &info.definition, info.machine_type)?;
-        let reg = Arc::new(Registered { machine, info });
+        let metrics = Arc::clone(&entry.current.metrics);
+        let reg = Arc::new(Registered {
+            machine,
+            info,
+            metrics,
+        });
         entry.next_version += 1;
         entry.versions.insert(n, Arc::clone(&reg));
         Ok(reg.info.clone())
@@ -472,7 +477,13 @@ impl Engine {
             let mut vi = v.info.clone();
             vi.alias_arn = Some(info.arn.clone());
             let machine = self.link(&vi.name, &vi.definition, vi.machine_type)?;
-            routes.push((Arc::new(Registered { machine, info: vi }), r.weight));
+            let metrics = Arc::clone(&v.metrics);
+            let reg = Registered {
+                machine,
+                info: vi,
+                metrics,
+            };
+            routes.push((Arc::new(reg), r.weight));
         }
         Ok(Alias { info, routes })
     }

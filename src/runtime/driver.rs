@@ -48,6 +48,11 @@ impl Clock {
         self.start_ms + self.start.elapsed().as_millis() as i64
     }
 
+    /// Time since the start.
+    pub(crate) fn elapsed(&self) -> Duration {
+        self.start.elapsed()
+    }
+
     pub(crate) fn instant_at(&self, ms: i64) -> Instant {
         self.start + Duration::from_millis(ms.saturating_sub(self.start_ms).max(0) as u64)
     }
@@ -125,6 +130,9 @@ pub(crate) trait Services: Sync {
     fn hook(&self) -> Option<&dyn TaskHook> {
         None
     }
+    /// A state of `state_type` ends a wait in the runtime `ms` after it was entered (the
+    /// engine's metrics).
+    fn state_waited(&self, _state_type: &'static str, _ms: i64) {}
 }
 
 /// A branch or iteration to spawn ([`Services::child_task`]).
@@ -201,13 +209,19 @@ impl<'a> Driver<'a> {
             };
             match wake {
                 Wake::Yield => tokio::task::yield_now().await,
-                Wake::At(at) => tokio::time::sleep_until(at).await,
+                Wake::At(at) => {
+                    tokio::time::sleep_until(at).await;
+                    self.waited(exec);
+                }
                 Wake::Deadline(d) => {
                     tokio::time::sleep_until(d).await;
                     return exec.abort(Outcome::timed_out());
                 }
                 Wake::Call(wait) => match wait.await {
-                    Some(o) => exec.resume_task(o, self.clock.now_ms()),
+                    Some(o) => {
+                        self.waited(exec);
+                        exec.resume_task(o, self.clock.now_ms());
+                    }
                     None => return exec.abort(Outcome::timed_out()),
                 },
                 Wake::MapIo(io) => match io.await {
@@ -218,9 +232,17 @@ impl<'a> Driver<'a> {
                     if !self.serve_fork(exec).await {
                         return exec.abort(Outcome::timed_out());
                     }
+                    self.waited(exec);
                 }
             }
         }
+    }
+
+    /// Reports the end of a wait of `exec`'s state: the time since it was entered.
+    fn waited(&self, exec: &Execution) {
+        let (state_type, entered_ms) = exec.state_entered();
+        self.services
+            .state_waited(state_type, self.clock.now_ms() - entered_ms);
     }
 
     /// Serves a distributed Map's S3 request through the machine's S3 backend, bounded by the

@@ -59,6 +59,8 @@ struct Shared {
     auth: Option<Credentials>,
     /// The web console at `GET /` (its sessions under `--auth`).
     console: crate::console::Console,
+    /// Requests answered, for `GET /metrics`.
+    http: super::metrics::HttpCounters,
 }
 
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
@@ -105,6 +107,7 @@ impl Server {
                 limits,
                 console: crate::console::Console::new(auth.as_ref()),
                 auth,
+                http: Default::default(),
             }),
         })
     }
@@ -133,7 +136,16 @@ impl Server {
         let on_stop = move || stopping.service.backend().shutdown();
         let handler = move |req, _peer| {
             let shared = Arc::clone(&shared);
-            async move { handle(&shared, req).await }
+            async move {
+                let engine = shared.service.backend().engine();
+                if let Some(r) = super::metrics::answer(&req, engine, &shared.http) {
+                    return r;
+                }
+                let op = shared.http.operation(&req);
+                let r = handle(&shared, req).await;
+                shared.http.count(op, r.status());
+                r
+            }
         };
         serve_connections(self.listener, &limits, shutdown, on_stop, handler).await;
     }

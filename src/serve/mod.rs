@@ -27,6 +27,7 @@
 
 pub mod backend;
 pub mod http;
+mod metrics;
 pub mod mock;
 pub mod ops;
 pub mod protocol;

@@ -318,6 +318,11 @@ impl Execution {
         self.program.state_name(self.at)
     }
 
+    /// The current state's type and when it was entered (epoch milliseconds).
+    pub(crate) fn state_entered(&self) -> (&'static str, i64) {
+        (self.state().op.type_name(), self.entered_ms)
+    }
+
     /// Runs until the execution needs a handler, a timer, a yield, or is done.
     pub fn step(&mut self, now_ms: i64) -> Step {
         if let Some(until_ms) = self.wake_at {

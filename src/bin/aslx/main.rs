@@ -9,6 +9,7 @@ use definition::{findings, load, read_text, DefinitionArgs, LoadError};
 use std::process::ExitCode;
 
 mod definition;
+mod graph;
 mod integrations;
 mod serve;
 
@@ -62,6 +63,8 @@ enum Command {
         #[command(flatten)]
         integrations: integrations::IntegrationArgs,
     },
+    /// Draw a definition's graph: DOT, Mermaid, SVG or an HTML page.
+    Graph(graph::GraphArgs),
     /// Serve the AWS Step Functions API (AWS JSON 1.0) over HTTP/1.1 and HTTP/2.
     Serve(Box<serve::ServeArgs>),
 }
@@ -96,6 +99,7 @@ fn model(def: &DefinitionArgs) -> Result<(String, StateMachine), String> {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Serve(_) => unreachable!("handled in main"),
+        Command::Graph(args) => graph::run(args),
         Command::Validate { def, json } => {
             let (text, result) = match load(&def) {
                 Ok(text) => {

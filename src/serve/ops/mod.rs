@@ -11,6 +11,9 @@ mod tags;
 mod test_state;
 mod versions;
 
+pub(crate) use events::EVENT_OPERATIONS;
+pub(crate) use logs::LOG_OPERATIONS;
+
 use super::backend::Backend;
 use super::mock::MockConfig;
 use super::protocol::{paginate, read_page_token, ApiError, Req};
