@@ -56,21 +56,41 @@ pub struct ServeArgs {
     #[arg(long)]
     allow_callbacks_in_express: bool,
     /// Require SigV4-signed requests with this key pair: ACCESS_KEY_ID:SECRET_ACCESS_KEY.
-    #[arg(long)]
+    /// Prefer $ASLX_AUTH or --auth-file: a command line is visible to every user (`ps`).
+    #[arg(long, env = "ASLX_AUTH", hide_env_values = true)]
     auth: Option<String>,
+    /// A file holding --auth's ACCESS_KEY_ID:SECRET_ACCESS_KEY (taken over --auth and
+    /// $ASLX_AUTH).
+    #[arg(long = "auth-file")]
+    auth_file: Option<std::path::PathBuf>,
+    /// Without --auth, requests are answered only when their Host is an IP address,
+    /// `localhost` or a `*.localhost` name (a defence against DNS rebinding by web pages);
+    /// this adds a name (`*.example.com` for its subdomains). Repeatable.
+    #[arg(long = "allow-host")]
+    allow_hosts: Vec<String>,
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = 8 << 20)]
     max_body_bytes: usize,
-    /// Seconds a client has to send a request's headers (also closes idle connections).
+    /// Seconds a client has, from connecting or from its previous request, to send a
+    /// request's headers; a connection that has not sent them by then is closed (slow or idle
+    /// clients). Bodies have --body-timeout.
     #[arg(long, default_value_t = 30.0)]
     header_timeout: f64,
+    /// Seconds a request body's first bytes may take after its headers; after that the body
+    /// must keep up --body-min-rate, or the request is answered 408 and the connection closed.
+    #[arg(long, default_value_t = 30.0)]
+    body_timeout: f64,
+    /// Bytes per second a request body must arrive at after --body-timeout.
+    #[arg(long, default_value_t = 16 << 10)]
+    body_min_rate: u64,
     /// Seconds a connection may sit with no request in flight before it is closed.
     #[arg(long, default_value_t = 60.0)]
     idle_timeout: f64,
     /// Open connections at most; more are closed at once.
     #[arg(long, default_value_t = 4096)]
     max_connections: usize,
-    /// Seconds shutdown waits for in-flight requests.
+    /// Seconds shutdown waits for in-flight requests; requests still running then (sync
+    /// executions, long polls) are answered ServiceUnavailable (503).
     #[arg(long, default_value_t = 30.0)]
     drain_timeout: f64,
     /// Executions in flight at most (sync, async, STANDARD); past it a start is refused with
@@ -102,6 +122,42 @@ pub struct ServeArgs {
 /// The mock file Step Functions Local reads from its working directory.
 const DEFAULT_MOCK_FILE: &str = "MockConfigFile.json";
 
+/// Largest configuration file read (mock configuration, handlers, routes, --auth-file): a
+/// device or a runaway file is refused rather than read without end.
+const MAX_CONFIG_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a configuration file of at most [`MAX_CONFIG_FILE_BYTES`] as UTF-8.
+fn read_config_file(path: impl AsRef<std::path::Path>) -> Result<String, String> {
+    use std::io::Read as _;
+    let f = std::fs::File::open(path.as_ref()).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    f.take(MAX_CONFIG_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        return Err(format!(
+            "larger than {} MiB: not a configuration file",
+            MAX_CONFIG_FILE_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))
+}
+
+/// The key pair of --auth, $ASLX_AUTH or --auth-file.
+fn auth(args: &ServeArgs) -> Result<Option<Credentials>, String> {
+    let (text, from) = match (&args.auth, &args.auth_file) {
+        (Some(a), None) => (a.clone(), "--auth".to_string()),
+        (_, Some(f)) => (
+            read_config_file(f).map_err(|e| format!("--auth-file {}: {e}", f.display()))?,
+            format!("--auth-file {}", f.display()),
+        ),
+        (None, None) => return Ok(None),
+    };
+    Credentials::parse(&text)
+        .map(Some)
+        .map_err(|e| format!("{from}: {e}"))
+}
+
 fn seconds(name: &str, s: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(s)
         .map_err(|_| format!("--{name}: {s} is not a duration in seconds"))
@@ -131,7 +187,7 @@ fn routes(args: &ServeArgs) -> Result<Option<(SocketAddr, Routes)>, String> {
     };
     let mut specs = Vec::new();
     if let Some(f) = &args.routes_file {
-        let text = std::fs::read_to_string(f).map_err(|e| format!("--routes-file {f}: {e}"))?;
+        let text = read_config_file(f).map_err(|e| format!("--routes-file {f}: {e}"))?;
         specs.extend(RouteSpec::parse_file(&text).map_err(|e| format!("--routes-file {f}: {e}"))?);
     }
     for s in &args.routes {
@@ -145,7 +201,7 @@ fn setup(args: &ServeArgs) -> Result<Setup, String> {
     let mut handlers = Handlers::new();
     let mut specs = Vec::new();
     if let Some(f) = &args.handlers_file {
-        let text = std::fs::read_to_string(f).map_err(|e| format!("--handlers-file {f}: {e}"))?;
+        let text = read_config_file(f).map_err(|e| format!("--handlers-file {f}: {e}"))?;
         specs.extend(
             HandlerSpec::parse_file(&text).map_err(|e| format!("--handlers-file {f}: {e}"))?,
         );
@@ -184,17 +240,21 @@ fn setup(args: &ServeArgs) -> Result<Setup, String> {
     let mocks = match &mock_path {
         None => None,
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("mock config {p}: {e}"))?;
+            let text = read_config_file(p).map_err(|e| format!("mock config {p}: {e}"))?;
             Some(MockConfig::parse(&text).map_err(|e| format!("mock config {p}: {e}"))?)
         }
     };
-    let auth = args.auth.as_deref().map(Credentials::parse).transpose()?;
+    let auth = auth(args)?;
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         header_read_timeout: seconds("header-timeout", args.header_timeout)?,
         max_connections: args.max_connections.max(1),
         idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
         drain_timeout: seconds("drain-timeout", args.drain_timeout)?,
+        body_timeout: seconds("body-timeout", args.body_timeout)?,
+        body_min_rate: args.body_min_rate,
+        allowed_hosts: aslx::serve::host::AllowedHosts::new(args.allow_hosts.iter().cloned()),
+        ..Limits::default()
     };
     let id = Identity {
         partition: "aws".into(),
@@ -279,7 +339,8 @@ pub fn main(args: ServeArgs) -> ExitCode {
     if let Some(d) = &args.log_dir {
         service = service.with_log_dir(d);
     }
-    rt.block_on(async move {
+    let has_auth = auth.is_some();
+    let code = rt.block_on(async move {
         let server = match Server::bind(args.bind, service, limits.clone(), auth).await {
             Ok(s) => s,
             Err(e) => {
@@ -300,6 +361,11 @@ pub fn main(args: ServeArgs) -> ExitCode {
             }
         };
         let addr = server.local_addr().unwrap_or(args.bind);
+        if !addr.ip().is_loopback() && !has_auth {
+            eprintln!(
+                "aslx serve: warning: listening on {addr}, beyond this machine, without --auth: anyone who can reach it can create and run state machines (and their Task handlers)"
+            );
+        }
         // Written without println!: stdout may be a closed pipe by the time we stop.
         let mut out = std::io::stdout();
         let _ = writeln!(
@@ -330,7 +396,11 @@ pub fn main(args: ServeArgs) -> ExitCode {
         });
         let _ = writeln!(std::io::stdout(), "aslx serve: stopped");
         ExitCode::SUCCESS
-    })
+    });
+    // Work still running on the runtime (an evaluation that does not yield) must not keep
+    // the process alive past the drain: the runtime is left to end with the process.
+    rt.shutdown_background();
+    code
 }
 
 async fn shutdown_signal() {
