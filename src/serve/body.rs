@@ -1,8 +1,9 @@
 //! Reading a request body from a client that may be slow, careless or hostile.
 //!
 //! - **Size**: a body over the limit is refused with 413. Its bytes are read on and thrown
-//!   away (up to [`BodyRules::discard_cap`]) before the answer, so that a client that writes
-//!   its whole body before reading, as most do, reads the 413 instead of a reset connection.
+//!   away (up to [`BodyRules::discard_cap`], while they keep coming) before the answer, so
+//!   that a client that writes its whole body before reading, as most do, reads the 413
+//!   instead of a reset connection.
 //!   A declared length past the cap, or `Expect: 100-continue`, is answered at once.
 //! - **Time**: the body must arrive at a minimum rate after the headers: the deadline is
 //!   `timeout + received / min_rate` from the first poll, so a stalled or trickling upload is
@@ -163,12 +164,16 @@ pub(crate) async fn discard(
     }
 }
 
+/// How long draining waits for more of a refused body before answering.
+const DRAIN_PAUSE: Duration = Duration::from_millis(500);
+
 /// Reads and throws away the rest of an over-limit body (`seen` bytes so far) while the
 /// deadline and the discard cap allow.
 async fn drain(body: &mut Incoming, rules: &BodyRules, start: Instant, seen: u64) -> BodyError {
     let mut seen = seen;
     while seen <= rules.discard_cap {
-        let deadline = rules.deadline(start, seen);
+        // A client that pauses is waiting for the answer rather than still writing.
+        let deadline = rules.deadline(start, seen).min(Instant::now() + DRAIN_PAUSE);
         match tokio::time::timeout_at(deadline, body.frame()).await {
             Ok(None) => return BodyError::TooLarge { drained: true },
             Ok(Some(Ok(f))) => {
