@@ -99,10 +99,12 @@ pub(crate) async fn read_body(
         }
         return Err(drain(&mut body, rules, start, 0).await);
     }
-    let mut buf = BytesMut::new();
+    // The frames as they came (no growing buffer that doubles), joined once at the end.
+    let mut frames: Vec<Bytes> = Vec::new();
+    let mut len = 0usize;
     let mut held: Option<OwnedSemaphorePermit> = None;
     loop {
-        let deadline = rules.deadline(start, buf.len() as u64);
+        let deadline = rules.deadline(start, len as u64);
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => return Err(BodyError::TimedOut),
             Ok(None) => break,
@@ -112,8 +114,8 @@ pub(crate) async fn read_body(
         let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
-        if buf.len() + data.len() > rules.limit {
-            let seen = (buf.len() + data.len()) as u64;
+        if len + data.len() > rules.limit {
+            let seen = (len + data.len()) as u64;
             drop(held);
             return Err(drain(&mut body, rules, start, seen).await);
         }
@@ -128,10 +130,22 @@ pub(crate) async fn read_body(
                 None => held = Some(permit),
             }
         }
-        buf.extend_from_slice(&data);
+        len += data.len();
+        frames.push(data);
     }
+    let bytes = match frames.len() {
+        0 => Bytes::new(),
+        1 => frames.pop().unwrap_or_default(),
+        _ => {
+            let mut buf = BytesMut::with_capacity(len);
+            for f in frames {
+                buf.extend_from_slice(&f);
+            }
+            buf.freeze()
+        }
+    };
     Ok(Body {
-        bytes: buf.freeze(),
+        bytes,
         _held: held,
     })
 }
