@@ -320,3 +320,72 @@ fn a_device_as_mock_config_is_refused_and_a_public_bind_warns() {
         "{line}"
     );
 }
+
+fn create_machine(s: &Server, name: &str, comment: &str) -> aslx_server::Resp {
+    let def = format!(
+        r#"{{\"Comment\": \"{comment}\", \"StartAt\": \"P\", \"States\": {{\"P\": {{\"Type\": \"Pass\", \"End\": true}}}}}}"#
+    );
+    s.call(
+        "CreateStateMachine",
+        &format!(r#"{{"name": "{name}", "roleArn": "arn:aws:iam::111111111111:role/r", "definition": "{def}"}}"#),
+    )
+}
+
+#[test]
+fn stored_machines_activities_and_definition_bytes_have_quotas() {
+    let s = Server::start(&[
+        "--max-state-machines",
+        "2",
+        "--max-activities",
+        "1",
+        "--max-definition-bytes",
+        "4000",
+    ]);
+    assert_eq!(create_machine(&s, "a", "").status, 200);
+    assert_eq!(create_machine(&s, "b", "").status, 200);
+    let r = create_machine(&s, "c", "");
+    assert_eq!(
+        (r.status, r.error_type().as_str()),
+        (400, "StateMachineLimitExceeded")
+    );
+    assert!(
+        r.message()
+            .starts_with("The maximum number of state machines (2) has been reached."),
+        "{}",
+        r.message()
+    );
+    // Deleting one makes room.
+    let arn = "arn:aws:states:us-east-1:111111111111:stateMachine:a";
+    assert_eq!(
+        s.call(
+            "DeleteStateMachine",
+            &format!(r#"{{"stateMachineArn": "{arn}"}}"#)
+        )
+        .status,
+        200
+    );
+    // A definition that would pass the bytes quota, by create or by update.
+    let r = create_machine(&s, "c", &"x".repeat(5000));
+    assert_eq!(r.error_type(), "StateMachineLimitExceeded");
+    assert!(
+        r.message().contains("quota of 4000 bytes"),
+        "{}",
+        r.message()
+    );
+    assert_eq!(create_machine(&s, "c", "").status, 200);
+    let big = format!(
+        r#"{{\"Comment\": \"{}\", \"StartAt\": \"P\", \"States\": {{\"P\": {{\"Type\": \"Pass\", \"End\": true}}}}}}"#,
+        "y".repeat(5000)
+    );
+    let r = s.call("UpdateStateMachine", &format!(r#"{{"stateMachineArn": "arn:aws:states:us-east-1:111111111111:stateMachine:c", "definition": "{big}"}}"#));
+    assert_eq!(r.error_type(), "StateMachineLimitExceeded");
+    // Activities: one; creating it again is no new activity.
+    let act = |name: &str| s.call("CreateActivity", &format!(r#"{{"name": "{name}"}}"#));
+    assert_eq!(act("w1").status, 200);
+    assert_eq!(act("w1").status, 200);
+    let r = act("w2");
+    assert_eq!(
+        (r.status, r.error_type().as_str()),
+        (400, "ActivityLimitExceeded")
+    );
+}

@@ -263,6 +263,10 @@ impl Engine {
         if let Some(existing) = machines.get(spec.name) {
             return same_or_conflict(existing, &spec);
         }
+        self.shared
+            .config
+            .quotas
+            .check_machines(&machines, true, spec.definition.len())?;
         let current = Arc::new(Registered { machine, info });
         let mut entry = Entry {
             current,
@@ -353,6 +357,15 @@ impl Engine {
         if entry.deleting() {
             return Err(EngineError::deleting(&info.arn));
         }
+        if let Some(d) = update.definition {
+            self.shared
+                .config
+                .quotas
+                .check_machines(&machines, false, d.len())?;
+        }
+        let Some(entry) = machines.get_mut(&info.name) else {
+            return Err(EngineError::machine_missing(&info.arn));
+        };
         entry.current = Arc::new(Registered { machine, info });
         let mut out = entry.current.info.clone();
         if update.publish {

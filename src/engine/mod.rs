@@ -42,6 +42,7 @@ mod log_dir;
 mod machines;
 mod names;
 mod nested;
+pub mod quotas;
 mod run;
 mod start;
 mod tags;
@@ -59,6 +60,7 @@ pub use log_dir::{valid_log_group_name, LogDir, StoredEvent};
 use machines::Registered;
 pub use machines::{Encryption, KeyType, MachineInfo, MachineSpec, MachineStatus, MachineUpdate};
 pub use names::{check_name, Input, MAX_NAME_CHARS};
+pub use quotas::Quotas;
 pub use start::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
 pub use versions::{valid_alias_name, AliasInfo, Route, MAX_ALIASES, MAX_VERSIONS};
 
@@ -87,6 +89,7 @@ pub struct EngineBuilder {
     handlers: Handlers,
     region: String,
     account: String,
+    quotas: Quotas,
 }
 
 impl Default for EngineBuilder {
@@ -104,6 +107,7 @@ impl Default for EngineBuilder {
             handlers: Handlers::new(),
             region: "us-east-1".into(),
             account: "111111111111".into(),
+            quotas: Quotas::default(),
         }
     }
 }
@@ -192,6 +196,12 @@ impl EngineBuilder {
         self
     }
 
+    /// Quotas on stored machines, activities and definition bytes (default: AWS's).
+    pub fn quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
     /// Builds the engine and its runtime.
     ///
     /// # Errors
@@ -232,6 +242,7 @@ impl EngineBuilder {
                     allow_callbacks_in_express: self.allow_callbacks_in_express,
                     async_attempts: self.async_attempts,
                     wait_scale: self.wait_scale,
+                    quotas: self.quotas,
                 },
                 machines: RwLock::new(machines::Machines::default()),
                 deleting: AtomicUsize::new(0),
@@ -262,6 +273,7 @@ struct Config {
     pub(crate) allow_callbacks_in_express: bool,
     pub(crate) async_attempts: u32,
     pub(crate) wait_scale: f64,
+    pub(crate) quotas: Quotas,
 }
 
 /// What executions share with the engine.

@@ -144,10 +144,7 @@ pub(crate) async fn read_body(
             buf.freeze()
         }
     };
-    Ok(Body {
-        bytes,
-        _held: held,
-    })
+    Ok(Body { bytes, _held: held })
 }
 
 /// Reads and throws away a refused request's body when it declares at most `cap` bytes, so
@@ -187,7 +184,9 @@ async fn drain(body: &mut Incoming, rules: &BodyRules, start: Instant, seen: u64
     let mut seen = seen;
     while seen <= rules.discard_cap {
         // A client that pauses is waiting for the answer rather than still writing.
-        let deadline = rules.deadline(start, seen).min(Instant::now() + DRAIN_PAUSE);
+        let deadline = rules
+            .deadline(start, seen)
+            .min(Instant::now() + DRAIN_PAUSE);
         match tokio::time::timeout_at(deadline, body.frame()).await {
             Ok(None) => return BodyError::TooLarge { drained: true },
             Ok(Some(Ok(f))) => {

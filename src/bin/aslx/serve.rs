@@ -113,6 +113,18 @@ pub struct ServeArgs {
     /// API and the routes do not share a path space.
     #[arg(long = "routes-bind")]
     routes_bind: Option<SocketAddr>,
+    /// State machines stored at most; past it CreateStateMachine is refused with
+    /// StateMachineLimitExceeded (AWS's default quota).
+    #[arg(long, default_value_t = aslx::engine::quotas::DEFAULT_MAX_MACHINES)]
+    max_state_machines: usize,
+    /// Activities stored at most; past it CreateActivity is refused with
+    /// ActivityLimitExceeded (AWS's default quota).
+    #[arg(long, default_value_t = aslx::engine::quotas::DEFAULT_MAX_ACTIVITIES)]
+    max_activities: usize,
+    /// Bytes of definitions held by state machines and their versions at most; past it
+    /// CreateStateMachine and UpdateStateMachine are refused with StateMachineLimitExceeded.
+    #[arg(long, default_value_t = aslx::engine::quotas::DEFAULT_MAX_DEFINITION_BYTES)]
+    max_definition_bytes: usize,
     /// EventBridge rules on one event bus at most; past it PutRule is refused with
     /// LimitExceededException (AWS's default quota, which AWS raises on request).
     #[arg(long, default_value_t = aslx::events::MAX_RULES)]
@@ -315,7 +327,12 @@ pub fn main(args: ServeArgs) -> ExitCode {
         let b = b
             .max_in_flight(args.max_in_flight)
             .wait_time_scale(args.wait_time_scale)
-            .allow_callbacks_in_express(args.allow_callbacks_in_express);
+            .allow_callbacks_in_express(args.allow_callbacks_in_express)
+            .quotas(aslx::engine::Quotas {
+                max_machines: args.max_state_machines,
+                max_activities: args.max_activities,
+                max_definition_bytes: args.max_definition_bytes,
+            });
         match sink {
             Some(s) => b.log_sink(s),
             None => b,
