@@ -13,8 +13,11 @@ use aslx::path::{Env, Intrinsic, Path};
 use aslx::{MachineType, Value};
 use std::time::Duration;
 
+/// A target: arbitrary bytes in, nothing out.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name (the AFL binary's name and the corpus directory's).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("definition", definition),
     ("jsonpath", jsonpath),
     ("intrinsic", intrinsic),

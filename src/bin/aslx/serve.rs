@@ -357,6 +357,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
         service = service.with_log_dir(d);
     }
     let has_auth = auth.is_some();
+    let stopped = watch_signals(limits.drain_timeout);
     let code = rt.block_on(async move {
         let server = match Server::bind(args.bind, service, limits.clone(), auth).await {
             Ok(s) => s,
@@ -397,7 +398,6 @@ pub fn main(args: ServeArgs) -> ExitCode {
         }
         let _ = out.flush();
         // One signal stops both listeners.
-        let (stop, stopped) = tokio::sync::watch::channel(false);
         let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
@@ -407,10 +407,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
                 r.run(until_stopped(stopped)).await;
             }
         };
-        tokio::join!(api, user, async move {
-            shutdown_signal().await;
-            stop.send_replace(true);
-        });
+        tokio::join!(api, user);
         let _ = writeln!(std::io::stdout(), "aslx serve: stopped");
         ExitCode::SUCCESS
     });
@@ -418,6 +415,34 @@ pub fn main(args: ServeArgs) -> ExitCode {
     // the process alive past the drain: the runtime is left to end with the process.
     rt.shutdown_background();
     code
+}
+
+/// Waits for Ctrl-C or SIGTERM on a thread and a runtime of its own, so that work that never
+/// yields on the server's runtime cannot keep the signal from being seen; the receiver turns
+/// true then. Should the server's runtime not finish its drain, the thread ends the process
+/// a few seconds after the drain timeout.
+fn watch_signals(drain: Duration) -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let watcher = move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(shutdown_signal());
+        stop.send_replace(true);
+        std::thread::sleep(drain + Duration::from_secs(3));
+        eprintln!("aslx serve: still busy after the drain timeout; exiting");
+        std::process::exit(1);
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("aslx-signals".into())
+        .spawn(watcher)
+    {
+        eprintln!("aslx serve: cannot watch for signals: {e}");
+    }
+    stopped
 }
 
 async fn shutdown_signal() {
