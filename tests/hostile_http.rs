@@ -389,3 +389,36 @@ fn stored_machines_activities_and_definition_bytes_have_quotas() {
         (400, "ActivityLimitExceeded")
     );
 }
+
+#[test]
+fn sigterm_ends_the_process_soon_after_the_drain_whatever_runs() {
+    // An evaluation that runs for minutes without yielding (while it is not yet bounded).
+    let mut s = Server::start(&["--drain-timeout", "0.5"]);
+    let def = r#"{\"QueryLanguage\": \"JSONata\", \"StartAt\": \"P\", \"States\": {\"P\": {\"Type\": \"Pass\", \"Output\": \"{% $distinct([1..1000000]) %}\", \"End\": true}}}"#;
+    let r = s.call("CreateStateMachine", &format!(r#"{{"name": "spin", "roleArn": "arn:aws:iam::111111111111:role/r", "type": "EXPRESS", "definition": "{def}"}}"#));
+    assert_eq!(r.status, 200, "{:?}", r.json());
+    let port = s.port;
+    std::thread::spawn(move || {
+        let mut c = Conn::new(port);
+        let _ = c.send_raw(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AWSStepFunctions.StartSyncExecution\r\nContent-Length: 81\r\n\r\n{\"stateMachineArn\": \"arn:aws:states:us-east-1:111111111111:stateMachine:spin\"}   ");
+        let _ = c.read_response();
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    let t = Instant::now();
+    assert!(Command::new("kill")
+        .args(["-TERM", &s.child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    loop {
+        if s.child.try_wait().unwrap().is_some() {
+            break;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(15),
+            "still running {:?} after SIGTERM",
+            t.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
