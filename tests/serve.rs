@@ -684,7 +684,7 @@ fn protocol_errors() {
     let (status, _) = c.call("ListStateMachines", &json!({"someday": 1}));
     assert_eq!(status, 200);
     // No X-Amz-Target.
-    c.send_raw(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}");
+    c.send_raw(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n\r\n{}");
     let r = c.read_response().unwrap();
     assert_eq!(r.status, 400);
     // Any Host header: SDKs send StartSyncExecution to `sync-<host>`.
@@ -702,7 +702,7 @@ fn oversized_bodies_are_cut_off() {
     // A declared 100 MiB body is refused before it is sent.
     let mut c = s.conn();
     c.send_raw(
-        b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 104857600\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 104857600\r\n\r\n",
     );
     let r = c.read_response().unwrap();
     assert_eq!(r.status, 413);
@@ -710,7 +710,7 @@ fn oversized_bodies_are_cut_off() {
     assert_eq!(v["__type"], "RequestEntityTooLargeException");
     // A chunked body that grows past the limit is cut off while streaming.
     let mut c = s.conn();
-    c.send_raw(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nTransfer-Encoding: chunked\r\n\r\n");
+    c.send_raw(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nTransfer-Encoding: chunked\r\n\r\n");
     let chunk = vec![b' '; 64 << 10];
     let mut status = None;
     for _ in 0..40 {
@@ -741,7 +741,7 @@ fn slow_and_idle_clients_are_cut_off_and_others_served() {
     ]);
     // A client that never finishes its headers is disconnected.
     let mut slow = s.conn();
-    slow.send_raw(b"POST / HTTP/1.1\r\nHost: x\r\n");
+    slow.send_raw(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     let t = Instant::now();
     assert!(slow.closed());
     assert!(t.elapsed() < Duration::from_secs(20));
@@ -759,7 +759,7 @@ fn slow_and_idle_clients_are_cut_off_and_others_served() {
         c.r.get_mut()
             .set_read_timeout(Some(Duration::from_secs(2)))
             .unwrap();
-        c.send_raw(b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 2\r\n\r\n{}");
+        c.send_raw(b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 2\r\n\r\n{}");
         c.read_response().is_some_and(|r| r.status == 200)
     });
 }
@@ -1094,17 +1094,25 @@ fn sigv4_is_checked_when_configured() {
     assert_eq!(status, 403);
     assert_eq!(v["__type"], "MissingAuthenticationTokenException");
     let mut c = s.conn();
+    // Signed now (a request over 15 minutes old is refused before its key is looked at).
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = now
+        .format(time::macros::format_description!(
+            "[year][month][day]T[hour][minute][second]Z"
+        ))
+        .unwrap();
+    let day = &stamp[..8];
     let r = c.request(
         "AWSStepFunctions.ListStateMachines",
         b"{}",
-        "X-Amz-Date: 20240101T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDOTHER/20240101/us-east-1/states/aws4_request, SignedHeaders=host;x-amz-date, Signature=00\r\n",
+        &format!("X-Amz-Date: {stamp}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDOTHER/{day}/us-east-1/states/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=00\r\n"),
     );
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["__type"], "UnrecognizedClientException");
     let r = c.request(
         "AWSStepFunctions.ListStateMachines",
         b"{}",
-        "X-Amz-Date: 20240101T000000Z\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/20240101/us-east-1/states/aws4_request, SignedHeaders=host;x-amz-date, Signature=00\r\n",
+        &format!("X-Amz-Date: {stamp}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=AKIDTEST/{day}/us-east-1/states/aws4_request, SignedHeaders=host;x-amz-date;x-amz-target, Signature=00\r\n"),
     );
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["__type"], "InvalidSignatureException");

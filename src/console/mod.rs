@@ -31,7 +31,7 @@
 mod assets;
 pub(crate) mod auth;
 
-use crate::serve::http::{read_body, BodyError};
+use crate::serve::http::{body_error, read_body, BodyRules};
 use crate::serve::ops::Service;
 use crate::serve::protocol::ApiError;
 use crate::serve::sigv4::Credentials;
@@ -170,11 +170,12 @@ fn query_value(query: Option<&str>, key: &str) -> Option<String> {
     form_value(query?, key)
 }
 
-/// Answers a request [`claims`] gave to the console; `limit` is the API's body limit.
-pub async fn handle(
+/// Answers a request [`claims`] gave to the console; `rules` are the API's body limit and
+/// deadline.
+pub(crate) async fn handle(
     console: &Console,
     service: &Service,
-    limit: usize,
+    rules: &BodyRules,
     req: Request<Incoming>,
 ) -> Answer {
     let (parts, body) = req.into_parts();
@@ -224,23 +225,11 @@ pub async fn handle(
             },
         };
     }
-    let body = match read_body(&parts.headers, body, limit).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge) => {
-            let mut r = refused(
-                413,
-                "RequestEntityTooLargeException",
-                &format!("Request body is larger than {limit} bytes"),
-            );
-            r.headers_mut()
-                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-            return r;
-        }
-        Err(BodyError::Unreadable(e)) => {
-            return api_error(&ApiError::serialization(format!(
-                "The request body could not be read: {e}"
-            )))
-        }
+    // The console's requests are small JSON: read under the API's limit and deadline, and
+    // refused with the API's answers (413, 408, 400).
+    let body = match read_body(&parts.headers, body, rules, None).await {
+        Ok(b) => b.bytes,
+        Err(e) => return body_error(&e, rules.limit),
     };
     match path {
         "/console/login" => login(gate, &parts.headers, &body),

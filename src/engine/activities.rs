@@ -84,6 +84,10 @@ impl Engine {
         if tags.len() > super::tags::MAX_TAGS && activities.get(&arn).is_none() {
             return Err(EngineError::too_many_tags(&arn));
         }
+        if activities.get(&arn).is_none() {
+            let count = lock(&self.shared.activity_meta).len();
+            self.shared.config.quotas.check_activities(count)?;
+        }
         let a = activities.create(arn.clone(), Str::from(name), wall_clock_ms());
         let mut meta = lock(&self.shared.activity_meta);
         match meta.get(&arn) {

@@ -59,6 +59,10 @@ pub enum ErrorKind {
     TooManyTags,
     /// `ActivityAlreadyExists`: an activity of that name with other settings.
     ActivityAlreadyExists,
+    /// `StateMachineLimitExceeded`: the machine or definition-bytes quota is reached.
+    StateMachineLimitExceeded,
+    /// `ActivityLimitExceeded`: the activity quota is reached.
+    ActivityLimitExceeded,
 }
 
 impl ErrorKind {
@@ -89,6 +93,8 @@ impl ErrorKind {
             ErrorKind::ResourceNotFound => "ResourceNotFound",
             ErrorKind::TooManyTags => "TooManyTags",
             ErrorKind::ActivityAlreadyExists => "ActivityAlreadyExists",
+            ErrorKind::StateMachineLimitExceeded => "StateMachineLimitExceeded",
+            ErrorKind::ActivityLimitExceeded => "ActivityLimitExceeded",
         }
     }
 }

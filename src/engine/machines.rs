@@ -265,6 +265,10 @@ impl Engine {
         if let Some(existing) = machines.get(spec.name) {
             return same_or_conflict(existing, &spec);
         }
+        self.shared
+            .config
+            .quotas
+            .check_machines(&machines, true, spec.definition.len())?;
         let current = Arc::new(Registered {
             machine,
             info,
@@ -359,6 +363,15 @@ impl Engine {
         if entry.deleting() {
             return Err(EngineError::deleting(&info.arn));
         }
+        if let Some(d) = update.definition {
+            self.shared
+                .config
+                .quotas
+                .check_machines(&machines, false, d.len())?;
+        }
+        let Some(entry) = machines.get_mut(&info.name) else {
+            return Err(EngineError::machine_missing(&info.arn));
+        };
         let metrics = Arc::clone(&entry.current.metrics);
         entry.current = Arc::new(Registered {
             machine,

@@ -43,6 +43,7 @@ mod machines;
 mod metrics;
 mod names;
 mod nested;
+pub mod quotas;
 mod run;
 mod start;
 mod tags;
@@ -63,6 +64,7 @@ pub use metrics::{
     EngineMetrics, HistogramSnapshot, MachineMetrics, DURATION_BUCKETS, WAITING_STATE_TYPES,
 };
 pub use names::{check_name, Input, MAX_NAME_CHARS};
+pub use quotas::Quotas;
 pub use start::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
 pub use versions::{valid_alias_name, AliasInfo, Route, MAX_ALIASES, MAX_VERSIONS};
 
@@ -91,6 +93,7 @@ pub struct EngineBuilder {
     handlers: Handlers,
     region: String,
     account: String,
+    quotas: Quotas,
 }
 
 impl Default for EngineBuilder {
@@ -108,6 +111,7 @@ impl Default for EngineBuilder {
             handlers: Handlers::new(),
             region: "us-east-1".into(),
             account: "111111111111".into(),
+            quotas: Quotas::default(),
         }
     }
 }
@@ -196,6 +200,12 @@ impl EngineBuilder {
         self
     }
 
+    /// Quotas on stored machines, activities and definition bytes (default: AWS's).
+    pub fn quotas(mut self, quotas: Quotas) -> Self {
+        self.quotas = quotas;
+        self
+    }
+
     /// Builds the engine and its runtime.
     ///
     /// # Errors
@@ -236,6 +246,7 @@ impl EngineBuilder {
                     allow_callbacks_in_express: self.allow_callbacks_in_express,
                     async_attempts: self.async_attempts,
                     wait_scale: self.wait_scale,
+                    quotas: self.quotas,
                 },
                 machines: RwLock::new(machines::Machines::default()),
                 deleting: AtomicUsize::new(0),
@@ -266,6 +277,7 @@ struct Config {
     pub(crate) allow_callbacks_in_express: bool,
     pub(crate) async_attempts: u32,
     pub(crate) wait_scale: f64,
+    pub(crate) quotas: Quotas,
 }
 
 /// What executions share with the engine.

@@ -69,6 +69,19 @@ pub(crate) fn canonical_request<'h>(
 
 /// The signature (hex) of a canonical request under the scope `date/region/service/term`.
 pub(crate) fn signature(secret: &str, amz_date: &str, scope: [&str; 4], canonical: &str) -> String {
+    hex(&signature_mac(secret, amz_date, scope, canonical)
+        .finalize()
+        .into_bytes())
+}
+
+/// The HMAC whose output is the signature, not yet finalized, so that a server checks a
+/// signature it received with [`Mac::verify_slice`] (a constant-time comparison).
+pub(crate) fn signature_mac(
+    secret: &str,
+    amz_date: &str,
+    scope: [&str; 4],
+    canonical: &str,
+) -> Hmac<Sha256> {
     let [date, region, service, term] = scope;
     let to_sign = format!(
         "AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/{service}/{term}\n{}",
@@ -78,7 +91,9 @@ pub(crate) fn signature(secret: &str, amz_date: &str, scope: [&str; 4], canonica
     let k = hmac(&k, region.as_bytes());
     let k = hmac(&k, service.as_bytes());
     let k = hmac(&k, term.as_bytes());
-    hex(&hmac(&k, to_sign.as_bytes()))
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(&k).expect("HMAC takes any key length");
+    m.update(to_sign.as_bytes());
+    m
 }
 
 /// `YYYYMMDD'T'HHMMSS'Z'` of a Unix time.

@@ -1,12 +1,16 @@
 //! The HTTP side: HTTP/1.1 with keep-alive and HTTP/2 (prior knowledge, h2c) on one port,
 //! limits against hostile clients, AWS JSON 1.0 framing, graceful shutdown.
 
+use super::body::{self, Budget};
+pub(crate) use super::body::BodyRules;
+pub(crate) use super::body::{read_body, BodyError};
+use super::host::AllowedHosts;
 use super::ops::Service;
 use super::protocol::ApiError;
 use super::sigv4::{self, Credentials};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -36,8 +40,34 @@ pub struct Limits {
     pub max_connections: usize,
     /// A connection with no request in flight and no bytes moving for this long is closed.
     pub idle_timeout: Duration,
-    /// How long shutdown waits for in-flight requests.
+    /// How long shutdown waits for in-flight requests; those still running then are answered
+    /// `ServiceUnavailable` (503).
     pub drain_timeout: Duration,
+    /// Time a request body's first bytes may take after its headers; the body must then keep
+    /// up [`Limits::body_min_rate`], or it is answered 408 and the connection closed.
+    pub body_timeout: Duration,
+    /// Bytes per second a request body must arrive at, after [`Limits::body_timeout`].
+    pub body_min_rate: u64,
+    /// With `--auth`: bytes of request bodies not yet authenticated held at once, across all
+    /// connections (at least one whole body); past it, reads wait.
+    pub max_unauthenticated_bytes: usize,
+    /// Names besides IP addresses and `localhost` that requests may carry as `Host` when the
+    /// server has no `--auth` (the DNS-rebinding defence, see [`AllowedHosts`]).
+    pub allowed_hosts: AllowedHosts,
+}
+
+impl Limits {
+    /// How bodies of at most `limit` bytes are read.
+    pub(crate) fn body_rules(&self, limit: usize) -> BodyRules {
+        BodyRules {
+            limit,
+            timeout: self.body_timeout,
+            min_rate: self.body_min_rate,
+            // Draining costs bandwidth, not memory: a client that sends a body somewhat over
+            // the limit reads its 413.
+            discard_cap: (limit as u64).saturating_add(64 << 20),
+        }
+    }
 }
 
 impl Default for Limits {
@@ -49,6 +79,11 @@ impl Default for Limits {
             max_connections: 4096,
             idle_timeout: Duration::from_secs(60),
             drain_timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(30),
+            // A slow uplink still moves 16 KiB/s; the largest body then has ~9 minutes.
+            body_min_rate: 16 << 10,
+            max_unauthenticated_bytes: 32 << 20,
+            allowed_hosts: AllowedHosts::default(),
         }
     }
 }
@@ -61,6 +96,11 @@ struct Shared {
     console: crate::console::Console,
     /// Requests answered, for `GET /metrics`.
     http: super::metrics::HttpCounters,
+    /// The region requests must be signed for.
+    region: String,
+    body: BodyRules,
+    /// Bytes of bodies not yet authenticated (with `auth`).
+    budget: Budget,
 }
 
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
@@ -100,6 +140,9 @@ impl Server {
         auth: Option<Credentials>,
     ) -> std::io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
+        let region = service.identity().region.clone();
+        let body = limits.body_rules(limits.max_body_bytes);
+        let budget = body::budget(limits.max_unauthenticated_bytes, limits.max_body_bytes);
         Ok(Server {
             listener,
             shared: Arc::new(Shared {
@@ -108,6 +151,9 @@ impl Server {
                 console: crate::console::Console::new(auth.as_ref()),
                 auth,
                 http: Default::default(),
+                region,
+                body,
+                budget,
             }),
         })
     }
@@ -178,6 +224,8 @@ pub(crate) async fn serve_connections<H, F>(
         .max_concurrent_streams(256)
         .max_header_list_size(64 << 10);
     let graceful = GracefulShutdown::new();
+    // Raised when the drain timeout passes: requests still running are answered then.
+    let (expire, expired) = tokio::sync::watch::channel(false);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
     loop {
@@ -200,11 +248,16 @@ pub(crate) async fn serve_connections<H, F>(
         let handler = handler.clone();
         let activity = Arc::new(Activity::default());
         let in_service = Arc::clone(&activity);
+        let expired = expired.clone();
         let svc = hyper::service::service_fn(move |req| {
             let guard = InFlight::new(&in_service);
             let answer = handler(req, peer);
+            let mut expired = expired.clone();
             async move {
-                let r = answer.await;
+                let r = tokio::select! {
+                    r = answer => r,
+                    _ = expired.wait_for(|e| *e) => drain_expired(),
+                };
                 drop(guard);
                 Ok::<_, Infallible>(r)
             }
@@ -234,7 +287,35 @@ pub(crate) async fn serve_connections<H, F>(
     }
     drop(listener);
     on_stop();
-    let _ = tokio::time::timeout(limits.drain_timeout, graceful.shutdown()).await;
+    let drained = graceful.shutdown();
+    tokio::pin!(drained);
+    if tokio::time::timeout(limits.drain_timeout, &mut drained)
+        .await
+        .is_err()
+    {
+        // Answer what is still running rather than drop it, and give the answers a moment
+        // to be written.
+        expire.send_replace(true);
+        let _ = tokio::time::timeout(DRAIN_ANSWER_GRACE, &mut drained).await;
+    }
+}
+
+/// How long the answers to requests cut off by the drain timeout have to be written.
+const DRAIN_ANSWER_GRACE: Duration = Duration::from_secs(1);
+
+/// The answer to a request still running when the drain timeout passes.
+fn drain_expired() -> Response<Full<Bytes>> {
+    let e = ApiError {
+        status: 503,
+        ..ApiError::new(
+            "ServiceUnavailable",
+            "The server is shutting down: the request did not finish within the drain timeout.",
+        )
+    };
+    let mut r = error_response(&e);
+    r.headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 /// When a connection last moved bytes, and how many of its requests are in flight.
@@ -367,80 +448,69 @@ fn error_response(e: &ApiError) -> Response<Full<Bytes>> {
     respond(e.status, e.body(), Some(e.code))
 }
 
-/// Why a request body was not read.
-pub(crate) enum BodyError {
-    /// Over the limit (declared or sent): answer 413 and close the connection.
-    TooLarge,
-    /// The connection failed or the body was malformed.
-    Unreadable(String),
-}
-
-/// Reads a request body of at most `limit` bytes; a declared length over it is refused before
-/// anything is read.
-pub(crate) async fn read_body(
-    headers: &http::HeaderMap,
-    body: Incoming,
-    limit: usize,
-) -> Result<Bytes, BodyError> {
-    let declared = headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(BodyError::TooLarge);
-    }
-    match Limited::new(body, limit).collect().await {
-        Ok(b) => Ok(b.to_bytes()),
-        Err(e)
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(BodyError::TooLarge)
-        }
-        Err(e) => Err(BodyError::Unreadable(e.to_string())),
-    }
-}
-
 async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>> {
     if crate::console::claims(req.method(), req.uri().path()) {
-        let limit = shared.limits.max_body_bytes;
-        return crate::console::handle(&shared.console, &shared.service, limit, req).await;
+        return crate::console::handle(&shared.console, &shared.service, &shared.body, req).await;
     }
     let (parts, body) = req.into_parts();
-    let limit = shared.limits.max_body_bytes;
-    let body = match read_body(&parts.headers, body, limit).await {
-        Ok(b) => b,
-        Err(BodyError::TooLarge) => return too_large(limit),
-        Err(BodyError::Unreadable(e)) => {
-            return error_response(&ApiError::serialization(format!(
-                "The request body could not be read: {e}"
-            )))
-        }
-    };
-    if let Some(creds) = &shared.auth {
-        let host = parts.uri.authority().map(|a| a.as_str());
-        if let Err(e) = sigv4::verify(
-            creds,
-            parts.method.as_str(),
-            parts.uri.path(),
-            parts.uri.query().unwrap_or(""),
-            &parts.headers,
-            host,
-            &body,
-        ) {
-            let status = if e.code == "MissingAuthenticationTokenException" {
-                403
-            } else {
-                400
-            };
-            return error_response(&ApiError { status, ..e });
-        }
-    }
     let target = parts
         .headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    // Authentication first, from the headers alone: a request that cannot be genuine is
+    // answered before its body is read.
+    let pending = match &shared.auth {
+        None => {
+            let host = parts
+                .headers
+                .get(http::header::HOST)
+                .map(|h| h.to_str().unwrap_or("?"))
+                .or_else(|| parts.uri.authority().map(|a| a.as_str()));
+            if let Err(e) = shared.limits.allowed_hosts.check(host) {
+                return error_response(&e);
+            }
+            None
+        }
+        Some(creds) => {
+            let scope = sigv4::Scope {
+                region: &shared.region,
+                service: signing_service(target),
+            };
+            match sigv4::check_headers(creds, scope, &parts.headers, unix_now()) {
+                Ok(p) => Some((creds, p)),
+                Err(e) => {
+                    // A small body is read and dropped so the connection can be reused; a
+                    // large one is not read at all.
+                    let mut r = error_response(&e);
+                    if !body::discard(&parts.headers, body, &shared.body, REFUSED_BODY_READ).await {
+                        r.headers_mut()
+                            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                    }
+                    return r;
+                }
+            }
+        }
+    };
+    let budget = pending.as_ref().map(|_| &shared.budget);
+    let body = match read_body(&parts.headers, body, &shared.body, budget).await {
+        Ok(b) => b,
+        Err(e) => return body_error(&e, shared.body.limit),
+    };
+    if let Some((creds, pending)) = &pending {
+        let request = sigv4::Request {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            query: parts.uri.query().unwrap_or(""),
+            headers: &parts.headers,
+            host: parts.uri.authority().map(|a| a.as_str()),
+        };
+        if let Err(e) = pending.verify(creds, &request, &body.bytes) {
+            return error_response(&e);
+        }
+    }
+    // Authenticated (or open): the budget is given back; the body is the request's now.
+    let body = body.bytes;
     let json_1_1 = match (target, parts.method == http::Method::POST) {
         (t, true) if t.starts_with(LOGS_PREFIX) || t.starts_with(EVENTS_PREFIX) => Some(t),
         _ => None,
@@ -477,17 +547,60 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Full<Bytes>
     }
 }
 
-fn too_large(limit: usize) -> Response<Full<Bytes>> {
-    let e = ApiError {
-        status: 413,
-        ..ApiError::new(
-            "RequestEntityTooLargeException",
-            format!("Request body is larger than {limit} bytes"),
-        )
+/// Bytes of a request refused before its body that are still read (and dropped), so that
+/// its connection serves the next request.
+const REFUSED_BODY_READ: u64 = 64 << 10;
+
+/// The SigV4 service name of the API a target belongs to.
+fn signing_service(target: &str) -> &'static str {
+    if target.starts_with(LOGS_PREFIX) {
+        "logs"
+    } else if target.starts_with(EVENTS_PREFIX) {
+        "events"
+    } else {
+        "states"
+    }
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// The answer to a body that was not read: 413, 408 or 400, AWS's common errors.
+pub(crate) fn body_error(e: &BodyError, limit: usize) -> Response<Full<Bytes>> {
+    let (err, close) = match e {
+        BodyError::TooLarge { drained } => (
+            ApiError {
+                status: 413,
+                ..ApiError::new(
+                    "RequestEntityTooLargeException",
+                    format!("Request body is larger than {limit} bytes"),
+                )
+            },
+            !drained,
+        ),
+        BodyError::TimedOut => (
+            ApiError {
+                status: 408,
+                ..ApiError::new(
+                    "RequestTimeoutException",
+                    "Problems with the request at the HTTP level. Reading the Request timed out.",
+                )
+            },
+            true,
+        ),
+        BodyError::Unreadable(e) => (
+            ApiError::serialization(format!("The request body could not be read: {e}")),
+            true,
+        ),
     };
-    let mut r = error_response(&e);
-    // The rest of the body is not read: the connection cannot be reused.
-    r.headers_mut()
-        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    let mut r = error_response(&err);
+    if close {
+        // The rest of the body is not read: the connection cannot be reused.
+        r.headers_mut()
+            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    }
     r
 }

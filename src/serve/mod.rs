@@ -12,6 +12,7 @@
 //! - [`routes`]: the user's HTTP routes that start machines (API Gateway's integrations), on
 //!   a listener of their own.
 //! - [`sigv4`]: the optional signature check.
+//! - [`host`]: without it, the `Host` check against DNS rebinding.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -26,6 +27,8 @@
 //! ```
 
 pub mod backend;
+mod body;
+pub mod host;
 pub mod http;
 mod metrics;
 pub mod mock;

@@ -532,8 +532,8 @@ def test_aws_cli_main_flow():
 
 
 def test_sigv4_signatures_from_botocore():
-    """A server started with --auth accepts botocore's signatures for its key pair only."""
-    proc, endpoint = own_server("--auth", "AKIDAUTH:s3cret")
+    """A server started with --auth accepts botocore's signatures for its key pair and region only."""
+    proc, endpoint = own_server("--auth", "AKIDAUTH:s3cret", "--region", "eu-west-1")
     try:
         good = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="eu-west-1",
                             aws_access_key_id="AKIDAUTH", aws_secret_access_key="s3cret",
@@ -541,11 +541,17 @@ def test_sigv4_signatures_from_botocore():
         assert good.list_state_machines()["stateMachines"] == []
         arn = good.create_state_machine(name="signed", definition=pass_def(1), roleArn=ROLE, type="EXPRESS")["stateMachineArn"]
         assert good.start_sync_execution(stateMachineArn=arn, input='{"k": "v"}')["status"] == "SUCCEEDED"
-        bad = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="us-east-1",
+        bad = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="eu-west-1",
                            aws_access_key_id="AKIDAUTH", aws_secret_access_key="wrong")
         with pytest.raises(botocore.exceptions.ClientError) as e:
             bad.list_state_machines()
         assert error_code(e) == "InvalidSignatureException"
+        elsewhere = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="us-east-1",
+                                 aws_access_key_id="AKIDAUTH", aws_secret_access_key="s3cret")
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            elsewhere.list_state_machines()
+        assert error_code(e) == "InvalidSignatureException"
+        assert "Credential should be scoped to a valid region, not 'us-east-1'." in str(e.value)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

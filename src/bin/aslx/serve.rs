@@ -56,21 +56,41 @@ pub struct ServeArgs {
     #[arg(long)]
     allow_callbacks_in_express: bool,
     /// Require SigV4-signed requests with this key pair: ACCESS_KEY_ID:SECRET_ACCESS_KEY.
-    #[arg(long)]
+    /// Prefer $ASLX_AUTH or --auth-file: a command line is visible to every user (`ps`).
+    #[arg(long, env = "ASLX_AUTH", hide_env_values = true)]
     auth: Option<String>,
+    /// A file holding --auth's ACCESS_KEY_ID:SECRET_ACCESS_KEY (taken over --auth and
+    /// $ASLX_AUTH).
+    #[arg(long = "auth-file")]
+    auth_file: Option<std::path::PathBuf>,
+    /// Without --auth, requests are answered only when their Host is an IP address,
+    /// `localhost` or a `*.localhost` name (a defence against DNS rebinding by web pages);
+    /// this adds a name (`*.example.com` for its subdomains). Repeatable.
+    #[arg(long = "allow-host")]
+    allow_hosts: Vec<String>,
     /// Largest request body, in bytes.
     #[arg(long, default_value_t = 8 << 20)]
     max_body_bytes: usize,
-    /// Seconds a client has to send a request's headers (also closes idle connections).
+    /// Seconds a client has, from connecting or from its previous request, to send a
+    /// request's headers; a connection that has not sent them by then is closed (slow or idle
+    /// clients). Bodies have --body-timeout.
     #[arg(long, default_value_t = 30.0)]
     header_timeout: f64,
+    /// Seconds a request body's first bytes may take after its headers; after that the body
+    /// must keep up --body-min-rate, or the request is answered 408 and the connection closed.
+    #[arg(long, default_value_t = 30.0)]
+    body_timeout: f64,
+    /// Bytes per second a request body must arrive at after --body-timeout.
+    #[arg(long, default_value_t = 16 << 10)]
+    body_min_rate: u64,
     /// Seconds a connection may sit with no request in flight before it is closed.
     #[arg(long, default_value_t = 60.0)]
     idle_timeout: f64,
     /// Open connections at most; more are closed at once.
     #[arg(long, default_value_t = 4096)]
     max_connections: usize,
-    /// Seconds shutdown waits for in-flight requests.
+    /// Seconds shutdown waits for in-flight requests; requests still running then (sync
+    /// executions, long polls) are answered ServiceUnavailable (503).
     #[arg(long, default_value_t = 30.0)]
     drain_timeout: f64,
     /// Executions in flight at most (sync, async, STANDARD); past it a start is refused with
@@ -93,6 +113,18 @@ pub struct ServeArgs {
     /// API and the routes do not share a path space.
     #[arg(long = "routes-bind")]
     routes_bind: Option<SocketAddr>,
+    /// State machines stored at most; past it CreateStateMachine is refused with
+    /// StateMachineLimitExceeded (AWS's default quota).
+    #[arg(long, default_value_t = aslx::engine::quotas::DEFAULT_MAX_MACHINES)]
+    max_state_machines: usize,
+    /// Activities stored at most; past it CreateActivity is refused with
+    /// ActivityLimitExceeded (AWS's default quota).
+    #[arg(long, default_value_t = aslx::engine::quotas::DEFAULT_MAX_ACTIVITIES)]
+    max_activities: usize,
+    /// Bytes of definitions held by state machines and their versions at most; past it
+    /// CreateStateMachine and UpdateStateMachine are refused with StateMachineLimitExceeded.
+    #[arg(long, default_value_t = aslx::engine::quotas::DEFAULT_MAX_DEFINITION_BYTES)]
+    max_definition_bytes: usize,
     /// EventBridge rules on one event bus at most; past it PutRule is refused with
     /// LimitExceededException (AWS's default quota, which AWS raises on request).
     #[arg(long, default_value_t = aslx::events::MAX_RULES)]
@@ -101,6 +133,42 @@ pub struct ServeArgs {
 
 /// The mock file Step Functions Local reads from its working directory.
 const DEFAULT_MOCK_FILE: &str = "MockConfigFile.json";
+
+/// Largest configuration file read (mock configuration, handlers, routes, --auth-file): a
+/// device or a runaway file is refused rather than read without end.
+const MAX_CONFIG_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a configuration file of at most [`MAX_CONFIG_FILE_BYTES`] as UTF-8.
+fn read_config_file(path: impl AsRef<std::path::Path>) -> Result<String, String> {
+    use std::io::Read as _;
+    let f = std::fs::File::open(path.as_ref()).map_err(|e| e.to_string())?;
+    let mut bytes = Vec::new();
+    f.take(MAX_CONFIG_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_CONFIG_FILE_BYTES {
+        return Err(format!(
+            "larger than {} MiB: not a configuration file",
+            MAX_CONFIG_FILE_BYTES >> 20
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))
+}
+
+/// The key pair of --auth, $ASLX_AUTH or --auth-file.
+fn auth(args: &ServeArgs) -> Result<Option<Credentials>, String> {
+    let (text, from) = match (&args.auth, &args.auth_file) {
+        (Some(a), None) => (a.clone(), "--auth".to_string()),
+        (_, Some(f)) => (
+            read_config_file(f).map_err(|e| format!("--auth-file {}: {e}", f.display()))?,
+            format!("--auth-file {}", f.display()),
+        ),
+        (None, None) => return Ok(None),
+    };
+    Credentials::parse(&text)
+        .map(Some)
+        .map_err(|e| format!("{from}: {e}"))
+}
 
 fn seconds(name: &str, s: f64) -> Result<Duration, String> {
     Duration::try_from_secs_f64(s)
@@ -131,7 +199,7 @@ fn routes(args: &ServeArgs) -> Result<Option<(SocketAddr, Routes)>, String> {
     };
     let mut specs = Vec::new();
     if let Some(f) = &args.routes_file {
-        let text = std::fs::read_to_string(f).map_err(|e| format!("--routes-file {f}: {e}"))?;
+        let text = read_config_file(f).map_err(|e| format!("--routes-file {f}: {e}"))?;
         specs.extend(RouteSpec::parse_file(&text).map_err(|e| format!("--routes-file {f}: {e}"))?);
     }
     for s in &args.routes {
@@ -145,7 +213,7 @@ fn setup(args: &ServeArgs) -> Result<Setup, String> {
     let mut handlers = Handlers::new();
     let mut specs = Vec::new();
     if let Some(f) = &args.handlers_file {
-        let text = std::fs::read_to_string(f).map_err(|e| format!("--handlers-file {f}: {e}"))?;
+        let text = read_config_file(f).map_err(|e| format!("--handlers-file {f}: {e}"))?;
         specs.extend(
             HandlerSpec::parse_file(&text).map_err(|e| format!("--handlers-file {f}: {e}"))?,
         );
@@ -184,17 +252,21 @@ fn setup(args: &ServeArgs) -> Result<Setup, String> {
     let mocks = match &mock_path {
         None => None,
         Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("mock config {p}: {e}"))?;
+            let text = read_config_file(p).map_err(|e| format!("mock config {p}: {e}"))?;
             Some(MockConfig::parse(&text).map_err(|e| format!("mock config {p}: {e}"))?)
         }
     };
-    let auth = args.auth.as_deref().map(Credentials::parse).transpose()?;
+    let auth = auth(args)?;
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         header_read_timeout: seconds("header-timeout", args.header_timeout)?,
         max_connections: args.max_connections.max(1),
         idle_timeout: seconds("idle-timeout", args.idle_timeout)?,
         drain_timeout: seconds("drain-timeout", args.drain_timeout)?,
+        body_timeout: seconds("body-timeout", args.body_timeout)?,
+        body_min_rate: args.body_min_rate,
+        allowed_hosts: aslx::serve::host::AllowedHosts::new(args.allow_hosts.iter().cloned()),
+        ..Limits::default()
     };
     let id = Identity {
         partition: "aws".into(),
@@ -255,7 +327,12 @@ pub fn main(args: ServeArgs) -> ExitCode {
         let b = b
             .max_in_flight(args.max_in_flight)
             .wait_time_scale(args.wait_time_scale)
-            .allow_callbacks_in_express(args.allow_callbacks_in_express);
+            .allow_callbacks_in_express(args.allow_callbacks_in_express)
+            .quotas(aslx::engine::Quotas {
+                max_machines: args.max_state_machines,
+                max_activities: args.max_activities,
+                max_definition_bytes: args.max_definition_bytes,
+            });
         match sink {
             Some(s) => b.log_sink(s),
             None => b,
@@ -279,7 +356,9 @@ pub fn main(args: ServeArgs) -> ExitCode {
     if let Some(d) = &args.log_dir {
         service = service.with_log_dir(d);
     }
-    rt.block_on(async move {
+    let has_auth = auth.is_some();
+    let stopped = watch_signals(limits.drain_timeout);
+    let code = rt.block_on(async move {
         let server = match Server::bind(args.bind, service, limits.clone(), auth).await {
             Ok(s) => s,
             Err(e) => {
@@ -300,6 +379,11 @@ pub fn main(args: ServeArgs) -> ExitCode {
             }
         };
         let addr = server.local_addr().unwrap_or(args.bind);
+        if !addr.ip().is_loopback() && !has_auth {
+            eprintln!(
+                "aslx serve: warning: listening on {addr}, beyond this machine, without --auth: anyone who can reach it can create and run state machines (and their Task handlers)"
+            );
+        }
         // Written without println!: stdout may be a closed pipe by the time we stop.
         let mut out = std::io::stdout();
         let _ = writeln!(
@@ -320,7 +404,6 @@ pub fn main(args: ServeArgs) -> ExitCode {
         .ok();
         let _ = out.flush();
         // One signal stops both listeners.
-        let (stop, stopped) = tokio::sync::watch::channel(false);
         let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|s| *s).await;
         };
@@ -330,13 +413,42 @@ pub fn main(args: ServeArgs) -> ExitCode {
                 r.run(until_stopped(stopped)).await;
             }
         };
-        tokio::join!(api, user, async move {
-            shutdown_signal().await;
-            stop.send_replace(true);
-        });
+        tokio::join!(api, user);
         let _ = writeln!(std::io::stdout(), "aslx serve: stopped");
         ExitCode::SUCCESS
-    })
+    });
+    // Work still running on the runtime (an evaluation that does not yield) must not keep
+    // the process alive past the drain: the runtime is left to end with the process.
+    rt.shutdown_background();
+    code
+}
+
+/// Waits for Ctrl-C or SIGTERM on a thread and a runtime of its own, so that work that never
+/// yields on the server's runtime cannot keep the signal from being seen; the receiver turns
+/// true then. Should the server's runtime not finish its drain, the thread ends the process
+/// a few seconds after the drain timeout.
+fn watch_signals(drain: Duration) -> tokio::sync::watch::Receiver<bool> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let watcher = move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(shutdown_signal());
+        stop.send_replace(true);
+        std::thread::sleep(drain + Duration::from_secs(3));
+        eprintln!("aslx serve: still busy after the drain timeout; exiting");
+        std::process::exit(1);
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("aslx-signals".into())
+        .spawn(watcher)
+    {
+        eprintln!("aslx serve: cannot watch for signals: {e}");
+    }
+    stopped
 }
 
 async fn shutdown_signal() {

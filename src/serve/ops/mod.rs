@@ -200,6 +200,11 @@ impl Service {
         self
     }
 
+    /// The region and account of this service's ARNs.
+    pub fn identity(&self) -> &Identity {
+        &self.id
+    }
+
     /// The execution backend.
     pub fn backend(&self) -> &Backend {
         &self.backend

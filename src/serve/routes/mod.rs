@@ -85,7 +85,7 @@ struct Router {
     engine: Arc<Engine>,
     /// The server's account: `accountId` of the request context.
     account: String,
-    max_body_bytes: usize,
+    body: crate::serve::body::BodyRules,
 }
 
 /// The routes listener, bound, not yet running.
@@ -126,7 +126,7 @@ impl RoutesServer {
                 routes,
                 engine,
                 account: account.to_string(),
-                max_body_bytes: limits.max_body_bytes.min(MAX_INPUT_BYTES),
+                body: limits.body_rules(limits.max_body_bytes.min(MAX_INPUT_BYTES)),
             }),
             limits,
         })
@@ -191,10 +191,21 @@ impl Router {
             );
             return error(415, "UnsupportedMediaType", &cause, &request_id);
         }
-        let limit = self.max_body_bytes;
-        let body = match read_body(&parts.headers, body, limit).await {
-            Ok(b) => b,
-            Err(BodyError::TooLarge) => {
+        let limit = self.body.limit;
+        let body = match read_body(&parts.headers, body, &self.body, None).await {
+            Ok(b) => b.bytes,
+            Err(BodyError::TimedOut) => {
+                let mut r = error(
+                    408,
+                    "RequestTimeout",
+                    "the request body did not arrive in time",
+                    &request_id,
+                );
+                r.headers_mut()
+                    .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+                return r;
+            }
+            Err(BodyError::TooLarge { .. }) => {
                 let mut r = error(
                     413,
                     "RequestTooLarge",
