@@ -555,7 +555,7 @@ impl<'a> Evaluator<'_, 'a> {
     /// Spends `steps` of the budget, those the general path would take where a fast path skips
     /// evaluating nodes. Past a checkpoint, see [`Self::checkpoint`].
     #[inline]
-    fn charge(&self, steps: u64) -> Result<()> {
+    pub(crate) fn charge(&self, steps: u64) -> Result<()> {
         let left = self.steps.get();
         if left < steps {
             return self.checkpoint(steps);
@@ -584,7 +584,10 @@ impl<'a> Evaluator<'_, 'a> {
         };
         self.steps.set(next);
         self.reserve.set(left - next);
-        self.timeout()
+        self.timeout()?;
+        // aslx patch (issue 18): built-ins charge their work in bulk between two reads of the
+        // token by `guardrails`, so the checkpoint reads it too.
+        self.cancelled()
     }
 
     /// The steps the evaluation has taken so far.
@@ -1507,11 +1510,17 @@ impl<'a> Evaluator<'_, 'a> {
                 let limit = self.limits.max_string_length;
                 let l = functions::to_string(&lhs, false, limit)?.unwrap_or_default();
                 let r = functions::to_string(&rhs, false, limit)?.unwrap_or_default();
+                // aslx patch (issue 18): a step per 64 bytes copied, so that a loop that
+                // grows a string is charged for the bytes, not just for its iterations.
+                self.charge(((l.len() + r.len()) / 64) as u64)?;
                 self.check_string(l.len() + r.len())
                     .map(|()| Value::string(l + &r))
             }
-            BinaryOp::Range => range(&lhs, &rhs).and_then(|v| self.check_size(v)),
-            BinaryOp::In => Ok(Value::Bool(
+            // aslx patch (issue 18): a step per item built.
+            BinaryOp::Range => range(&lhs, &rhs)
+                .and_then(|v| self.charge(items_len(&v)).map(|()| v))
+                .and_then(|v| self.check_size(v)),
+            BinaryOp::In => self.charge(items_len(&rhs)).map(|()| Value::Bool(
                 !lhs.is_undefined()
                     && !rhs.is_undefined()
                     && rhs.items_or_self().iter().any(|item| item.strict_eq(&lhs)),
@@ -1905,6 +1914,9 @@ impl<'a> Evaluator<'_, 'a> {
                     Some(sig) => sig.validate(args, input)?,
                     None => args,
                 };
+                // aslx patch (issue 18): a built-in's work grows with its arguments; charge it
+                // before the call, so that a budget or a timeout stops a call on a huge input.
+                self.charge(crate::functions::work(&args))?;
                 let result = (native.imp)(self, args, &Call { input, env })?;
                 self.check_size(result)
             }
@@ -2484,6 +2496,15 @@ fn recurse_descendants<'a>(
 }
 
 /// Merges a sequence of tuples into one, appending the values of each field.
+/// aslx patch (issue 18): the number of items of an array (1 for any other value), for the
+/// steps an operator over it is charged.
+fn items_len(v: &Value<'_>) -> u64 {
+    match v {
+        Value::Array(a) => a.items().len() as u64,
+        _ => 1,
+    }
+}
+
 fn reduce_tuple_stream<'a>(stream: &Value<'a>) -> Map<'a> {
     let Value::Array(a) = stream else {
         return tuple_map(stream);

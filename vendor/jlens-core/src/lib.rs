@@ -626,8 +626,22 @@ impl Options {
 ///     .unwrap_err();
 /// assert_eq!(err.code(), "U1003");
 /// ```
-#[derive(Debug, Clone, Default)]
-pub struct CancelToken(Arc<AtomicBool>);
+#[derive(Clone, Default)]
+pub struct CancelToken {
+    flag: Arc<AtomicBool>,
+    /// aslx patch (issue 18): a predicate read with the flag, so that a host can stop an
+    /// evaluation from state it already has (an execution's stop flag) without a token of its
+    /// own per job.
+    watch: Option<Arc<dyn Fn() -> bool + Send + Sync>>,
+}
+
+impl std::fmt::Debug for CancelToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancelToken")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
 
 impl CancelToken {
     /// Creates a token that is not cancelled.
@@ -635,13 +649,24 @@ impl CancelToken {
         Self::default()
     }
 
-    /// Cancels the token: evaluations that use it stop with `U1003`.
-    pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
+    /// aslx patch (issue 18): a token that is also cancelled once `cancelled` returns `true`.
+    /// The predicate is read where the flag is: at every step and at each poll of a regular
+    /// expression's backtracker, so it must be cheap (an atomic load).
+    pub fn watching(cancelled: impl Fn() -> bool + Send + Sync + 'static) -> Self {
+        CancelToken {
+            flag: Arc::default(),
+            watch: Some(Arc::new(cancelled)),
+        }
     }
 
-    /// Returns whether [`CancelToken::cancel`] has been called on this token or a clone.
+    /// Cancels the token: evaluations that use it stop with `U1003`.
+    pub fn cancel(&self) {
+        self.flag.store(true, Ordering::Relaxed);
+    }
+
+    /// Returns whether [`CancelToken::cancel`] has been called on this token or a clone, or
+    /// the predicate of [`CancelToken::watching`] returns `true`.
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.flag.load(Ordering::Relaxed) || self.watch.as_ref().is_some_and(|w| w())
     }
 }

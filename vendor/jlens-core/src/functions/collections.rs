@@ -168,26 +168,33 @@ fn entries<'a>(v: &Value<'a>) -> Vec<(Rc<str>, Value<'a>)> {
 
 /// The keys of an object, or of the objects in an array and in the arrays nested in it, each
 /// once, in the order they first appear.
-fn keys_of<'a>(v: &Value<'a>, out: &mut Vec<Rc<str>>) {
+///
+/// aslx patch (issue 18): the keys seen are kept in a set (a scan of those kept so far was
+/// quadratic in the number of keys), and each key read spends a step.
+fn keys_of<'a>(ev: &Evaluator<'_, 'a>, v: &Value<'a>, out: &mut Vec<Rc<str>>) -> Result<()> {
+    let mut seen: std::collections::HashSet<Rc<str>, foldhash::fast::RandomState> =
+        std::collections::HashSet::default();
     let mut object_keys = |v: &Value<'a>| {
         if let Value::Object(o) = v {
-            for k in o.borrow().keys() {
-                if !out.contains(k) {
+            let o = o.borrow();
+            ev.charge(o.len() as u64)?;
+            for k in o.keys() {
+                if seen.insert(k.clone()) {
                     out.push(k.clone());
                 }
             }
         }
-        Ok::<_, std::convert::Infallible>(())
+        Ok::<_, Error>(())
     };
-    let Ok(()) = match v {
+    match v {
         Value::Array(a) => value::for_each_leaf(a.items(), object_keys),
         v => object_keys(v),
-    };
+    }
 }
 
-pub(super) fn keys<'a>(_: &mut Evaluator<'_, 'a>, a: Vec<Value<'a>>, _: &Call<'_, 'a>) -> R<'a> {
+pub(super) fn keys<'a>(ev: &mut Evaluator<'_, 'a>, a: Vec<Value<'a>>, _: &Call<'_, 'a>) -> R<'a> {
     let mut out = Vec::new();
-    keys_of(&arg(&a, 0), &mut out);
+    keys_of(ev, &arg(&a, 0), &mut out)?;
     Ok(Value::sequence(
         out.into_iter().map(Value::string).collect(),
     ))
@@ -232,14 +239,17 @@ fn field_objects<'a>(o: &value::Object<'a>) -> Vec<Value<'a>> {
         .collect()
 }
 
-pub(super) fn merge<'a>(_: &mut Evaluator<'_, 'a>, a: Vec<Value<'a>>, _: &Call<'_, 'a>) -> R<'a> {
+pub(super) fn merge<'a>(ev: &mut Evaluator<'_, 'a>, a: Vec<Value<'a>>, _: &Call<'_, 'a>) -> R<'a> {
     let arr = arg(&a, 0);
     if arr.is_undefined() {
         return Ok(Value::Undefined);
     }
     let mut out = Map::default();
     for item in arr.items_or_self() {
-        for (k, v) in entries(&item) {
+        // aslx patch (issue 18): a step per field merged.
+        let fields = entries(&item);
+        ev.charge(fields.len() as u64)?;
+        for (k, v) in fields {
             out.insert(k, v);
         }
     }
@@ -281,6 +291,9 @@ pub(super) fn sort<'a>(ev: &mut Evaluator<'_, 'a>, a: Vec<Value<'a>>, c: &Call<'
         return Ok(arr.clone());
     }
     let comparator = arg(&a, 1);
+    // aslx patch (issue 18): a step per comparison of a merge sort (n log2 n), charged up front.
+    let n = items.len() as u64;
+    ev.charge(n.saturating_mul(u64::from(64 - n.leading_zeros())))?;
     let sorted = if comparator.is_undefined() {
         let numbers = arr.is_array_of_numbers()?;
         if !numbers && !arr.is_array_of_strings() {
@@ -339,8 +352,35 @@ pub(super) fn shuffle<'a>(
     Ok(Value::array(result, 0))
 }
 
+/// A scalar as `$distinct` compares it: equal keys for strictly equal values.
+#[derive(Hash, PartialEq, Eq)]
+enum Scalar<'s> {
+    Null,
+    Bool(bool),
+    /// The bits of the number, `-0` as `0` (they are equal).
+    Number(u64),
+    String(&'s str),
+}
+
+impl<'s> Scalar<'s> {
+    fn of(v: &'s Value<'_>) -> Option<Scalar<'s>> {
+        match v {
+            Value::Null => Some(Scalar::Null),
+            Value::Bool(b) => Some(Scalar::Bool(*b)),
+            // NaN is not equal to itself: compared the slow way, as before.
+            Value::Number(n) if n.is_nan() => None,
+            Value::Number(n) => Some(Scalar::Number((n + 0.0).to_bits())),
+            Value::String(s) => Some(Scalar::String(s)),
+            _ => None,
+        }
+    }
+}
+
+/// aslx patch (issue 18): scalars are looked up in a hash set instead of compared with every
+/// item kept so far (quadratic: `$distinct([1..1000000])` ran for minutes without a step);
+/// arrays and objects are still compared with the arrays and objects kept, one step each.
 pub(super) fn distinct<'a>(
-    _: &mut Evaluator<'_, 'a>,
+    ev: &mut Evaluator<'_, 'a>,
     a: Vec<Value<'a>>,
     _: &Call<'_, 'a>,
 ) -> R<'a> {
@@ -352,15 +392,27 @@ pub(super) fn distinct<'a>(
         return Ok(arr.clone());
     }
     let mut out: Vec<Value<'a>> = Vec::new();
+    let mut scalars: std::collections::HashSet<Scalar<'_>, foldhash::fast::RandomState> =
+        std::collections::HashSet::default();
+    // Indices in `out` of the values that have no scalar key.
+    let mut others: Vec<usize> = Vec::new();
     for v in items.items() {
+        if let Some(key) = Scalar::of(v) {
+            if scalars.insert(key) {
+                out.push(v.clone());
+            }
+            continue;
+        }
         let mut seen = false;
-        for earlier in &out {
-            if v.deep_eq(earlier)? {
+        for &i in &others {
+            ev.charge(1)?;
+            if v.deep_eq(&out[i])? {
                 seen = true;
                 break;
             }
         }
         if !seen {
+            others.push(out.len());
             out.push(v.clone());
         }
     }

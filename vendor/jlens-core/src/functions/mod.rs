@@ -86,6 +86,20 @@ pub struct FunctionInfo {
     pub summary: &'static str,
 }
 
+/// aslx patch (issue 18): the steps a built-in's call is charged up front for the size of its
+/// arguments: one per item or field at their top level, one per 64 bytes of a string. A
+/// built-in whose work grows faster (`$distinct`, `$sort`, `$keys`) charges the rest itself.
+pub(crate) fn work(args: &[Value<'_>]) -> u64 {
+    args.iter()
+        .map(|a| match a {
+            Value::Array(a) => a.items().len() as u64,
+            Value::Object(o) => o.borrow().len() as u64,
+            Value::String(s) => (s.len() / 64) as u64,
+            _ => 0,
+        })
+        .sum()
+}
+
 pub(crate) fn arg<'a>(args: &[Value<'a>], i: usize) -> Value<'a> {
     args.get(i).cloned().unwrap_or_default()
 }
