@@ -477,6 +477,9 @@ fn begin(job: &Job, attempt: u32) -> Execution {
     if job.reg.info.machine_type == MachineType::Standard {
         exec.set_history_limit(crate::vm::STANDARD_HISTORY_LIMIT);
     }
+    if let Some(d) = job.deadline {
+        job.info.control().set_deadline(d.into_std());
+    }
     if let Some(story) = job.story() {
         if attempt > 1 {
             story.restart(attempt);

@@ -38,6 +38,8 @@ pub struct ExecutionInfo {
     pub machine_name: Str,
     /// `Some(0)` for async express and standard executions; absent for sync express (CTX-2).
     pub redrive_count: Option<u32>,
+    /// The deadline and stop request that end a long computation of the execution.
+    control: super::interrupt::Control,
 }
 
 impl ExecutionInfo {
@@ -77,7 +79,13 @@ impl ExecutionInfo {
             machine_id,
             machine_name,
             redrive_count: None,
+            control: Default::default(),
         }
+    }
+
+    /// The execution's deadline and stop request (see the `vm::interrupt` module).
+    pub(crate) fn control(&self) -> &super::interrupt::Control {
+        &self.control
     }
 
     /// Execution ARN (`$$.Execution.Id`).
