@@ -234,3 +234,69 @@ fn string_matches_with_a_long_pattern_is_linear() {
     let out = m.run_blocking(json!({ "s": format!("{subject}b") }));
     assert_eq!(out.output, Some(json!("yes")));
 }
+
+/// `depth` objects nested in `{"a": ...}` around a string of `len` bytes: `$..*` selects every
+/// level, about `depth` times the document.
+fn nested(depth: usize, len: usize) -> Value {
+    (0..depth).fold(json!("x".repeat(len)), |inner, _| json!({ "a": inner, "b": [1, 2] }))
+}
+
+#[test]
+fn a_deep_scan_cannot_grow_a_state_output_past_256_kib() {
+    // 20 KB of input, 20 levels: `$..*` would give about 400 KB. It was let through unmeasured
+    // (a selection was assumed no larger than its document): 2.4 KB grew to 64 MB in a few
+    // states.
+    let def = json!({"StartAt": "S", "States": {
+        "S": {"Type": "Pass", "OutputPath": "$..*", "End": true}}});
+    let m = Machine::new("m", &def.to_json(), MachineType::Express, &Handlers::new()).unwrap();
+    let out = m.run_blocking(nested(20, 20_000));
+    assert_eq!(out.status, Status::Failed, "{:?}", out.output.map(|o| o.to_json().len()));
+    assert_eq!(out.error.as_deref(), Some("States.DataLimitExceeded"));
+}
+
+/// The paths that can grow a selection, and some that cannot.
+const PATHS: [&str; 8] = [
+    "$..*", "$..a", "$.a[0,0,0]", "$['a','b']", "$.*", "$.b[*]", "$..b[0]", "$",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config::with_cases(48))]
+
+    /// QUO-2 holds whatever the paths: no state output over 256 KiB leaves a state (a state
+    /// that would give one fails with `States.DataLimitExceeded`).
+    #[test]
+    fn no_state_output_over_the_limit_leaves_a_state(
+        depth in 1usize..24,
+        len in 0usize..30_000,
+        steps in proptest::collection::vec((0usize..PATHS.len(), 0usize..3), 1..4),
+    ) {
+        let mut states = aslx::Map::new();
+        for (i, (path, field)) in steps.iter().enumerate() {
+            let field = ["InputPath", "OutputPath", "Parameters"][*field];
+            let mut state = json!({"Type": "Pass"});
+            let s = state.as_object_mut().unwrap();
+            match field {
+                "Parameters" => s.insert("Parameters".into(), json!({"v.$": PATHS[*path]})),
+                f => s.insert(f.into(), json!(PATHS[*path])),
+            };
+            match i + 1 < steps.len() {
+                true => s.insert("Next".into(), json!(format!("S{}", i + 1))),
+                false => s.insert("End".into(), json!(true)),
+            };
+            states.insert(format!("S{i}").into(), state);
+        }
+        let def = json!({"StartAt": "S0", "States": Value::object(states)});
+        let m = Machine::new("m", &def.to_json(), MachineType::Express, &Handlers::new()).unwrap();
+        let out = m.run_blocking(nested(depth, len));
+        match out.status {
+            Status::Succeeded => {
+                let size = out.output.as_ref().map_or(0, |o| o.to_json().len());
+                proptest::prop_assert!(size <= 262_144, "{size} bytes left {def:?}");
+            }
+            _ => proptest::prop_assert!(
+                matches!(out.error.as_deref(), Some("States.DataLimitExceeded" | "States.Runtime")),
+                "{out:?}"
+            ),
+        }
+    }
+}
