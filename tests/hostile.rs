@@ -300,3 +300,31 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_filter_on_scalar_items_selects_none_as_aws_documents() {
+    // Checked against AWS (issue 18, finding 11): the Step Functions developer guide's JsonPath
+    // constraints say "The `@` operator, matching the current node being processed in a
+    // filter, does not match scalar values, only objects", so `$.a[?(@ > 2)]` over numbers is
+    // `[]` on AWS, though plain Jayway would give `[3, 4]`. Objects are filtered.
+    let def = json!({"StartAt": "S", "States": {
+        "S": {"Type": "Pass", "Parameters": {
+            "big.$": "$.a[?(@ > 2)]", "objects.$": "$.o[?(@.v > 2)].v"}, "End": true}}});
+    let m = Machine::new("m", &def.to_json(), MachineType::Express, &Handlers::new()).unwrap();
+    let out = m.run_blocking(json!({"a": [1, 2, 3, 4], "o": [{"v": 1}, {"v": 3}]}));
+    assert_eq!(out.output, Some(json!({"big": [], "objects": [3]})), "{out:?}");
+}
+
+#[test]
+fn a_cause_that_quotes_an_offending_value_is_cut_to_awss_32768_characters() {
+    let def = json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [
+            {"Condition": "{% $states.input.s %}", "Next": "D"}], "Default": "D"},
+        "D": {"Type": "Succeed"}}});
+    let m = Machine::new("m", &def.to_json(), MachineType::Express, &Handlers::new()).unwrap();
+    let out = m.run_blocking(json!({ "s": "é".repeat(200_000) }));
+    assert_eq!(out.error.as_deref(), Some("States.QueryEvaluationError"));
+    let cause = out.cause.unwrap();
+    assert_eq!(cause.chars().count(), 32_768);
+    assert!(cause.contains("Expected 'boolean', but was 'string'"), "{}", &cause[..300]);
+}
