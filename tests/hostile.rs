@@ -34,7 +34,9 @@ fn distinct_over_objects_spends_the_step_budget_inside_the_builtin() {
         .unwrap_err();
     assert_eq!(e.code(), "U1006", "{e}");
     // A small one fits.
-    let v = heavy(100).evaluate_with(None, &NoBindings, &limits).unwrap();
+    let v = heavy(100)
+        .evaluate_with(None, &NoBindings, &limits)
+        .unwrap();
     assert_eq!(v, Some(json!(100)));
 }
 
@@ -163,7 +165,10 @@ fn a_long_evaluation_leaves_the_async_worker_to_other_tasks() {
         .await
         .unwrap();
         ticker.abort();
-        println!("the ticker ticked {} times during the evaluation", after - before);
+        println!(
+            "the ticker ticked {} times during the evaluation",
+            after - before
+        );
         assert!(after - before >= 2, "{before} → {after}");
     });
 }
@@ -178,7 +183,11 @@ async fn a_stopped_standard_execution_stops_computing_within_100_ms() {
         .build()
         .unwrap();
     engine
-        .create_machine("m", &HEAVY_PASS.replace("TIMEOUT", ""), MachineType::Standard)
+        .create_machine(
+            "m",
+            &HEAVY_PASS.replace("TIMEOUT", ""),
+            MachineType::Standard,
+        )
         .unwrap();
     let h = engine.start_with_handle(StartRequest::new("m")).unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -238,7 +247,10 @@ fn string_matches_with_a_long_pattern_is_linear() {
 /// `depth` objects nested in `{"a": ...}` around a string of `len` bytes: `$..*` selects every
 /// level, about `depth` times the document.
 fn nested(depth: usize, len: usize) -> Value {
-    (0..depth).fold(json!("x".repeat(len)), |inner, _| json!({ "a": inner, "b": [1, 2] }))
+    (0..depth).fold(
+        json!("x".repeat(len)),
+        |inner, _| json!({ "a": inner, "b": [1, 2] }),
+    )
 }
 
 #[test]
@@ -250,13 +262,25 @@ fn a_deep_scan_cannot_grow_a_state_output_past_256_kib() {
         "S": {"Type": "Pass", "OutputPath": "$..*", "End": true}}});
     let m = Machine::new("m", &def.to_json(), MachineType::Express, &Handlers::new()).unwrap();
     let out = m.run_blocking(nested(20, 20_000));
-    assert_eq!(out.status, Status::Failed, "{:?}", out.output.map(|o| o.to_json().len()));
+    assert_eq!(
+        out.status,
+        Status::Failed,
+        "{:?}",
+        out.output.map(|o| o.to_json().len())
+    );
     assert_eq!(out.error.as_deref(), Some("States.DataLimitExceeded"));
 }
 
 /// The paths that can grow a selection, and some that cannot.
 const PATHS: [&str; 8] = [
-    "$..*", "$..a", "$.a[0,0,0]", "$['a','b']", "$.*", "$.b[*]", "$..b[0]", "$",
+    "$..*",
+    "$..a",
+    "$.a[0,0,0]",
+    "$['a','b']",
+    "$.*",
+    "$.b[*]",
+    "$..b[0]",
+    "$",
 ];
 
 proptest::proptest! {
@@ -312,7 +336,11 @@ fn a_filter_on_scalar_items_selects_none_as_aws_documents() {
             "big.$": "$.a[?(@ > 2)]", "objects.$": "$.o[?(@.v > 2)].v"}, "End": true}}});
     let m = Machine::new("m", &def.to_json(), MachineType::Express, &Handlers::new()).unwrap();
     let out = m.run_blocking(json!({"a": [1, 2, 3, 4], "o": [{"v": 1}, {"v": 3}]}));
-    assert_eq!(out.output, Some(json!({"big": [], "objects": [3]})), "{out:?}");
+    assert_eq!(
+        out.output,
+        Some(json!({"big": [], "objects": [3]})),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -326,5 +354,9 @@ fn a_cause_that_quotes_an_offending_value_is_cut_to_awss_32768_characters() {
     assert_eq!(out.error.as_deref(), Some("States.QueryEvaluationError"));
     let cause = out.cause.unwrap();
     assert_eq!(cause.chars().count(), 32_768);
-    assert!(cause.contains("Expected 'boolean', but was 'string'"), "{}", &cause[..300]);
+    assert!(
+        cause.contains("Expected 'boolean', but was 'string'"),
+        "{}",
+        &cause[..300]
+    );
 }

@@ -297,8 +297,7 @@ pub fn string_matches(s: &str, pattern: &str) -> bool {
     let Some((last, middle)) = rest.split_last() else {
         return s == first; // no star
     };
-    if s.len() < first.len() + last.len() || !s.starts_with(&**first) || !s.ends_with(&**last)
-    {
+    if s.len() < first.len() + last.len() || !s.starts_with(&**first) || !s.ends_with(&**last) {
         return false;
     }
     let mut rest = &s[first.len()..s.len() - last.len()];
@@ -370,10 +369,16 @@ mod tests {
         assert!(!string_matches("a", ""));
         assert!(string_matches("a", "a*"));
         assert!(string_matches("a", "*a*"));
-        assert!(!string_matches("ab", "a*ab"), "prefix and suffix may not overlap");
+        assert!(
+            !string_matches("ab", "a*ab"),
+            "prefix and suffix may not overlap"
+        );
         assert!(string_matches("aab", "a*ab"));
         assert!(string_matches("xyz*", "*\\*"));
-        assert!(string_matches("a\\", "a\\"), "a trailing lone backslash is literal");
+        assert!(
+            string_matches("a\\", "a\\"),
+            "a trailing lone backslash is literal"
+        );
         assert!(string_matches("αβγδ", "α*γ*"));
         assert!(!string_matches("αβ", "*γ*"));
     }

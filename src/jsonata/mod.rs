@@ -644,9 +644,15 @@ impl Compiled {
 #[cold]
 fn interrupted(stopped: bool) -> JsonataError {
     let (code, message) = if stopped {
-        ("U1003", "The evaluation was cancelled: its execution was stopped")
+        (
+            "U1003",
+            "The evaluation was cancelled: its execution was stopped",
+        )
     } else {
-        ("D1012", "The evaluation was stopped: its execution's deadline passed")
+        (
+            "D1012",
+            "The evaluation was stopped: its execution's deadline passed",
+        )
     };
     JsonataError::new(ErrorKind::Interrupted, code, message.into(), None)
 }

@@ -67,7 +67,11 @@ impl ExecError {
     /// [`Execution::step`](super::Execution::step) ends the execution ABORTED or TIMED_OUT.
     #[cold]
     pub(crate) fn interrupted(stopped: bool) -> ExecError {
-        let cause = if stopped { INTERRUPT_STOP } else { INTERRUPT_DEADLINE };
+        let cause = if stopped {
+            INTERRUPT_STOP
+        } else {
+            INTERRUPT_DEADLINE
+        };
         ExecError::new(INTERRUPTED, Some(cause.into()), ErrorClass::Fatal)
     }
 

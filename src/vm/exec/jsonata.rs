@@ -25,9 +25,9 @@
 //! expression's result has no size bound to skip the walk).
 
 use super::*;
+use crate::jsonata::TemplateFailure as JTemplateFailure;
 use crate::jsonata::{undefined_cause, unexpected_type_cause, Bindings, Expression};
 use crate::jsonata::{ErrorKind, Template as JTemplate, TemplateError as JTemplateError};
-use crate::jsonata::TemplateFailure as JTemplateFailure;
 use crate::path::VarLookup;
 
 /// The error every JSONata evaluation failure raises (JA-9).
