@@ -350,6 +350,21 @@ impl Shared {
         );
         // CTX-2: sync express executions have no RedriveCount.
         info.redrive_count = (!sync).then_some(0);
+        let limit = reg
+            .machine
+            .program()
+            .timeout_seconds()
+            .map(std::time::Duration::from_secs);
+        let limit = if express {
+            Some(limit.map_or(shared.config.express_cap, |d| {
+                d.min(shared.config.express_cap)
+            }))
+        } else {
+            limit
+        };
+        if let Some(d) = limit {
+            info.set_deadline(start_ms, d);
+        }
         let info = Arc::new(info);
         let mut table = listed.then(|| lock(&shared.executions));
         if let Some(t) = &table {
@@ -365,15 +380,6 @@ impl Shared {
         }
         let permit = shared.admit()?;
         let clock = Clock::new(start_ms);
-        let own = reg.machine.program().timeout_seconds();
-        let limit = own.map(std::time::Duration::from_secs);
-        let limit = if express {
-            Some(limit.map_or(shared.config.express_cap, |d| {
-                d.min(shared.config.express_cap)
-            }))
-        } else {
-            limit
-        };
         let logging = reg.info.logging;
         let log = shared
             .log
@@ -476,9 +482,6 @@ fn begin(job: &Job, attempt: u32) -> Execution {
     );
     if job.reg.info.machine_type == MachineType::Standard {
         exec.set_history_limit(crate::vm::STANDARD_HISTORY_LIMIT);
-    }
-    if let Some(d) = job.deadline {
-        job.info.control().set_deadline(d.into_std());
     }
     if let Some(story) = job.story() {
         if attempt > 1 {

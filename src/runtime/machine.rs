@@ -291,12 +291,14 @@ impl Machine {
             .info
             .unwrap_or_else(|| ExecutionInfo::anonymous(&self.name, start_ms));
         let deadline = opts.max_duration.or_else(|| self.max_duration());
-        let mut exec = self.execution(input, info);
-        let driver = Driver::standalone(self, start_ms, deadline);
-        if let Some(d) = driver.deadline {
-            exec.info().control().set_deadline(d.into_std());
+        let mut info = info;
+        if let Some(d) = deadline {
+            info.set_deadline(start_ms, d);
         }
-        driver.drive(&mut exec).await
+        let mut exec = self.execution(input, info);
+        Driver::standalone(self, start_ms, deadline)
+            .drive(&mut exec)
+            .await
     }
 
     /// Runs one execution on a private single-threaded runtime; for tools and tests.

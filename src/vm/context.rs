@@ -88,6 +88,11 @@ impl ExecutionInfo {
         &self.control
     }
 
+    /// Sets the execution's deadline: `max_duration` after `start_ms` (epoch milliseconds).
+    pub(crate) fn set_deadline(&mut self, start_ms: i64, max_duration: std::time::Duration) {
+        self.control.set_deadline(start_ms, max_duration);
+    }
+
     /// Execution ARN (`$$.Execution.Id`).
     pub fn id(&self) -> &Str {
         self.id.get_or_init(|| Str::from(self.format_arn()))
