@@ -127,9 +127,16 @@ fn measure(n: &Node, bytes: &mut usize, paths: &mut usize, unbounded: &mut bool)
             }
         }
         Node::Expr(e) => match &e.0 {
-            // A variable can be larger than the input: no bound.
-            Expr::Path(p) if p.variable_name().is_none() && !p.text().starts_with("$$") => {
-                *paths += 1
+            // A variable can be larger than the input, and so can a deep scan's selection
+            // (issue 18): no bound. Another path's selection is at most the input plus the
+            // brackets of an array.
+            Expr::Path(p)
+                if p.variable_name().is_none()
+                    && !p.text().starts_with("$$")
+                    && p.within_document() =>
+            {
+                *paths += 1;
+                *bytes += 2;
             }
             _ => *unbounded = true,
         },

@@ -265,6 +265,9 @@ impl ExecutionHandle {
         // The story's terminal event decides (the runner's outcome may have come first); it
         // is recorded before the end is published, so that a waiter sees the whole story.
         if self.rec.story.abort(error, cause) {
+            // Ends a long computation of the execution (a JSONata evaluation) within
+            // milliseconds; the runner is dropped at its next await.
+            self.rec.info.control().stop();
             self.rec.complete(outcome, now);
             self.rec.stop.notify_one();
             return now;

@@ -358,6 +358,21 @@ impl Shared {
         );
         // CTX-2: sync express executions have no RedriveCount.
         info.redrive_count = (!sync).then_some(0);
+        let limit = reg
+            .machine
+            .program()
+            .timeout_seconds()
+            .map(std::time::Duration::from_secs);
+        let limit = if express {
+            Some(limit.map_or(shared.config.express_cap, |d| {
+                d.min(shared.config.express_cap)
+            }))
+        } else {
+            limit
+        };
+        if let Some(d) = limit {
+            info.set_deadline(start_ms, d);
+        }
         let info = Arc::new(info);
         let mut table = listed.then(|| lock(&shared.executions));
         if let Some(t) = &table {
@@ -378,15 +393,6 @@ impl Shared {
         })?;
         reg.metrics.started();
         let clock = Clock::new(start_ms);
-        let own = reg.machine.program().timeout_seconds();
-        let limit = own.map(std::time::Duration::from_secs);
-        let limit = if express {
-            Some(limit.map_or(shared.config.express_cap, |d| {
-                d.min(shared.config.express_cap)
-            }))
-        } else {
-            limit
-        };
         let logging = reg.info.logging;
         let log = shared
             .log

@@ -40,6 +40,36 @@
 //! the conversions here do too, so deeply nested input (1,000 levels) cannot overflow a thread's
 //! stack.
 //!
+//! ### Hostile expressions (issue 18)
+//!
+//! The limits hold inside built-in functions too: the engine is `jlens-core` with the patches
+//! of `vendor/jlens-core/PATCHES.md`, which charge a built-in's work to the step budget (an
+//! item or field of its arguments per step, a comparison of `$distinct` per step, n·log n for
+//! `$sort`, a step per 64 bytes concatenated) and make `$distinct` and `$keys` linear where
+//! they were quadratic. An evaluation runs first on its caller's thread with a budget of a
+//! few thousand steps; one that needs more runs again off the async worker
+//! (`tokio::task::block_in_place`, at most one per core at a time), where its execution's
+//! deadline and StopExecution end it within milliseconds ([`Interrupt`],
+//! [`ErrorKind::Interrupted`]): the execution then ends `TIMED_OUT` or `ABORTED`, not with a
+//! `States.QueryEvaluationError`. Past the step budget or the timeout, the evaluation fails
+//! with `States.QueryEvaluationError` and the engine's code (`U1006`, `D1012`) in the cause:
+//! AWS's JSONata (jsonata-js) documents no limit of its own, so no AWS wording exists to copy.
+//!
+//! ### Regular expressions
+//!
+//! JSONata's regexes (`/.../`, in `$match`, `$replace`, `$split`, `$contains`) are JavaScript
+//! regexes, run by `jlens-regress`, a backtracking engine with JavaScript's semantics:
+//! backreferences, lookahead and lookbehind, lazy quantifiers and UTF-16 positions behave as in
+//! jsonata-js. A backtracking engine can take exponential time (`/(a+)+b/` against
+//! `aaaa…c`); here its backtracker polls the step budget, the timeout and the interrupt every
+//! 1,024 steps, so such a match is stopped like any other long evaluation (and off the async
+//! worker). Moving to a linear-time engine (the `regex` crate) was considered and not done:
+//! it has no backreferences or lookaround (`regex` rejects them), matches Unicode scalar values
+//! where JavaScript matches UTF-16 units (so `start`/`end` offsets and `.` over astral
+//! characters differ), and spells some classes differently (`\d` is Unicode digits in `regex`,
+//! ASCII in JavaScript), so expressions that run on AWS would be rejected or answer
+//! differently.
+//!
 //! ## Why an engine crate, and which
 //!
 //! The engine is the `jlens-core` crate (MIT), pinned exactly. The choice was measured on the
@@ -92,6 +122,7 @@
 
 mod aws;
 mod convert;
+mod offload;
 mod template;
 
 pub use template::{Template, TemplateError, TemplateFailure};
@@ -102,7 +133,7 @@ use jlens_core::reads::Read;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Arc, LazyLock, OnceLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Where an expression finds `$states` and the machine's variables.
 ///
@@ -113,6 +144,23 @@ pub trait Bindings {
     fn state(&self, field: &str) -> Option<&Value>;
     /// The variable `$name` (`name` without the `$`).
     fn variable(&self, name: &str) -> Option<&Value>;
+    /// What can stop the evaluation from outside (its execution's deadline and stop request);
+    /// `None`, the default: nothing but its own [`Limits`]. Asked only of an evaluation that
+    /// outgrows its first few thousand steps.
+    fn interrupt(&self) -> Option<Arc<dyn Interrupt>> {
+        None
+    }
+}
+
+/// What stops a long evaluation before its own [`Limits`] do: the deadline and the stop
+/// request of the execution it belongs to. The evaluation then fails with an error of kind
+/// [`ErrorKind::Interrupted`] (code `D1012` past the deadline, `U1003` once stopped) within
+/// a few milliseconds.
+pub trait Interrupt: Send + Sync {
+    /// When the evaluation must end, if ever.
+    fn deadline(&self) -> Option<Instant>;
+    /// Whether the evaluation must end now; read often, so it must be cheap (an atomic load).
+    fn stopped(&self) -> bool;
 }
 
 /// No `$states` and no variables.
@@ -193,6 +241,10 @@ pub enum ErrorKind {
     Evaluation,
     /// The evaluation produced a function, which is not JSON (JA-11).
     UnsupportedResult,
+    /// The evaluation was stopped from outside ([`Interrupt`]): its execution's deadline
+    /// passed (code `D1012`) or the execution was stopped (`U1003`). Not the expression's
+    /// failure: the execution ends as its deadline or its stop says.
+    Interrupted,
 }
 
 /// A JSONata error: its code (`T2001`, `D3030`, ...), message and position.
@@ -517,11 +569,40 @@ impl Compiled {
         Some(normalized(value))
     }
 
+    /// Evaluates under `limits`: first on this thread with a small step budget, then, when the
+    /// expression needs more, again off the async worker under the whole of `limits` and the
+    /// bindings' [`Interrupt`] (see the `offload` module).
     fn run(
         &self,
         input: Option<&Value>,
         bindings: &dyn Bindings,
         limits: &Limits,
+    ) -> Result<Option<Value>, JsonataError> {
+        let Some(probe) = offload::probe_limits(limits) else {
+            return self.run_once(input, bindings, limits, bindings.interrupt());
+        };
+        match self.run_once(input, bindings, &probe, None) {
+            Err(e) if e.code() == "U1006" => {}
+            done => return done,
+        }
+        let interrupt = bindings.interrupt();
+        if !offload::can_offload() {
+            return self.run_once(input, bindings, limits, interrupt);
+        }
+        let deadline = interrupt.as_ref().and_then(|i| i.deadline());
+        let stopped = || interrupt.as_ref().is_some_and(|i| i.stopped());
+        offload::run_heavy(deadline, &stopped, || {
+            self.run_once(input, bindings, limits, interrupt.clone())
+        })
+        .unwrap_or_else(|| Err(interrupted(stopped())))
+    }
+
+    fn run_once(
+        &self,
+        input: Option<&Value>,
+        bindings: &dyn Bindings,
+        limits: &Limits,
+        interrupt: Option<Arc<dyn Interrupt>>,
     ) -> Result<Option<Value>, JsonataError> {
         let mut vars = AWS_FUNCTIONS.clone();
         for (name, read) in &self.reads {
@@ -533,15 +614,47 @@ impl Compiled {
         if let Some(steps) = limits.max_steps {
             options = options.max_steps(steps);
         }
-        if let Some(t) = limits.timeout {
+        let mut timeout = limits.timeout;
+        let mut by_deadline = false;
+        if let Some(i) = interrupt {
+            if let Some(d) = i.deadline() {
+                let left = d.saturating_duration_since(Instant::now());
+                if timeout.is_none_or(|t| left < t) {
+                    (timeout, by_deadline) = (Some(left), true);
+                }
+            }
+            options = options.cancel_token(jlens_core::CancelToken::watching(move || i.stopped()));
+        }
+        if let Some(t) = timeout {
             options = options.timeout(t);
         }
         self.engine
             .evaluate_source_to(&convert::Root(input), &vars, &options, |out| {
                 out.write(&mut convert::ValueBuilder)
             })
-            .map_err(|e| JsonataError::from_engine(ErrorKind::Evaluation, &e))
+            .map_err(|e| match e.code() {
+                "U1003" => interrupted(true),
+                "D1012" if by_deadline => interrupted(false),
+                _ => JsonataError::from_engine(ErrorKind::Evaluation, &e),
+            })
     }
+}
+
+/// The error of an evaluation its [`Interrupt`] stopped: `stopped`, or past the deadline.
+#[cold]
+fn interrupted(stopped: bool) -> JsonataError {
+    let (code, message) = if stopped {
+        (
+            "U1003",
+            "The evaluation was cancelled: its execution was stopped",
+        )
+    } else {
+        (
+            "D1012",
+            "The evaluation was stopped: its execution's deadline passed",
+        )
+    };
+    JsonataError::new(ErrorKind::Interrupted, code, message.into(), None)
 }
 
 /// The binding `$name` as the engine takes it, cut to what `read` says is read.

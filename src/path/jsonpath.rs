@@ -138,6 +138,25 @@ impl Path {
         self.shape != Shape::Indefinite
     }
 
+    /// `true` when what the path selects, written as JSON, is never longer than the document
+    /// it selects from (plus the 2 bytes of the array an indefinite path makes): each node is
+    /// selected at most once and none inside another. Not so for a deep scan (`$..a` selects
+    /// nodes inside nodes it also selects, and `$..*` every node at every depth: issue 18, a
+    /// 2.4 KB input grew to 64 MB through a few states), a union of indexes (`[0,0,-1]` can
+    /// select one element many times) or a function.
+    pub fn within_document(&self) -> bool {
+        self.segments.iter().enumerate().all(|(i, s)| match s {
+            Segment::Key(_)
+            | Segment::Index(_)
+            | Segment::Slice(_)
+            | Segment::Wildcard
+            | Segment::Filter(_) => true,
+            // An object of distinct members, as the last step.
+            Segment::Keys(_) => i + 1 == self.segments.len(),
+            Segment::Indexes(_) | Segment::Scan | Segment::Function(_) => false,
+        })
+    }
+
     /// `true` for a Reference Path (ASL PATH-4): only names and single indexes.
     pub fn is_reference(&self) -> bool {
         self.shape == Shape::Reference

@@ -291,6 +291,10 @@ impl Machine {
             .info
             .unwrap_or_else(|| ExecutionInfo::anonymous(&self.name, start_ms));
         let deadline = opts.max_duration.or_else(|| self.max_duration());
+        let mut info = info;
+        if let Some(d) = deadline {
+            info.set_deadline(start_ms, d);
+        }
         let mut exec = self.execution(input, info);
         Driver::standalone(self, start_ms, deadline)
             .drive(&mut exec)

@@ -38,6 +38,8 @@ pub struct ExecutionInfo {
     pub machine_name: Str,
     /// `Some(0)` for async express and standard executions; absent for sync express (CTX-2).
     pub redrive_count: Option<u32>,
+    /// The deadline and stop request that end a long computation of the execution.
+    control: super::interrupt::Control,
 }
 
 impl ExecutionInfo {
@@ -77,7 +79,18 @@ impl ExecutionInfo {
             machine_id,
             machine_name,
             redrive_count: None,
+            control: Default::default(),
         }
+    }
+
+    /// The execution's deadline and stop request (see the `vm::interrupt` module).
+    pub(crate) fn control(&self) -> &super::interrupt::Control {
+        &self.control
+    }
+
+    /// Sets the execution's deadline: `max_duration` after `start_ms` (epoch milliseconds).
+    pub(crate) fn set_deadline(&mut self, start_ms: i64, max_duration: std::time::Duration) {
+        self.control.set_deadline(start_ms, max_duration);
     }
 
     /// Execution ARN (`$$.Execution.Id`).

@@ -18,6 +18,11 @@ pub(crate) enum ErrorClass {
     State,
 }
 
+/// The name of [`ExecError::interrupted`]; never seen outside the VM.
+const INTERRUPTED: &str = "aslx.Interrupted";
+const INTERRUPT_STOP: &str = "stopped";
+const INTERRUPT_DEADLINE: &str = "deadline";
+
 /// An error with its ASL name and cause.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ExecError(Box<Data>);
@@ -46,7 +51,7 @@ impl ExecError {
     pub(crate) fn named(error: Option<Str>, cause: Option<String>, class: ErrorClass) -> ExecError {
         ExecError(Box::new(Data {
             error,
-            cause,
+            cause: cause.map(truncate_cause),
             class,
         }))
     }
@@ -55,6 +60,25 @@ impl ExecError {
     #[cold]
     pub(crate) fn runtime(cause: String) -> ExecError {
         ExecError::new("States.Runtime", Some(cause), ErrorClass::Fatal)
+    }
+
+    /// A computation of the state stopped from outside (see `vm::interrupt`): the execution
+    /// was `stopped`, or its deadline passed. Fatal, so no Retry or Catch sees it;
+    /// [`Execution::step`](super::Execution::step) ends the execution ABORTED or TIMED_OUT.
+    #[cold]
+    pub(crate) fn interrupted(stopped: bool) -> ExecError {
+        let cause = if stopped {
+            INTERRUPT_STOP
+        } else {
+            INTERRUPT_DEADLINE
+        };
+        ExecError::new(INTERRUPTED, Some(cause.into()), ErrorClass::Fatal)
+    }
+
+    /// `Some(true)` for an [`ExecError::interrupted`] by a stop, `Some(false)` by the
+    /// deadline, `None` for any other error.
+    pub(crate) fn interruption(&self) -> Option<bool> {
+        (self.error() == INTERRUPTED).then(|| self.cause() == Some(INTERRUPT_STOP))
     }
 
     /// The error name, e.g. `States.Timeout` or a handler's own name (empty when it has none).
@@ -94,3 +118,18 @@ impl fmt::Display for ExecError {
 impl std::error::Error for ExecError {}
 
 const _: () = assert!(std::mem::size_of::<ExecError>() == std::mem::size_of::<usize>());
+
+/// The longest cause AWS keeps: the `cause` of its failure event details is "Maximum length
+/// of 32768" (API reference, `ExecutionFailedEventDetails`, `TaskFailedEventDetails`).
+pub(crate) const MAX_CAUSE_CHARS: usize = 32_768;
+
+/// `cause` cut to [`MAX_CAUSE_CHARS`] characters (issue 18: a cause that quotes an offending
+/// value echoed up to 6 MiB of it).
+pub(crate) fn truncate_cause(mut cause: String) -> String {
+    if cause.len() > MAX_CAUSE_CHARS {
+        if let Some((at, _)) = cause.char_indices().nth(MAX_CAUSE_CHARS) {
+            cause.truncate(at);
+        }
+    }
+    cause
+}

@@ -413,7 +413,10 @@ impl Execution {
                 }
                 Flow::Fork(fork) => self.phase = Phase::Forked(fork),
                 Flow::MapIo(p) => self.phase = Phase::MapIo(p),
-                Flow::Error(e) => return self.finish(error_outcome(e)),
+                Flow::Error(e) => match e.interruption() {
+                    Some(stopped) => return self.finish(interrupted_outcome(stopped)),
+                    None => return self.finish(error_outcome(e)),
+                },
                 Flow::Failed(error, cause) => return self.finish(Outcome::failed(error, cause)),
             }
         }
@@ -953,6 +956,22 @@ fn report(observer: &mut Option<Box<dyn Observer>>, state: &str, step: DataFlow<
 
 /// The outcome of an execution that ends with `e` (an error without a name, passed up from
 /// a branch, is reported without one).
+/// How an execution ends when a computation of its state was stopped from outside: ABORTED
+/// when it was stopped (the stop has recorded its end already), TIMED_OUT at its deadline.
+#[cold]
+fn interrupted_outcome(stopped: bool) -> Outcome {
+    if stopped {
+        Outcome {
+            status: Status::Aborted,
+            output: None,
+            error: None,
+            cause: None,
+        }
+    } else {
+        Outcome::timed_out()
+    }
+}
+
 fn error_outcome(e: ExecError) -> Outcome {
     let (error, cause) = e.into_parts();
     Outcome::failed(error, cause)

@@ -7,6 +7,7 @@
 mod context;
 mod error;
 mod exec;
+mod interrupt;
 pub mod map_io;
 pub mod observe;
 mod retry;

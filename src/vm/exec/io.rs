@@ -103,11 +103,13 @@ impl Execution {
         match sel {
             Select::All => Some(doc),
             Select::Empty => Some(2),
-            // A variable can be larger than the document.
-            Select::Path(p) if p.variable_name().is_some() => None,
+            // A variable can be larger than the document, and so can a deep scan's selection
+            // (issue 18): measured.
+            Select::Path(p) if p.variable_name().is_some() || !p.within_document() => None,
             // The Context object holds the execution input plus names and times.
             Select::Path(_) if state.io.uses_context => Some(doc.max(self.exec_input_bytes + 4096)),
-            Select::Path(_) => Some(doc),
+            // An indefinite path's array: 2 bytes of brackets around disjoint nodes.
+            Select::Path(_) => doc.checked_add(2),
         }
     }
 

@@ -25,8 +25,9 @@
 //! expression's result has no size bound to skip the walk).
 
 use super::*;
+use crate::jsonata::TemplateFailure as JTemplateFailure;
 use crate::jsonata::{undefined_cause, unexpected_type_cause, Bindings, Expression};
-use crate::jsonata::{Template as JTemplate, TemplateError as JTemplateError};
+use crate::jsonata::{ErrorKind, Template as JTemplate, TemplateError as JTemplateError};
 use crate::path::VarLookup;
 
 /// The error every JSONata evaluation failure raises (JA-9).
@@ -39,6 +40,8 @@ struct Scope<'a> {
     error_output: Option<&'a Value>,
     context: Option<&'a Value>,
     vars: &'a Vars,
+    /// The execution: its deadline and stop request end a long evaluation.
+    info: &'a Arc<ExecutionInfo>,
 }
 
 impl Bindings for Scope<'_> {
@@ -54,6 +57,10 @@ impl Bindings for Scope<'_> {
 
     fn variable(&self, name: &str) -> Option<&Value> {
         self.vars.var(name)
+    }
+
+    fn interrupt(&self) -> Option<Arc<dyn crate::jsonata::Interrupt>> {
+        Some(Arc::clone(self.info) as Arc<dyn crate::jsonata::Interrupt>)
     }
 }
 
@@ -134,6 +141,7 @@ impl Execution {
             error_output: None,
             context: state.io.uses_context.then_some(ctx),
             vars: &self.vars,
+            info: &self.info,
         }
     }
 
@@ -146,7 +154,12 @@ impl Execution {
 
     #[cold]
     fn template_failed(&self, e: JTemplateError) -> ExecError {
-        self.query_error(e.aws_cause())
+        match &e.failure {
+            JTemplateFailure::Evaluation(j) if j.kind() == ErrorKind::Interrupted => {
+                ExecError::interrupted(j.code() == "U1003")
+            }
+            _ => self.query_error(e.aws_cause()),
+        }
     }
 
     #[cold]
@@ -168,6 +181,9 @@ impl Execution {
         match e.evaluate(None, scope) {
             Ok(Some(v)) => Ok(v),
             Ok(None) => Err(self.query_error(undefined_cause(e.source(), field))),
+            Err(err) if err.kind() == ErrorKind::Interrupted => {
+                Err(ExecError::interrupted(err.code() == "U1003"))
+            }
             Err(err) => Err(self.query_error(err.aws_cause(e.source(), field))),
         }
     }
