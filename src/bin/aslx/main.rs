@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 mod definition;
 mod integrations;
+mod queue;
 mod serve;
 
 #[global_allocator]

@@ -27,7 +27,7 @@ pub struct NatsIntake {
     done: kv::Store,
     /// The starts this process runs, by execution ARN: the reply subject of their latest
     /// delivery (the one to ack) and their slot.
-    running: Mutex<HashMap<String, Running>>,
+    running: Arc<Mutex<HashMap<String, Running>>>,
     slots: Arc<Semaphore>,
     closer: Closer,
     handle: tokio::runtime::Handle,
@@ -68,7 +68,7 @@ impl NatsIntake {
             js,
             consumer: Mutex::new(consumer),
             done,
-            running: Mutex::new(HashMap::new()),
+            running: Arc::new(Mutex::new(HashMap::new())),
             closer: Closer::new(),
             handle: tokio::runtime::Handle::current(),
         })
@@ -87,7 +87,7 @@ impl NatsIntake {
 
     /// Pulls starts and hands them to `run` until the intake is closed, reopening the pull
     /// after the server went away.
-    async fn consume(&self, run: &(dyn Fn(AcceptedStart) + Send + Sync)) {
+    async fn consume(self: &Arc<Self>, run: &Arc<dyn Fn(AcceptedStart) + Send + Sync>) {
         let mut outage: Option<String> = None;
         while !self.closer.is_closed() {
             let consumer = lock(&self.consumer).clone();
@@ -117,7 +117,7 @@ impl NatsIntake {
                         if let Some(what) = outage.take() {
                             eprintln!("aslx: NATS at {}: consuming again after {what}", self.opts.url);
                         }
-                        self.take(msg, slot, run).await;
+                        self.take(msg, slot, run);
                     }
                     Some(Err(e)) => {
                         self.report_outage(&mut outage, &e);
@@ -153,21 +153,21 @@ impl NatsIntake {
         }
     }
 
-    /// One delivery: dropped if unreadable, acked if it already finished, merged if it is
-    /// running here already, otherwise handed to `run`.
-    async fn take(
-        &self,
+    /// One delivery: dropped if unreadable, merged if this process has it already,
+    /// otherwise checked against its completion marker (in a task of its own, so that the
+    /// round trip does not hold up the next delivery) and handed to `run`.
+    fn take(
+        self: &Arc<Self>,
         msg: Message,
         slot: OwnedSemaphorePermit,
-        run: &(dyn Fn(AcceptedStart) + Send + Sync),
+        run: &Arc<dyn Fn(AcceptedStart) + Send + Sync>,
     ) {
         let (delivered, seq) = match msg.info() {
             Ok(i) => (i.delivered, i.stream_sequence),
             Err(_) => (1, 0),
         };
         let delivered = u32::try_from(delivered.max(1)).unwrap_or(u32::MAX);
-        let (msg, _) = msg.split();
-        let Some(reply) = msg.reply else {
+        let Some(reply) = msg.reply.clone() else {
             return;
         };
         let mut start = match decode_start(&msg.payload) {
@@ -177,50 +177,68 @@ impl NatsIntake {
                     "aslx: NATS stream {}_STARTS: message {seq} is not a start this aslx can run, removed: {e}",
                     self.opts.prefix
                 );
-                self.reply(reply, "+TERM").await;
+                self.ack(reply, "+TERM");
                 return;
             }
         };
-        if let Some(r) = lock(&self.running).get_mut(&start.execution_arn) {
-            // Redelivered while it runs here (in-progress acks were lost in an outage): the
-            // newest delivery is the one the server waits an ack for.
-            r.reply = reply;
-            return;
-        }
-        // PERF: only a redelivery can meet a finished execution; a first delivery costs no
-        // round trip here.
-        if delivered > 1 {
-            let key = arn_key(&start.execution_arn);
-            match tokio::time::timeout(self.opts.request_timeout, self.done.get(key)).await {
-                Ok(Ok(Some(_))) => {
-                    self.reply(reply, "+ACK").await;
-                    return;
-                }
-                Ok(Ok(None)) => {}
-                // Cannot tell whether it finished: left to be redelivered after the ack wait.
-                _ => return,
+        {
+            let mut running = lock(&self.running);
+            if let Some(r) = running.get_mut(&start.execution_arn) {
+                // Delivered again while this process has it (in-progress acks lost in an
+                // outage, or a server that lost its consumer's state): the newest delivery
+                // is the one the server waits an ack for.
+                r.reply = reply;
+                return;
             }
-        }
-        start.attempt = delivered;
-        if delivered > self.opts.max_attempts {
-            eprintln!(
-                "aslx: execution {} was delivered {delivered} times (at most {} may run): recorded as failed without running it",
-                start.execution_arn, self.opts.max_attempts
+            running.insert(
+                start.execution_arn.clone(),
+                Running {
+                    reply,
+                    _slot: slot,
+                },
             );
         }
-        lock(&self.running).insert(
-            start.execution_arn.clone(),
-            Running {
-                reply,
-                _slot: slot,
-            },
-        );
-        run(start);
+        start.attempt = delivered;
+        let (this, run) = (Arc::clone(self), Arc::clone(run));
+        tokio::spawn(async move {
+            // Every delivery is checked, not only those counted as redeliveries: a server
+            // killed with SIGKILL forgets what its consumer delivered and delivers it again
+            // as a first delivery.
+            let key = arn_key(&start.execution_arn);
+            let marker = tokio::time::timeout(this.opts.request_timeout, this.done.get(key)).await;
+            match marker {
+                Ok(Ok(None)) => {}
+                Ok(Ok(Some(_))) => {
+                    // Finished already: acked without running.
+                    if let Some(r) = lock(&this.running).remove(&start.execution_arn) {
+                        this.ack(r.reply, "+ACK");
+                    }
+                    return;
+                }
+                Ok(Err(_)) | Err(_) => {
+                    // Cannot tell whether it finished: left to be redelivered after the ack
+                    // wait.
+                    lock(&this.running).remove(&start.execution_arn);
+                    return;
+                }
+            }
+            if delivered > this.opts.max_attempts {
+                eprintln!(
+                    "aslx: execution {} was delivered {delivered} times (at most {} may run): recorded as failed without running it",
+                    start.execution_arn, this.opts.max_attempts
+                );
+            }
+            run(start);
+        });
     }
 
-    async fn reply(&self, reply: Subject, ack: &'static str) {
-        // A lost ack means a redelivery, which the completion marker answers.
-        let _ = self.client.publish(reply, ack.into()).await;
+    /// Sends `ack` on a delivery's reply subject. A lost ack means a redelivery, which the
+    /// completion marker answers.
+    fn ack(&self, reply: Subject, ack: &'static str) {
+        let client = self.client.clone();
+        self.handle.spawn(async move {
+            let _ = client.publish(reply, ack.into()).await;
+        });
     }
 
     /// Sends an in-progress ack for every start running here, every third of the ack wait.
@@ -270,18 +288,21 @@ impl Intake for NatsIntake {
     }
 
     fn finished(&self, execution_arn: &str, status: ExecutionStatus) {
-        let Some(running) = lock(&self.running).remove(execution_arn) else {
+        if !lock(&self.running).contains_key(execution_arn) {
             return;
-        };
+        }
         let done = self.done.clone();
         let client = self.client.clone();
-        let key = arn_key(execution_arn);
+        let arn = execution_arn.to_string();
         let deadline = tokio::time::Instant::now() + self.opts.ack_wait;
         let timeout = self.opts.request_timeout;
+        let running = Arc::clone(&self.running);
         self.handle.spawn(async move {
-            // The marker first, then the ack: a redelivery after a lost ack finds the marker.
-            // Without a marker (the server away past the ack wait) the start may run again,
-            // which at-least-once allows.
+            // The marker first, then the ack: a delivery after a lost ack finds the marker.
+            // The start stays in `running` meanwhile, so that a delivery of it in between is
+            // merged rather than run. Without a marker (the server away past the ack wait)
+            // the start may run again, which at-least-once allows.
+            let key = arn_key(&arn);
             let mut pause = Duration::from_millis(50);
             while tokio::time::Instant::now() < deadline {
                 let put = done.put(&key, status.as_str().into());
@@ -291,7 +312,10 @@ impl Intake for NatsIntake {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(1));
             }
-            let _ = client.publish(running.reply, "+ACK".into()).await;
+            let Some(r) = lock(&running).remove(&arn) else {
+                return;
+            };
+            let _ = client.publish(r.reply, "+ACK".into()).await;
         });
     }
 
@@ -303,7 +327,7 @@ impl Intake for NatsIntake {
             let progress = tokio::spawn(Arc::clone(&self).keep_in_progress());
             tokio::select! {
                 _ = self.closer.closed() => {}
-                _ = self.consume(&*run) => {}
+                _ = self.consume(&run) => {}
             }
             progress.abort();
         })

@@ -24,16 +24,22 @@
 //!    those stop, and the server redelivers the start to another process after the ack wait.
 //! 4. When the execution ends (`finished`), a completion marker is written to the key-value
 //!    bucket `<prefix>_DONE` (keyed by the ARN, kept a day), then the message is acked and
-//!    leaves the stream. A redelivered start (delivery count > 1) whose marker exists is acked
-//!    without running: a start that finished is not run twice because its ack was lost (the
-//!    process died between the two, or the server went away).
+//!    leaves the stream. Every delivery is checked against the markers before it runs (in a
+//!    task of its own, so the round trip does not hold up the next delivery), and one this
+//!    process holds already (running, or finishing) is merged into it: a start that finished
+//!    is not run twice because its ack was lost (the process died between marker and ack,
+//!    or the server went away). Every delivery, not only redeliveries: a `nats-server`
+//!    killed with SIGKILL was seen to forget what its consumer had delivered, even with
+//!    `sync_interval: always`, and to deliver it again as a first delivery.
 //! 5. A start delivered more than `max_attempts` times (default 3, the engine's
 //!    `async_attempts`) is poison: it is handed to the engine with `attempt > max_attempts`,
 //!    which records it FAILED in the execution log without running it, and then acked through
 //!    `finished` like any other.
 //! 6. When the server goes away, the client reconnects on its own; starts are refused
-//!    meanwhile (rule 1), and consumption resumes once the server is back (the stream, the
-//!    consumer and its pending acks are in the server's file store).
+//!    meanwhile (rule 1), and consumption resumes once the server is back (the stream and the
+//!    consumer are in the server's file store). Starts it had delivered and not seen acked
+//!    come again, from delivery count 1 if it crashed (rule 4: merged or skipped where they
+//!    run or finished).
 //!
 //! # Durability of the server's store
 //!
