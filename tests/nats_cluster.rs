@@ -222,7 +222,10 @@ fn executions_spread_over_processes_and_those_of_a_killed_one_finish_on_the_othe
     }
     // The kill hit executions in flight, and they finished on the others.
     let orphans: Vec<_> = started_on_2.difference(&done_on_2_before_kill).collect();
-    assert!(!orphans.is_empty(), "process 2 had nothing in flight when killed");
+    assert!(
+        !orphans.is_empty(),
+        "process 2 had nothing in flight when killed"
+    );
     let finished_elsewhere = |arn: &String| {
         procs[..2]
             .iter()

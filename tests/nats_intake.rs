@@ -74,7 +74,10 @@ async fn until_pending(server: &NatsServer, n: u64) {
         if now == n {
             return;
         }
-        assert!(Instant::now() < deadline, "{now} messages pending, expected {n}");
+        assert!(
+            Instant::now() < deadline,
+            "{now} messages pending, expected {n}"
+        );
         sleep(Duration::from_millis(50)).await;
     }
 }
@@ -99,7 +102,11 @@ async fn a_start_published_twice_is_stored_once_delivered_once_and_acked_on_fini
     let s = start("twice");
     intake.accept(&s).await.unwrap();
     intake.accept(&s).await.unwrap();
-    assert_eq!(pending(&server).await, 1, "the retried publish is a duplicate");
+    assert_eq!(
+        pending(&server).await,
+        1,
+        "the retried publish is a duplicate"
+    );
 
     let (consumer, mut rx, task) = consuming(&o).await;
     let got = next(&mut rx, 10).await;
@@ -207,7 +214,10 @@ async fn a_start_delivered_more_than_max_attempts_is_handed_over_as_poison_then_
     let (i, mut rx, task) = consuming(&o).await;
     let poison = next(&mut rx, 15).await;
     assert_eq!(poison.attempt, 3);
-    i.finished(&poison.execution_arn, ExecutionStatus::Ended(Status::Failed));
+    i.finished(
+        &poison.execution_arn,
+        ExecutionStatus::Ended(Status::Failed),
+    );
     until_pending(&server, 0).await;
     kill(i, task).await;
 }
@@ -259,7 +269,10 @@ async fn starts_are_refused_while_the_server_is_away_and_consumption_resumes_aft
             }
         }
     };
-    assert!(matches!(refused, DurableError::Unavailable(_)), "{refused:?}");
+    assert!(
+        matches!(refused, DurableError::Unavailable(_)),
+        "{refused:?}"
+    );
     assert!(refused.to_string().contains(&server.url), "{refused}");
 
     server.start_again();
@@ -267,7 +280,10 @@ async fn starts_are_refused_while_the_server_is_away_and_consumption_resumes_aft
     intake.finished(&running.execution_arn, DONE);
     let deadline = Instant::now() + Duration::from_secs(20);
     while let Err(e) = intake.accept(&start("after")).await {
-        assert!(Instant::now() < deadline, "still refused after the restart: {e}");
+        assert!(
+            Instant::now() < deadline,
+            "still refused after the restart: {e}"
+        );
         sleep(Duration::from_millis(100)).await;
     }
     let mut got = next(&mut rx, 30).await;
@@ -291,11 +307,21 @@ async fn a_server_that_is_down_at_start_up_is_a_clear_error() {
         .unwrap()
         .port();
     let url = format!("nats://127.0.0.1:{port}");
-    let e = NatsIntake::connect(NatsOptions::new(&url)).await.unwrap_err();
-    assert!(e.to_string().contains(&format!("cannot connect to NATS at {url}")), "{e}");
-    let e = NatsCatalog::connect(NatsOptions::new(&url)).await.unwrap_err();
+    let e = NatsIntake::connect(NatsOptions::new(&url))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains(&format!("cannot connect to NATS at {url}")),
+        "{e}"
+    );
+    let e = NatsCatalog::connect(NatsOptions::new(&url))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains(&url), "{e}");
-    let e = NatsIntake::connect(NatsOptions::new("http://x:1")).await.unwrap_err();
+    let e = NatsIntake::connect(NatsOptions::new("http://x:1"))
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("expected nats://HOST:PORT"), "{e}");
 }
 
@@ -313,7 +339,11 @@ async fn a_catalog_change_on_one_client_reaches_another_within_a_second() {
         .unwrap();
     assert_eq!(
         b.load().await.unwrap(),
-        vec![(CatalogKind::Activity, "arn:act".to_string(), Some(b"before".to_vec()))]
+        vec![(
+            CatalogKind::Activity,
+            "arn:act".to_string(),
+            Some(b"before".to_vec())
+        )]
     );
     assert_eq!(a.load().await.unwrap().len(), 1);
     let watch = |c: &Arc<NatsCatalog>| {
@@ -327,18 +357,37 @@ async fn a_catalog_change_on_one_client_reaches_another_within_a_second() {
     let mut seen_b = watch(&b);
     sleep(Duration::from_millis(200)).await;
 
-    a.put(CatalogKind::Machine, arn, b"v1".to_vec()).await.unwrap();
+    a.put(CatalogKind::Machine, arn, b"v1".to_vec())
+        .await
+        .unwrap();
     let within = Duration::from_secs(1);
-    let got = timeout(within, seen_b.recv()).await.expect("within a second");
-    assert_eq!(got, Some((CatalogKind::Machine, arn.to_string(), Some(b"v1".to_vec()))));
+    let got = timeout(within, seen_b.recv())
+        .await
+        .expect("within a second");
+    assert_eq!(
+        got,
+        Some((CatalogKind::Machine, arn.to_string(), Some(b"v1".to_vec())))
+    );
     a.delete(CatalogKind::Machine, arn).await.unwrap();
-    let got = timeout(within, seen_b.recv()).await.expect("within a second");
+    let got = timeout(within, seen_b.recv())
+        .await
+        .expect("within a second");
     assert_eq!(got, Some((CatalogKind::Machine, arn.to_string(), None)));
-    b.put(CatalogKind::Machine, arn, b"v2".to_vec()).await.unwrap();
-    let got = timeout(within, seen_a.recv()).await.expect("within a second");
-    assert_eq!(got, Some((CatalogKind::Machine, arn.to_string(), Some(b"v2".to_vec()))));
+    b.put(CatalogKind::Machine, arn, b"v2".to_vec())
+        .await
+        .unwrap();
+    let got = timeout(within, seen_a.recv())
+        .await
+        .expect("within a second");
+    assert_eq!(
+        got,
+        Some((CatalogKind::Machine, arn.to_string(), Some(b"v2".to_vec())))
+    );
     sleep(Duration::from_millis(300)).await;
-    assert!(seen_a.try_recv().is_err(), "a's own changes came back to it");
+    assert!(
+        seen_a.try_recv().is_err(),
+        "a's own changes came back to it"
+    );
     assert!(seen_b.try_recv().is_err(), "b's own change came back to it");
 
     let c = NatsCatalog::connect(o).await.unwrap();
@@ -347,7 +396,11 @@ async fn a_catalog_change_on_one_client_reaches_another_within_a_second() {
     assert_eq!(
         all,
         vec![
-            (CatalogKind::Activity, "arn:act".to_string(), Some(b"before".to_vec())),
+            (
+                CatalogKind::Activity,
+                "arn:act".to_string(),
+                Some(b"before".to_vec())
+            ),
             (CatalogKind::Machine, arn.to_string(), Some(b"v2".to_vec())),
         ]
     );

@@ -68,7 +68,10 @@ impl NatsCatalog {
 
     fn error(&self, what: &str, key: &str, e: impl std::fmt::Display) -> DurableError {
         unavailable(
-            format!("NATS at {}: {what} {key} in bucket {}", self.opts.url, self.bucket),
+            format!(
+                "NATS at {}: {what} {key} in bucket {}",
+                self.opts.url, self.bucket
+            ),
             e,
         )
     }
@@ -181,7 +184,12 @@ impl Catalog for NatsCatalog {
                 let Some((kind, arn)) = parse_catalog_key(&k) else {
                     continue;
                 };
-                if let Some(record) = self.kv.get(&k).await.map_err(|e| self.error("reading", &arn, e))? {
+                if let Some(record) = self
+                    .kv
+                    .get(&k)
+                    .await
+                    .map_err(|e| self.error("reading", &arn, e))?
+                {
                     out.push((kind, arn, Some(record.to_vec())));
                 }
             }

@@ -112,7 +112,10 @@ mod tests {
             trace_header: None,
             ..start()
         };
-        assert_eq!(decode_start(&encode_start(&none)).unwrap().trace_header, None);
+        assert_eq!(
+            decode_start(&encode_start(&none)).unwrap().trace_header,
+            None
+        );
     }
 
     #[test]

@@ -115,7 +115,10 @@ impl NatsIntake {
                     None => break,
                     Some(Ok(msg)) => {
                         if let Some(what) = outage.take() {
-                            eprintln!("aslx: NATS at {}: consuming again after {what}", self.opts.url);
+                            eprintln!(
+                                "aslx: NATS at {}: consuming again after {what}",
+                                self.opts.url
+                            );
                         }
                         self.take(msg, slot, run);
                     }
@@ -190,13 +193,7 @@ impl NatsIntake {
                 r.reply = reply;
                 return;
             }
-            running.insert(
-                start.execution_arn.clone(),
-                Running {
-                    reply,
-                    _slot: slot,
-                },
-            );
+            running.insert(start.execution_arn.clone(), Running { reply, _slot: slot });
         }
         start.attempt = delivered;
         let (this, run) = (Arc::clone(self), Arc::clone(run));
