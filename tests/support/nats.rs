@@ -35,7 +35,14 @@ fn venv() -> PathBuf {
         .join("pyvenv")
 }
 
+/// The venv with `nats-server`, made once per test process (tests start servers in
+/// parallel; two venv.sh runs at once would remove each other's venv).
 fn install() -> Result<PathBuf, String> {
+    static VENV: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    VENV.get_or_init(make_venv).clone()
+}
+
+fn make_venv() -> Result<PathBuf, String> {
     let mut venv = venv();
     if !venv.join("bin/nats-server").exists() {
         let target = venv.parent().map(Path::to_path_buf).unwrap_or_default();
