@@ -133,6 +133,8 @@ impl NatsIntake {
                     }
                 }
             }
+            // The pull ended: the consumer may be gone with a server that lost its store.
+            self.rebind().await;
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
