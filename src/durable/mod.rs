@@ -11,6 +11,8 @@
 //!
 //! Sync executions are at-most-once and never reach an intake.
 
+pub mod nats;
+
 use crate::engine::ExecutionStatus;
 use std::future::Future;
 use std::pin::Pin;

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 mod definition;
 mod graph;
 mod integrations;
+mod queue;
 mod serve;
 
 #[global_allocator]

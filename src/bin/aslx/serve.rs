@@ -129,6 +129,8 @@ pub struct ServeArgs {
     /// LimitExceededException (AWS's default quota, which AWS raises on request).
     #[arg(long, default_value_t = aslx::events::MAX_RULES)]
     events_max_rules: usize,
+    #[command(flatten)]
+    queue: crate::queue::QueueArgs,
 }
 
 /// The mock file Step Functions Local reads from its working directory.
@@ -310,6 +312,13 @@ pub fn main(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let queue = match args.queue.connect(&rt) {
+        Ok(q) => q,
+        Err(e) => {
+            eprintln!("aslx serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let sink = match &args.log_dir {
         None => None,
         Some(d) => match LogSink::directory(d) {
@@ -333,6 +342,7 @@ pub fn main(args: ServeArgs) -> ExitCode {
                 max_activities: args.max_activities,
                 max_definition_bytes: args.max_definition_bytes,
             });
+        let b = crate::queue::attach(b, queue.as_ref(), args.queue.max_attempts());
         match sink {
             Some(s) => b.log_sink(s),
             None => b,
