@@ -24,9 +24,10 @@ fn harness() -> Option<MutexGuard<'static, (Harness, String)>> {
     static H: OnceLock<Option<Mutex<(Harness, String)>>> = OnceLock::new();
     let h = H.get_or_init(|| {
         let chromium = chromium()?;
-        // Left behind in the temporary directory: the statics of a test binary are never
-        // dropped. It holds a few kilobytes of log records.
-        let dir = std::env::temp_dir().join(format!("aslx-console-logs-{}", std::process::id()));
+        // Under target/tmp, emptied by each run (statics are never dropped, so it is not
+        // removed at the end); a few kilobytes of log records.
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console_more-log-dir");
+        let _ = std::fs::remove_dir_all(&dir);
         let (addr, _) = serve_with_log_dir(None, Limits::default(), Some(dir));
         Some(Mutex::new((harness_at(&chromium, addr), chromium)))
     });
@@ -332,4 +333,63 @@ fn express_executions_of_another_machine_in_the_same_log_group_are_not_listed() 
     // Both executions are in the group: wait for the second machine's, then look at each.
     assert_eq!(listed_executions(h, &machines[1], 1), sjson!(["run-1"]));
     assert_eq!(listed_executions(h, &machines[0], 1), sjson!(["run-0"]));
+}
+
+#[test]
+fn a_failed_express_execution_from_the_log_shows_its_error_and_map_iterations() {
+    let Some(mut g) = harness() else { return };
+    let h = &mut g.0;
+    let logging = sjson!({"level": "ALL", "includeExecutionData": true, "destinations": [
+        {"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:logs:us-east-1:111111111111:log-group:express-failures:*"}}]});
+    let def = sjson!({"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemsPath": "$.items", "Next": "Charge",
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Price",
+                "States": {"Price": {"Type": "Pass", "End": true}}}},
+        "Charge": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:111111111111:function:boom", "End": true}}});
+    let r = api(
+        h.addr,
+        "CreateStateMachine",
+        sjson!({"name": "express-failures", "definition": def.to_string(), "roleArn": ROLE,
+                "type": "EXPRESS", "loggingConfiguration": logging}),
+    );
+    let m = r["stateMachineArn"].as_str().unwrap().to_string();
+    let x = start(h.addr, &m, sjson!({"items": [1, 2, 3]}));
+    let name = x.split(':').nth(7).unwrap().to_string();
+    assert_eq!(listed_executions(h, &m, 1), sjson!([name]));
+    let deadline = Instant::now() + SECONDS;
+    loop {
+        h.open(&format!("#/execution/{x}"));
+        let status = h.eval("document.body.dataset.executionStatus");
+        if status == "FAILED" || Instant::now() >= deadline {
+            assert_eq!(status, "FAILED", "the EXPRESS execution's view");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(
+        h.statuses(),
+        sjson!({"Each": "succeeded", "Price": "succeeded", "Charge": "failed"})
+    );
+    let stroke = h.eval(
+        "getComputedStyle(document.querySelector('#graph .node[data-state=\"Charge\"] rect')).stroke",
+    );
+    assert_eq!(stroke, "rgb(222, 50, 47)", "failed: #DE322F");
+    let banner = h.eval("document.querySelector('#error-banner').textContent");
+    let banner = banner.as_str().unwrap();
+    assert!(
+        banner.contains("Boom") && banner.contains("the payment service said no"),
+        "{banner}"
+    );
+    let options = h.eval(
+        "[...document.querySelectorAll('#iterations select option')].map(o => o.textContent)",
+    );
+    assert_eq!(
+        options,
+        sjson!(["Iteration #0", "Iteration #1", "Iteration #2"])
+    );
+    assert!(
+        h.browser.errors.is_empty(),
+        "page errors: {:?}",
+        h.browser.errors
+    );
 }
