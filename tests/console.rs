@@ -9,227 +9,24 @@
 
 #[path = "support/browser.rs"]
 mod browser;
+#[path = "support/console_harness.rs"]
+mod console_harness;
 
-use aslx::serve::backend::Backend;
-use aslx::serve::http::{Limits, Server};
-use aslx::serve::ops::{Identity, Service};
+use aslx::serve::http::Limits;
 use aslx::serve::sigv4::Credentials;
-use aslx::{json, Handlers};
-use browser::Browser;
+use console_harness::*;
 use serde_json::{json as sjson, Value as Json};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
-
-const ROLE: &str = "arn:aws:iam::111111111111:role/aslx";
-const SECONDS: Duration = Duration::from_secs(30);
-
-/// An `aslx serve` on its own thread and runtime; its address and console login token.
-fn serve(auth: Option<Credentials>, limits: Limits) -> (SocketAddr, Option<String>) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let mut handlers = Handlers::new();
-        handlers.function("ok", |v| Ok(v.clone()));
-        handlers.function("boom", |_| {
-            Err(aslx::TaskError::new("Boom", "the payment service said no"))
-        });
-        handlers.resource("arn:aws:states:::sqs:sendMessage", |_| {
-            Ok(json!({"MessageId": "m-1"}))
-        });
-        let id = Identity {
-            partition: "aws".into(),
-            region: "us-east-1".into(),
-            account: "111111111111".into(),
-        };
-        let backend = Backend::with_engine(handlers, &id, rt.handle().clone(), |b| {
-            b.max_in_flight(1000)
-        })
-        .unwrap();
-        let service = Service::new(id, backend, None);
-        let server = rt
-            .block_on(Server::bind(
-                "127.0.0.1:0".parse().unwrap(),
-                service,
-                limits,
-                auth,
-            ))
-            .unwrap();
-        let token = server.console_login_token().map(str::to_string);
-        tx.send((server.local_addr().unwrap(), token)).unwrap();
-        rt.block_on(server.run(std::future::pending()));
-    });
-    rx.recv().unwrap()
-}
-
-/// A raw HTTP/1.1 exchange on a fresh connection: status, headers (lower-case) and body.
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, Vec<(String, String)>, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
-        req.push_str(&format!("Host: {addr}\r\n"));
-    }
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head[9..12].parse().unwrap();
-    let hs = head
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    (status, hs, rest.to_string())
-}
-
-fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    hs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-}
-
-/// An API call at `POST /` (no --auth): its JSON answer, which must be a 200.
-fn api(addr: SocketAddr, op: &str, body: Json) -> Json {
-    let target = format!("AWSStepFunctions.{op}");
-    let (status, _, text) = http(
-        addr,
-        "POST",
-        "/",
-        &[
-            ("X-Amz-Target", &target),
-            ("Content-Type", "application/x-amz-json-1.0"),
-        ],
-        &body.to_string(),
-    );
-    let body = &text[text.find('{').unwrap_or(0)..text.rfind('}').map_or(0, |i| i + 1)];
-    assert_eq!(status, 200, "{op}: {text}");
-    serde_json::from_str(body).unwrap()
-}
-
-fn create(addr: SocketAddr, name: &str, ty: &str, def: &Json) -> String {
-    let r = api(
-        addr,
-        "CreateStateMachine",
-        sjson!({"name": name, "definition": def.to_string(), "roleArn": ROLE, "type": ty}),
-    );
-    r["stateMachineArn"].as_str().unwrap().to_string()
-}
-
-fn start(addr: SocketAddr, machine: &str, input: Json) -> String {
-    let r = api(
-        addr,
-        "StartExecution",
-        sjson!({"stateMachineArn": machine, "input": input.to_string()}),
-    );
-    r["executionArn"].as_str().unwrap().to_string()
-}
-
-struct Harness {
-    browser: Browser,
-    addr: SocketAddr,
-    shots: Option<std::path::PathBuf>,
-}
-
-impl Harness {
-    fn url(&self, hash: &str) -> String {
-        format!("http://{}/{hash}", self.addr)
-    }
-
-    /// Loads the console afresh at `hash` (a new document, not a hash change).
-    fn open(&mut self, hash: &str) {
-        self.browser
-            .call("Page.navigate", sjson!({"url": "about:blank"}));
-        self.browser
-            .wait_for("location.href === 'about:blank'", SECONDS, "a blank page");
-        let url = self.url(hash);
-        self.browser.open(&url);
-    }
-
-    fn shot(&mut self, name: &str) {
-        if let Some(dir) = self.shots.clone() {
-            std::fs::create_dir_all(&dir).unwrap();
-            let png = self.browser.screenshot();
-            std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
-        }
-    }
-
-    fn eval(&mut self, js: &str) -> Json {
-        self.browser.eval(js)
-    }
-
-    fn wait(&mut self, js: &str, what: &str) -> Json {
-        self.browser.wait_for(js, SECONDS, what)
-    }
-
-    /// Sets an input's value as typing would (the page's input listeners run).
-    fn type_into(&mut self, selector: &str, text: &str) {
-        let js = format!(
-            "(() => {{ const e = document.querySelector({sel}); e.value = {text}; e.dispatchEvent(new Event('input', {{bubbles: true}})); return true; }})()",
-            sel = sjson!(selector),
-            text = sjson!(text)
-        );
-        assert_eq!(self.eval(&js), sjson!(true), "no {selector}");
-    }
-
-    fn click(&mut self, selector: &str) {
-        let js = format!(
-            "(() => {{ const e = document.querySelector({}); if (!e) return false; e.dispatchEvent(new MouseEvent('click', {{bubbles: true, cancelable: true}})); return true; }})()",
-            sjson!(selector)
-        );
-        assert_eq!(
-            self.eval(&js),
-            sjson!(true),
-            "nothing to click at {selector}"
-        );
-    }
-
-    /// `{state name: status}` of the drawn graph.
-    fn statuses(&mut self) -> Json {
-        self.eval("Object.fromEntries([...document.querySelectorAll('#graph .node')].map(n => [n.dataset.state, n.dataset.status]))")
-    }
-}
 
 /// The shared browser and server, or `None` (and why) when there is no Chromium.
 fn harness() -> Option<MutexGuard<'static, Harness>> {
     static H: OnceLock<Option<Mutex<Harness>>> = OnceLock::new();
     let h = H.get_or_init(|| {
-        let chromium = match browser::find_chromium() {
-            Ok(c) => c,
-            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!("CI=true but {e}")
-            }
-            Err(e) => {
-                eprintln!("console browser tests not run: {e}");
-                return None;
-            }
-        };
+        let chromium = chromium()?;
         let (addr, _) = serve(None, Limits::default());
-        let browser = Browser::start(&chromium, 1400, 900);
-        let shots = std::env::var_os("ASLX_CONSOLE_SCREENSHOTS").map(Into::into);
-        Some(Mutex::new(Harness {
-            browser,
-            addr,
-            shots,
-        }))
+        Some(Mutex::new(harness_at(&chromium, addr)))
     });
     h.as_ref()
         .map(|m| m.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))

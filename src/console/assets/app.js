@@ -242,10 +242,12 @@
     return d ? d.logGroupArn.replace(/^arn:aws:logs:[^:]*:[^:]*:log-group:/, "").replace(/:\*$/, "") : null;
   }
 
-  // EXPRESS executions of a machine, from its log group: {arn: [records]}.
+  // EXPRESS executions of a machine, from its log group: {arn: [records]}. Other machines
+  // may log to the same group: only this machine's executions are kept.
   async function expressRecords(m, filter) {
     const group = logGroupOf(m);
     if (!group) return null;
+    const mine = m.stateMachineArn.replace(/:stateMachine:([^:]+).*$/, ":express:$1:");
     let events = [], token;
     for (let i = 0; i < 50; i++) {
       const r = await logsApi("FilterLogEvents", Object.assign({ logGroupName: group }, filter ? { filterPattern: '"' + filter + '"' } : {}, token ? { nextToken: token } : {}));
@@ -256,6 +258,7 @@
     const by = {};
     for (const e of events) {
       let rec; try { rec = JSON.parse(e.message); } catch (x) { continue; }
+      if (typeof rec.execution_arn !== "string" || !rec.execution_arn.startsWith(mine)) continue;
       (by[rec.execution_arn] = by[rec.execution_arn] || []).push(rec);
     }
     return by;
