@@ -307,14 +307,14 @@ fn unknown_operations_share_one_row_and_other_paths_are_still_the_api() {
         "AWSStepFunctions.Other",
     ] {
         let head = format!(
-            "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: {t}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"
+            "POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: {t}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"
         );
         let (status, _, _) = s.raw(&head, b"{}");
         assert_eq!(status, 400);
     }
     // Not GET: the API answers as before.
     let (status, _, body) = s.raw(
-        "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        "POST /metrics HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         b"",
     );
     assert_eq!(status, 400, "{body:?}");
