@@ -12,6 +12,8 @@
 //! Sync executions are at-most-once and never reach an intake.
 
 use crate::engine::ExecutionStatus;
+
+pub mod embedded;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

@@ -97,6 +97,8 @@ pub struct ServeArgs {
     /// LimitExceededException (AWS's default quota, which AWS raises on request).
     #[arg(long, default_value_t = aslx::events::MAX_RULES)]
     events_max_rules: usize,
+    #[command(flatten)]
+    durability: crate::durability::DurabilityArgs,
 }
 
 /// The mock file Step Functions Local reads from its working directory.
@@ -251,7 +253,16 @@ pub fn main(args: ServeArgs) -> ExitCode {
             }
         },
     };
+    let mut notes = Vec::new();
+    let store = match args.durability.open(&mut notes) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("aslx serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let configure = |b: aslx::engine::EngineBuilder| {
+        let b = crate::durability::configure(b, store.as_ref());
         let b = b
             .max_in_flight(args.max_in_flight)
             .wait_time_scale(args.wait_time_scale)
@@ -280,6 +291,10 @@ pub fn main(args: ServeArgs) -> ExitCode {
         service = service.with_log_dir(d);
     }
     rt.block_on(async move {
+        if let Err(e) = crate::durability::recover(&engine, store.as_ref(), &mut notes).await {
+            eprintln!("aslx serve: {e}");
+            return ExitCode::from(2);
+        }
         let server = match Server::bind(args.bind, service, limits.clone(), auth).await {
             Ok(s) => s,
             Err(e) => {
@@ -311,6 +326,9 @@ pub fn main(args: ServeArgs) -> ExitCode {
             if let Ok(a) = r.local_addr() {
                 let _ = writeln!(out, "aslx serve: routes listening on http://{a}");
             }
+        }
+        for n in &notes {
+            let _ = writeln!(out, "{n}");
         }
         let _ = out.flush();
         // One signal stops both listeners.
