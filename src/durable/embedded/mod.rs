@@ -114,7 +114,6 @@ pub struct EmbeddedStore {
     root: PathBuf,
     /// The starts found at opening, until delivered.
     pending: Mutex<Vec<AcceptedStart>>,
-    _dir: dir::DataDir,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -147,7 +146,7 @@ impl EmbeddedStore {
     pub fn open(root: &Path, fsync: Fsync) -> Result<(Arc<EmbeddedStore>, Opened), String> {
         let dir = dir::open(root)?;
         let before = dir::journal_ends(&dir.store);
-        let keyspace = fjall::Config::new(&dir.store)
+        let keyspace = fjall::Config::new(dir.store.clone())
             .max_journaling_size(MAX_JOURNALS)
             .max_write_buffer_size(16 << 20)
             .open()
@@ -184,6 +183,7 @@ impl EmbeddedStore {
             starts: starts.clone(),
             catalog: catalog.clone(),
             fsync,
+            _dir: dir,
         };
         std::thread::Builder::new()
             .name("aslx-store".into())
@@ -199,7 +199,6 @@ impl EmbeddedStore {
             catalog,
             root: root.to_path_buf(),
             pending: Mutex::new(pending),
-            _dir: dir,
         };
         Ok((Arc::new(store), opened))
     }

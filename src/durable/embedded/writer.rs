@@ -43,6 +43,8 @@ pub(crate) struct Writer {
     pub(crate) starts: PartitionHandle,
     pub(crate) catalog: PartitionHandle,
     pub(crate) fsync: Fsync,
+    /// The directory's lock: released after the keyspace, when the writer stops.
+    pub(crate) _dir: super::dir::DataDir,
 }
 
 impl Writer {
