@@ -136,6 +136,8 @@ pub struct EngineTarget {
     mode: Mode,
     /// Async mode: starts wait while this many executions are in flight.
     limit: usize,
+    /// `--data-dir`: starts are answered once the engine's intake recorded them.
+    pub durable: bool,
 }
 
 impl EngineTarget {
@@ -153,6 +155,7 @@ impl EngineTarget {
             input_text,
             mode,
             limit,
+            durable: false,
         }
     }
 }
@@ -182,6 +185,14 @@ impl Client for EngineClient {
                 // keeps C executions in flight would.
                 while t.engine.in_flight() >= t.limit {
                     tokio::task::yield_now().await;
+                }
+                if t.durable {
+                    return t
+                        .engine
+                        .start_async(req())
+                        .await
+                        .map(|_| true)
+                        .map_err(|e| e.to_string());
                 }
                 t.engine
                     .start(req())
