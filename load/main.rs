@@ -158,6 +158,13 @@ struct Args {
     /// (`add=http:http://127.0.0.1:9000/add`, ...). Repeatable.
     #[arg(long = "handler")]
     handlers: Vec<String>,
+    /// Engine: record async starts in the embedded durable store in DIR (as
+    /// `aslx serve --data-dir`) and answer each once recorded.
+    #[arg(long = "data-dir")]
+    data_dir: Option<PathBuf>,
+    /// With --data-dir: always, batch or never (as `aslx serve --fsync`).
+    #[arg(long, default_value = "batch")]
+    fsync: String,
     /// In-process: Task resources no handler serves go to the integrations: the HTTP Task,
     /// and endpoints from the environment (LAMBDA_ENDPOINT, AWS_ENDPOINT_URL_<SERVICE>, ...).
     #[arg(long)]
@@ -271,7 +278,9 @@ fn run(args: Args) -> Result<ExitCode, String> {
         mode: args.mode,
         target: args.target.clone(),
         concurrency,
-        lanes: if engine_async {
+        // A durable start is answered after its write: each lane is one caller awaiting it,
+        // so that concurrent callers share a group commit.
+        lanes: if engine_async && args.data_dir.is_none() {
             threads.min(concurrency)
         } else {
             concurrency
@@ -314,7 +323,20 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 Some(l) => l.parse().map_err(|e| format!("--log-level: {e}"))?,
                 None => aslx::engine::LogLevel::Off,
             };
-            let engine = aslx::engine::Engine::builder()
+            let store = match &args.data_dir {
+                None => None,
+                Some(d) => {
+                    let fsync = args.fsync.parse().map_err(|e| format!("--fsync: {e}"))?;
+                    let (s, _) = aslx::durable::embedded::EmbeddedStore::open(d, fsync)
+                        .map_err(|e| format!("--data-dir: {e}"))?;
+                    Some(s)
+                }
+            };
+            let builder = match &store {
+                Some(s) => aslx::engine::Engine::builder().intake(s.clone()),
+                None => aslx::engine::Engine::builder(),
+            };
+            let engine = builder
                 .runtime(tokio::runtime::Handle::current())
                 .handlers(handlers.clone())
                 .log_level(level)
@@ -333,14 +355,16 @@ fn run(args: Args) -> Result<ExitCode, String> {
                 .create_machine(&plan.machine, &definition, aslx::MachineType::Express)
                 .map_err(|e| cannot_create(&e))?;
             let limit = if closed { plan.concurrency } else { usize::MAX };
-            let t: &'static target::EngineTarget = Box::leak(Box::new(target::EngineTarget::new(
+            let mut t = target::EngineTarget::new(
                 engine,
                 plan.machine.clone(),
                 input,
                 plan.mode,
                 limit,
                 args.io,
-            )));
+            );
+            t.durable = store.is_some();
+            let t: &'static target::EngineTarget = Box::leak(Box::new(t));
             drive(t, &plan, args.quiet).await
         } else if let Some(url) = plan.target.strip_prefix("events:") {
             let name = args

@@ -168,6 +168,8 @@ pub struct EngineTarget {
     /// Async mode: starts wait while this many executions are in flight.
     limit: usize,
     io: Io,
+    /// `--data-dir`: starts are answered once the engine's intake recorded them.
+    pub durable: bool,
 }
 
 impl EngineTarget {
@@ -187,6 +189,7 @@ impl EngineTarget {
             mode,
             limit,
             io,
+            durable: false,
         }
     }
 }
@@ -224,6 +227,14 @@ impl Client for EngineClient {
                 // keeps C executions in flight would.
                 while t.engine.in_flight() >= t.limit {
                     tokio::task::yield_now().await;
+                }
+                if t.durable {
+                    return t
+                        .engine
+                        .start_async(req())
+                        .await
+                        .map(|_| true)
+                        .map_err(|e| e.to_string());
                 }
                 t.engine
                     .start(req())

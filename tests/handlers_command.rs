@@ -467,7 +467,14 @@ fn cli_serve_refuses_handlers_it_could_never_call() {
     ] {
         // A serve that wrongly starts is killed after 10 s (and the test fails).
         let mut child = Command::new(env!("CARGO_BIN_EXE_aslx"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--handler", spec])
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--in-memory",
+                "--handler",
+                spec,
+            ])
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();

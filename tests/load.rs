@@ -493,7 +493,7 @@ fn serve_routes(routes: &[&str]) -> (std::process::Child, u16, u16) {
         "--routes-bind",
         "127.0.0.1:0",
     ])
-    .args(["--threads", "2"])
+    .args(["--threads", "2", "--in-memory"])
     .env_remove("SFN_MOCK_CONFIG")
     .stdout(std::process::Stdio::piped());
     for r in routes {

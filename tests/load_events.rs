@@ -19,7 +19,14 @@ fn machines() -> PathBuf {
 /// `aslx serve` with `args`: the child and its port.
 fn serve(args: &[&str]) -> (Child, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_aslx"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--threads", "2"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--threads",
+            "2",
+            "--in-memory",
+        ])
         .args(args)
         .env_remove("SFN_MOCK_CONFIG")
         .stdout(Stdio::piped())

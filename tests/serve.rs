@@ -26,11 +26,18 @@ impl Server {
 
     fn start_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_aslx"));
-        cmd.args(["serve", "--bind", "127.0.0.1:0", "--threads", "2"])
-            .args(args)
-            .env_remove("SFN_MOCK_CONFIG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--threads",
+            "2",
+            "--in-memory",
+        ])
+        .args(args)
+        .env_remove("SFN_MOCK_CONFIG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -1798,7 +1805,7 @@ fn a_log_dir_that_cannot_be_written_is_refused_at_start_up() {
     let file = std::env::temp_dir().join(format!("aslx-not-a-dir-{}", std::process::id()));
     std::fs::write(&file, b"x").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_aslx"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--log-dir"])
+        .args(["serve", "--bind", "127.0.0.1:0", "--in-memory", "--log-dir"])
         .arg(file.join("sub"))
         .output()
         .unwrap();

@@ -29,7 +29,14 @@ fn port_of(line: &str) -> u16 {
 impl Server {
     fn start(args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_aslx"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--threads", "2"])
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--threads",
+                "2",
+                "--in-memory",
+            ])
             .args(["--routes-bind", "127.0.0.1:0"])
             .args(args)
             .env_remove("SFN_MOCK_CONFIG")
@@ -553,7 +560,7 @@ fn routes_from_a_file_are_served() {
 /// Runs `aslx serve` with `args`, expecting it to refuse to start: its stderr.
 fn refused(args: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_aslx"))
-        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(["serve", "--bind", "127.0.0.1:0", "--in-memory"])
         .args(args)
         .env_remove("SFN_MOCK_CONFIG")
         .stdin(Stdio::null())

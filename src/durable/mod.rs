@@ -14,6 +14,8 @@
 pub mod nats;
 
 use crate::engine::ExecutionStatus;
+
+pub mod embedded;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

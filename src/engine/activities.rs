@@ -80,6 +80,7 @@ impl Engine {
             "arn:aws:states:{}:{}:activity:{name}",
             c.region, c.account
         ));
+        let _mark = self.mark(&arn);
         let activities = &self.shared.callbacks.activities;
         if tags.len() > super::tags::MAX_TAGS && activities.get(&arn).is_none() {
             return Err(EngineError::too_many_tags(&arn));
@@ -137,6 +138,7 @@ impl Engine {
     ///
     /// `InvalidArn`.
     pub fn delete_activity(&self, arn: &str) -> Result<(), EngineError> {
+        let _mark = self.mark(arn);
         activity_arn(arn)?;
         lock(&self.shared.activity_meta).remove(arn);
         let cb = &self.shared.callbacks;

@@ -138,6 +138,11 @@ impl Table {
         self.by_arn.insert(rec.info.id().clone(), rec);
     }
 
+    /// Forgets a record whose execution never ran here.
+    pub(super) fn remove(&mut self, arn: &str) {
+        self.by_arn.remove(arn);
+    }
+
     /// `arn` finished: it is forgotten after [`MAX_FINISHED`] later ones.
     /// Kept executions of machine `name` (any version) that have not ended.
     pub(super) fn running_of(&self, name: &str) -> usize {

@@ -213,6 +213,30 @@ pub(super) struct Entry {
 }
 
 impl Entry {
+    /// An entry read back from a catalog (`engine/catalog.rs`).
+    pub(super) fn restored(
+        current: Arc<Registered>,
+        versions: BTreeMap<u32, Arc<Registered>>,
+        next_version: u32,
+        tags: Vec<(Str, Str)>,
+        created_publish: (bool, Option<Str>),
+    ) -> Entry {
+        Entry {
+            current,
+            versions,
+            next_version,
+            aliases: BTreeMap::new(),
+            tags,
+            status: MachineStatus::Active,
+            created_publish,
+        }
+    }
+
+    /// What the create asked besides the settings (rule 1).
+    pub(super) fn created_publish(&self) -> &(bool, Option<Str>) {
+        &self.created_publish
+    }
+
     pub(super) fn deleting(&self) -> bool {
         self.status == MachineStatus::Deleting
     }
@@ -254,6 +278,7 @@ impl Engine {
     /// As [`Engine::create_machine`], and `StateMachineDeleting` while a machine of that name
     /// is being deleted.
     pub fn create_machine_with(&self, spec: MachineSpec<'_>) -> Result<MachineInfo, EngineError> {
+        let _mark = self.mark(spec.name);
         check_name(spec.name)?;
         if let Some(existing) = read(&self.shared.machines).get(spec.name) {
             return same_or_conflict(existing, &spec);
@@ -324,6 +349,7 @@ impl Engine {
         machine: &str,
         update: MachineUpdate<'_>,
     ) -> Result<MachineInfo, EngineError> {
+        let _mark = self.mark(machine);
         let name = self.shared.unqualified(machine)?;
         let current = self.shared.current(machine, name)?;
         let mut info = current.info.clone();
@@ -395,6 +421,7 @@ impl Engine {
     ///
     /// `InvalidArn` for an ARN that names no state machine.
     pub fn delete_machine(&self, machine: &str) -> Result<(), EngineError> {
+        let _mark = self.mark(machine);
         let name = self.shared.machine_name(machine)?;
         if name.contains(':') {
             // A version or alias ARN: DeleteStateMachineVersion / DeleteStateMachineAlias.

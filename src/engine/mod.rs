@@ -33,6 +33,8 @@
 //! ```
 
 mod activities;
+mod catalog;
+mod durable;
 mod error;
 mod executions;
 mod history;
@@ -52,6 +54,7 @@ mod versions;
 pub use crate::runtime::TaskHook;
 pub use crate::runtime::{ActivityTask, MAX_POLLERS};
 pub use activities::ActivityInfo;
+pub use durable::Recovered;
 pub use error::{EngineError, ErrorKind};
 pub use executions::{ExecutionHandle, ExecutionStatus, MAX_FINISHED};
 pub use history::{HistoryEvent, MAX_HISTORY_EVENTS};
@@ -94,6 +97,8 @@ pub struct EngineBuilder {
     region: String,
     account: String,
     quotas: Quotas,
+    /// The intake and the catalog, when set (none: in memory).
+    durable: durable::Durable,
 }
 
 impl Default for EngineBuilder {
@@ -112,6 +117,7 @@ impl Default for EngineBuilder {
             region: "us-east-1".into(),
             account: "111111111111".into(),
             quotas: Quotas::default(),
+            durable: durable::Durable::default(),
         }
     }
 }
@@ -206,6 +212,21 @@ impl EngineBuilder {
         self
     }
 
+    /// Records async starts in `intake` before they are answered ([`Engine::start_async`]),
+    /// and runs the starts it delivers ([`Engine::recover`]). Without one (the default), an
+    /// accepted start lives in memory only, and nothing on the start path changes.
+    pub fn intake(mut self, intake: Arc<dyn crate::durable::Intake>) -> Self {
+        self.durable.intake = Some(intake);
+        self
+    }
+
+    /// Keeps machines (with versions, aliases and tags) and activities in `catalog`, read
+    /// back by [`Engine::recover`]. Without one (the default), they live in memory only.
+    pub fn catalog(mut self, catalog: Arc<dyn crate::durable::Catalog>) -> Self {
+        self.durable.catalog = Some(catalog);
+        self
+    }
+
     /// Builds the engine and its runtime.
     ///
     /// # Errors
@@ -257,6 +278,7 @@ impl EngineBuilder {
                 log: Arc::new(Logger::new(self.sink, self.log)),
                 executions: Mutex::new(executions::Table::default()),
                 handlers,
+                durable: self.durable,
             }
         });
         Ok(Engine {
@@ -296,6 +318,8 @@ struct Shared {
     /// STANDARD executions, running and recently finished.
     executions: Mutex<executions::Table>,
     handlers: Handlers,
+    /// The intake and the catalog, when set.
+    durable: durable::Durable,
 }
 
 /// The engine. See the [module docs](self).
@@ -343,11 +367,16 @@ impl Engine {
     /// Parses, validates (EXPRESS restrictions waived for callbacks when allowed), compiles
     /// and links.
     fn link(&self, name: &str, definition: &str, t: MachineType) -> Result<Machine, EngineError> {
+        self.shared.link(name, definition, t)
+    }
+}
+
+impl Shared {
+    /// [`Engine::link`], for what holds no engine (a catalog read back or watched).
+    fn link(&self, name: &str, definition: &str, t: MachineType) -> Result<Machine, EngineError> {
         let model = match parse_definition(definition, t) {
             Ok(m) => m,
-            Err(e)
-                if t == MachineType::Express && self.shared.config.allow_callbacks_in_express =>
-            {
+            Err(e) if t == MachineType::Express && self.config.allow_callbacks_in_express => {
                 let rest: Vec<Diagnostic> = e
                     .diagnostics()
                     .iter()
@@ -363,12 +392,14 @@ impl Engine {
             }
             Err(e) => return Err(EngineError::machine(MachineError::Definition(e))),
         };
-        let mut m = Machine::link(name, &model, t, &self.shared.handlers, true)
-            .map_err(EngineError::machine)?;
-        m.set_wait_scale(self.shared.config.wait_scale);
+        let mut m =
+            Machine::link(name, &model, t, &self.handlers, true).map_err(EngineError::machine)?;
+        m.set_wait_scale(self.config.wait_scale);
         Ok(m)
     }
+}
 
+impl Engine {
     /// Stops admitting, lets in-flight executions finish for up to `grace`, then stops the
     /// engine's runtime: executions still running are dropped with it, each logged as ended
     /// `TIMED_OUT` ("The engine shut down before the execution ended"). Flushes the log.

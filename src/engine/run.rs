@@ -9,7 +9,7 @@
 //! Wait): those run inline on the caller's thread, with the same VM and the same log.
 
 use super::error::EngineError;
-use super::executions::{ExecRecord, ExecutionHandle};
+use super::executions::{ExecRecord, ExecutionHandle, ExecutionStatus};
 use super::history::Story;
 use super::inspect::StateProbe;
 use super::names::{parse_input, Input};
@@ -28,7 +28,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 /// An admitted execution.
-struct Job {
+pub(super) struct Job {
     permit: Permit,
     reg: Arc<Registered>,
     input: Value,
@@ -47,6 +47,10 @@ pub(crate) struct Extras {
     record: Option<Arc<ExecRecord>>,
     hook: Option<Arc<dyn TaskHook>>,
     probe: Option<StateProbe>,
+    /// 0 when no intake records this execution; otherwise the number of its first attempt
+    /// here (1, or more for a start delivered again after a crash or a redelivery), and the
+    /// intake hears of its end.
+    pub(super) durable: u32,
 }
 
 impl Job {
@@ -54,8 +58,21 @@ impl Job {
         self.extras.as_ref().and_then(|e| e.story.as_ref())
     }
 
-    fn record(&self) -> Option<&Arc<ExecRecord>> {
+    pub(super) fn record(&self) -> Option<&Arc<ExecRecord>> {
         self.extras.as_ref().and_then(|e| e.record.as_ref())
+    }
+
+    /// 0, or the first attempt number of an execution an intake records.
+    pub(super) fn durable(&self) -> u32 {
+        self.extras.as_ref().map_or(0, |e| e.durable)
+    }
+
+    pub(super) fn info(&self) -> &Arc<ExecutionInfo> {
+        &self.info
+    }
+
+    pub(super) fn input(&self) -> &Value {
+        &self.input
     }
 }
 
@@ -261,7 +278,10 @@ impl Engine {
             info,
             metrics: Arc::default(),
         });
-        match self.shared.admit_version(reg, req, Mode::Once)? {
+        match self
+            .shared
+            .admit_version(reg, req, Mode::Once, Durability::None)?
+        {
             Admitted::New(job) => Ok(run_sync(job, None).await.outcome),
             Admitted::Existing(_) => Err(EngineError::type_not_supported()),
         }
@@ -277,6 +297,9 @@ impl Shared {
         rt: &tokio::runtime::Handle,
         req: StartRequest<'_>,
     ) -> Result<StartedExecution, EngineError> {
+        if let Some(intake) = &self.durable.intake {
+            return self.start_in_background(rt, Arc::clone(intake), req);
+        }
         let job = match self.admit_request(req, Mode::Async { keep: false })? {
             Admitted::New(job) => job,
             Admitted::Existing(rec) => return Ok(StartedExecution::of(&rec)),
@@ -316,15 +339,16 @@ impl Shared {
         mode: Mode,
     ) -> Result<Admitted, EngineError> {
         let reg = self.lookup(req.machine)?;
-        self.admit_version(reg, req, mode)
+        self.admit_version(reg, req, mode, Durability::None)
     }
 
     #[inline(always)]
-    fn admit_version(
+    pub(super) fn admit_version(
         self: &Arc<Self>,
         reg: Arc<Registered>,
         req: StartRequest<'_>,
         mode: Mode,
+        durability: Durability<'_>,
     ) -> Result<Admitted, EngineError> {
         let shared = self;
         let express = reg.info.machine_type == MachineType::Express;
@@ -356,6 +380,13 @@ impl Shared {
             start_ms,
             express,
         );
+        // A delivered start keeps the identity it was accepted with: its ARN, name and
+        // startDate (its deadline and timings count from this run).
+        if let Durability::Delivered(d) = durability {
+            info.set_name(Str::from(&*d.name));
+            info.set_id(Str::from(&*d.execution_arn));
+            info.start_ms = d.start_ms;
+        }
         // CTX-2: sync express executions have no RedriveCount.
         info.redrive_count = (!sync).then_some(0);
         let limit = reg
@@ -430,14 +461,21 @@ impl Shared {
             _ => None,
         };
         drop(table);
-        let extras = (story.is_some() || req.hook.is_some() || req.probe.is_some()).then(|| {
-            Arc::new(Extras {
-                story,
-                record,
-                hook: req.hook,
-                probe: req.probe,
-            })
-        });
+        let durable = match durability {
+            Durability::None => 0,
+            Durability::New => 1,
+            Durability::Delivered(d) => d.attempt.max(1),
+        };
+        let extras = (story.is_some() || req.hook.is_some() || req.probe.is_some() || durable > 0)
+            .then(|| {
+                Arc::new(Extras {
+                    story,
+                    record,
+                    hook: req.hook,
+                    probe: req.probe,
+                    durable,
+                })
+            });
         Ok(Admitted::New(Job {
             extras,
             permit,
@@ -454,7 +492,7 @@ impl Shared {
 // PERF: inlined, so the job is built in place rather than copied into a call (callgrind,
 // pass1 async through the engine).
 #[inline(always)]
-fn spawn(rt: &tokio::runtime::Handle, job: Job) {
+pub(super) fn spawn(rt: &tokio::runtime::Handle, job: Job) {
     if job.record().is_some() {
         rt.spawn(Box::pin(run_kept(job)));
     } else {
@@ -464,9 +502,20 @@ fn spawn(rt: &tokio::runtime::Handle, job: Job) {
     }
 }
 
+/// Whether an intake records an async execution.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Durability<'a> {
+    /// No: in memory only (sync executions, or no intake).
+    None,
+    /// A new start, recorded before it is answered.
+    New,
+    /// A start the intake delivered, with the identity it was accepted with.
+    Delivered(&'a crate::durable::AcceptedStart),
+}
+
 /// How an execution is started.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Mode {
+pub(super) enum Mode {
     Sync,
     Async {
         keep: bool,
@@ -475,10 +524,15 @@ enum Mode {
     Once,
 }
 
-enum Admitted {
+pub(super) enum Admitted {
     New(Job),
     /// The running STANDARD execution of that name and input.
     Existing(Arc<ExecRecord>),
+}
+
+/// Forgets a kept record whose execution will not run here.
+pub(super) fn forget(shared: &Shared, rec: &Arc<ExecRecord>) {
+    lock(&shared.executions).remove(rec.info.id());
 }
 
 #[cold]
@@ -523,6 +577,14 @@ fn end(job: &Job, outcome: &Outcome) -> bool {
         rec.complete(outcome.clone(), job.clock.now_ms());
         lock(&job.permit.0.executions).finished(rec.info.id());
     }
+    // After the log has the terminal record: a crash in between runs it again (at least
+    // once), never loses it.
+    if first && job.durable() > 0 {
+        job.permit
+            .0
+            .durable
+            .finished(job.info.id(), ExecutionStatus::Ended(outcome.status));
+    }
     first
 }
 
@@ -552,6 +614,14 @@ impl Drop for AttemptLog<'_> {
             return;
         }
         if self.job.permit.0.is_closing() {
+            // An execution an intake records is not finished by a shutdown: its log says
+            // how this run ended, and it runs again when the engine recovers.
+            if self.job.durable() > 0 {
+                if let Some(story) = self.job.story() {
+                    story.finished(&shutdown_outcome());
+                }
+                return;
+            }
             end(self.job, &shutdown_outcome());
             return;
         }
@@ -594,13 +664,15 @@ async fn attempt(job: &Job, attempt: u32, on_panic: OnPanic) -> Outcome {
 fn run_async(job: Job) -> impl std::future::Future<Output = ()> + Send {
     async move {
         let max = job.permit.0.config.async_attempts;
+        // An execution delivered again after a crash numbers its attempts on from there.
+        let first = job.durable().max(1);
         for n in 1..=max {
             let on_panic = if n < max {
                 OnPanic::Unwind
             } else {
                 OnPanic::FailTask
             };
-            if AssertUnwindSafe(attempt(&job, n, on_panic))
+            if AssertUnwindSafe(attempt(&job, first - 1 + n, on_panic))
                 .catch_unwind()
                 .await
                 .is_ok()
@@ -622,6 +694,7 @@ async fn run_kept(job: Job) {
     let shared = Arc::clone(&job.permit.0);
     let machine = job.reg.info.name.clone();
     let (reg, clock) = (Arc::clone(&job.reg), job.clock);
+    let durable = job.durable() > 0;
     tokio::select! {
         biased;
         // The stop recorded the end; the record is retired here like any other. (A stop that
@@ -631,6 +704,10 @@ async fn run_kept(job: Job) {
                 reg.metrics.ended(Status::Aborted, clock.elapsed());
             }
             lock(&shared.executions).finished(rec.info.id());
+            if durable {
+                let aborted = ExecutionStatus::Ended(Status::Aborted);
+                shared.durable.finished(rec.info.id(), aborted);
+            }
         }
         _ = run_async(job) => {}
     }

@@ -38,6 +38,7 @@ impl Engine {
     ///
     /// `InvalidArn`, `ResourceNotFound`, `TooManyTags` past [`MAX_TAGS`] (nothing is changed).
     pub fn tag_resource(&self, arn: &str, tags: &[(Str, Str)]) -> Result<(), EngineError> {
+        let _mark = self.mark(arn);
         self.with_tags(arn, |t| {
             let mut merged = t.clone();
             merge(&mut merged, tags);
@@ -55,6 +56,7 @@ impl Engine {
     ///
     /// `InvalidArn`, `ResourceNotFound`.
     pub fn untag_resource(&self, arn: &str, keys: &[&str]) -> Result<(), EngineError> {
+        let _mark = self.mark(arn);
         self.with_tags(arn, |t| {
             t.retain(|(k, _)| !keys.contains(&&**k));
             Ok(())

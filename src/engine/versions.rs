@@ -75,6 +75,11 @@ impl Alias {
         Arc::clone(&self.routes[self.routes.len() - 1].0)
     }
 
+    /// What DescribeStateMachineAlias shows.
+    pub(super) fn info(&self) -> &AliasInfo {
+        &self.info
+    }
+
     fn routes_to(&self, n: u32) -> bool {
         let suffix = format!(":{n}");
         self.info
@@ -159,6 +164,7 @@ impl Engine {
         description: Option<&str>,
         revision_id: Option<&str>,
     ) -> Result<MachineInfo, EngineError> {
+        let _mark = self.mark(machine);
         let name = self.shared.unqualified(machine)?;
         let mut machines = write(&self.shared.machines);
         let entry = machines
@@ -204,6 +210,7 @@ impl Engine {
     ///
     /// `InvalidArn`; `ConflictException` while an alias routes to it (rule 4).
     pub fn delete_version(&self, version_arn: &str) -> Result<(), EngineError> {
+        let _mark = self.mark(version_arn);
         let (base, q) = split_qualified(&self.shared, version_arn)?;
         let Ok(n) = q.parse::<u32>() else {
             return Err(EngineError::invalid_arn(&format!(
@@ -251,6 +258,7 @@ impl Engine {
         description: Option<&str>,
         routing: &[Route],
     ) -> Result<AliasInfo, EngineError> {
+        let _mark = routing.first().and_then(|r| self.mark(&r.version_arn));
         if !valid_alias_name(name) {
             return Err(EngineError::invalid_name(name));
         }
@@ -321,6 +329,7 @@ impl Engine {
         description: Option<&str>,
         routing: Option<&[Route]>,
     ) -> Result<AliasInfo, EngineError> {
+        let _mark = self.mark(alias_arn);
         let (base, q) = split_qualified(&self.shared, alias_arn)?;
         if let Some(r) = routing {
             if self.routing_machine(r)? != base {
@@ -359,6 +368,7 @@ impl Engine {
     ///
     /// `InvalidArn`.
     pub fn delete_alias(&self, alias_arn: &str) -> Result<(), EngineError> {
+        let _mark = self.mark(alias_arn);
         let (base, q) = split_qualified(&self.shared, alias_arn)?;
         if let Some(e) = write(&self.shared.machines)
             .get_mut(base)
@@ -463,6 +473,17 @@ impl Engine {
 
     /// `info`'s routed versions, relinked with the alias's ARN recorded on them.
     fn linked_alias(&self, entry: &Entry, info: AliasInfo) -> Result<Alias, EngineError> {
+        self.shared.alias_of_entry(entry, info)
+    }
+}
+
+impl Shared {
+    /// [`Engine::linked_alias`], for a catalog read back.
+    pub(super) fn alias_of_entry(
+        &self,
+        entry: &Entry,
+        info: AliasInfo,
+    ) -> Result<Alias, EngineError> {
         let mut routes = Vec::with_capacity(info.routing.len());
         for r in &info.routing {
             let n: u32 = r

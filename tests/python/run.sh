@@ -49,7 +49,7 @@ export ASLX_LAMBDA_ENDPOINT="$lambda_endpoint"
 
 log="$(mktemp)"
 logdir="$(mktemp -d)"
-"$ASLX_BIN" serve --bind 127.0.0.1:0 --allow-callbacks-in-express --log-dir "$logdir" \
+"$ASLX_BIN" serve --bind 127.0.0.1:0 --in-memory --allow-callbacks-in-express --log-dir "$logdir" \
   --mock-config "$here/mock_config.json" --lambda-endpoint "$lambda_endpoint" \
   --handler 'greet=return:{"greeting":"hello"}' \
   --handler 'fail=raise:Greeting.Failed:no greeting today' \

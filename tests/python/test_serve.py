@@ -60,7 +60,7 @@ def own_server(*args):
     binary = os.environ.get("ASLX_BIN")
     if not binary:
         pytest.skip("ASLX_BIN not set")
-    proc = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", *args], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", "--in-memory", *args], stdout=subprocess.PIPE, text=True)
     return proc, proc.stdout.readline().split("listening on ")[1].split(" ")[0]
 
 

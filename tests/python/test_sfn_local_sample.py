@@ -29,7 +29,7 @@ def sfn_client():
     cwd = tempfile.mkdtemp()
     shutil.copy(os.path.join(HERE, "MockConfigFile.json"), cwd)
     env = {k: v for k, v in os.environ.items() if k != "SFN_MOCK_CONFIG"}
-    proc = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", "--wait-time-scale", "0.1"],
+    proc = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", "--in-memory", "--wait-time-scale", "0.1"],
                             stdout=subprocess.PIPE, text=True, cwd=cwd, env=env)
     endpoint = proc.stdout.readline().split("listening on ")[1].split(" ")[0]
     client = boto3.client("stepfunctions", endpoint_url=endpoint, region_name="us-east-1",

@@ -9,6 +9,7 @@ use definition::{findings, load, read_text, DefinitionArgs, LoadError};
 use std::process::ExitCode;
 
 mod definition;
+mod durability;
 mod graph;
 mod integrations;
 mod queue;

@@ -131,6 +131,8 @@ pub struct ServeArgs {
     events_max_rules: usize,
     #[command(flatten)]
     queue: crate::queue::QueueArgs,
+    #[command(flatten)]
+    durability: crate::durability::DurabilityArgs,
 }
 
 /// The mock file Step Functions Local reads from its working directory.
@@ -332,7 +334,16 @@ pub fn main(args: ServeArgs) -> ExitCode {
             }
         },
     };
+    let mut notes = Vec::new();
+    let store = match args.durability.open(&mut notes) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("aslx serve: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let configure = |b: aslx::engine::EngineBuilder| {
+        let b = crate::durability::configure(b, store.as_ref());
         let b = b
             .max_in_flight(args.max_in_flight)
             .wait_time_scale(args.wait_time_scale)
@@ -369,6 +380,10 @@ pub fn main(args: ServeArgs) -> ExitCode {
     let has_auth = auth.is_some();
     let stopped = watch_signals(limits.drain_timeout);
     let code = rt.block_on(async move {
+        if let Err(e) = crate::durability::recover(&engine, store.as_ref(), &mut notes).await {
+            eprintln!("aslx serve: {e}");
+            return ExitCode::from(2);
+        }
         let server = match Server::bind(args.bind, service, limits.clone(), auth).await {
             Ok(s) => s,
             Err(e) => {
@@ -412,6 +427,9 @@ pub fn main(args: ServeArgs) -> ExitCode {
             None => writeln!(out, "aslx serve: console at http://{addr}/"),
         }
         .ok();
+        for n in &notes {
+            let _ = writeln!(out, "{n}");
+        }
         let _ = out.flush();
         // One signal stops both listeners.
         let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

@@ -136,11 +136,16 @@ impl Service {
         })
     }
 
-    pub(super) fn start_execution(&self, mut r: Req<'_>, header_trace: Option<&str>) -> OpResult {
+    /// Answered once the engine's intake recorded the start (`--data-dir`), at once in memory.
+    pub(super) async fn start_execution(
+        &self,
+        mut r: Req<'_>,
+        header_trace: Option<&str>,
+    ) -> OpResult {
         let m = read_start_members(&mut r)?;
         r.finish()?;
         let s = self.resolve_start(m, header_trace)?;
-        let started = self.backend.engine().start(s.request())?;
+        let started = self.backend.engine().start_async(s.request()).await?;
         json_body(json!({
             "executionArn": started.execution_arn(),
             "startDate": timestamp(started.start_ms),

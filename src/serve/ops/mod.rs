@@ -229,6 +229,15 @@ impl Service {
         let obj = request_object(body)?;
         names_no_arn(&obj)?;
         let r = Req::new(&obj);
+        let answer = self.answer(op, r, trace_header).await;
+        // A change to machines or activities is answered once the catalog has it (--data-dir).
+        if self.engine().catalog_pending() {
+            self.engine().sync_catalog().await?;
+        }
+        answer
+    }
+
+    async fn answer(&self, op: &str, r: Req<'_>, trace_header: Option<&str>) -> OpResult {
         match op {
             "CreateStateMachine" => self.create_state_machine(r),
             "DescribeStateMachine" => self.describe_state_machine(r),
@@ -236,7 +245,7 @@ impl Service {
             "DeleteStateMachine" => self.delete_state_machine(r),
             "ListStateMachines" => self.list_state_machines(r),
             "ValidateStateMachineDefinition" => self.validate_definition(r),
-            "StartExecution" => self.start_execution(r, trace_header),
+            "StartExecution" => self.start_execution(r, trace_header).await,
             "StartSyncExecution" => self.start_sync_execution(r, trace_header).await,
             "DescribeExecution" => self.describe_execution(r),
             "DescribeStateMachineForExecution" => self.describe_machine_for_execution(r),
