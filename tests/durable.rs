@@ -224,9 +224,19 @@ fn the_embedded_store_keeps_the_catalog_and_runs_unfinished_starts_again() {
         drop(store);
         arn
     };
-    // The writer thread lets go of the lock when its last sender is gone.
-    std::thread::sleep(Duration::from_millis(200));
-    let (store, opened) = EmbeddedStore::open(&dir, Fsync::Batch).unwrap();
+    // The writer thread lets go of the lock once the dropped engine's tasks let go of the
+    // store (the engine's runtime drops them in the background).
+    let mut reopened = EmbeddedStore::open(&dir, Fsync::Batch);
+    for _ in 0..100 {
+        match &reopened {
+            Err(e) if e.contains("in use by another aslx process") => {
+                std::thread::sleep(Duration::from_millis(50));
+                reopened = EmbeddedStore::open(&dir, Fsync::Batch);
+            }
+            _ => break,
+        }
+    }
+    let (store, opened) = reopened.unwrap();
     assert_eq!(opened.pending, 1);
     let engine = Engine::builder()
         .runtime(rt.handle().clone())

@@ -171,6 +171,10 @@ impl Engine {
     /// from its input (see [`EngineBuilder::async_attempts`](super::EngineBuilder::async_attempts));
     /// its outcome goes to the execution log.
     ///
+    /// With an intake ([`EngineBuilder::intake`](super::EngineBuilder::intake)), the start is
+    /// recorded in the background before it runs; [`Engine::start_async`] is the start that
+    /// answers only once it is recorded.
+    ///
     /// # Errors
     ///
     /// `StateMachineDoesNotExist`, `InvalidArn`, `InvalidName`, `InvalidExecutionInput`,
