@@ -61,7 +61,15 @@ impl Server {
         Server { child, port }
     }
 
-    fn kill9(mut self) {
+    fn kill9(self) {
+        drop(self); // SIGKILL
+    }
+}
+
+/// A failing assertion must not leave the server running (it would hold the test's output
+/// open, and a pipe reading it would wait for ever).
+impl Drop for Server {
+    fn drop(&mut self) {
         let _ = self.child.kill(); // SIGKILL
         let _ = self.child.wait();
     }
@@ -74,7 +82,7 @@ fn call(port: u16, op: &str, body: &Value) -> Option<(u16, Value)> {
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let body = body.to_string();
     let req = format!(
-        "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSStepFunctions.{op}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST / HTTP/1.1\r\nHost: localhost\r\nX-Amz-Target: AWSStepFunctions.{op}\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).ok()?;

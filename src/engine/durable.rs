@@ -59,6 +59,11 @@ impl Durable {
     }
 }
 
+/// How often a delivered start whose machine is not known yet is looked up again.
+const LOOKUP_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
+/// How long after its acceptance a delivered start may wait for its machine to be known.
+const LOOKUP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What [`Engine::recover`] found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovered {
@@ -254,6 +259,17 @@ impl Shared {
     ) -> Result<(), EngineError> {
         let reg = match self.lookup(&start.target_arn) {
             Ok(reg) => reg,
+            Err(e) if e.kind() == ErrorKind::StateMachineDoesNotExist && self.may_arrive(&start) => {
+                // A shared queue can deliver a start before this process's catalog has
+                // heard of the machine created on another process (the watch is under a
+                // second behind): looked up again for a few seconds before it is refused.
+                let (shared, rt2) = (Arc::clone(self), rt.clone());
+                rt.spawn(async move {
+                    tokio::time::sleep(LOOKUP_RETRY).await;
+                    let _ = shared.deliver(&rt2, start);
+                });
+                return Ok(());
+            }
             Err(e) => {
                 if e.kind() != ErrorKind::ShuttingDown {
                     self.refuse_delivery(&start);
@@ -292,6 +308,19 @@ impl Shared {
                 Err(e)
             }
         }
+    }
+
+    /// Whether a delivered start whose machine is unknown here may still find it: its
+    /// intake is a shared queue (whose catalog is remote) and it was accepted less than
+    /// [`LOOKUP_PATIENCE`] ago, by the clock of the process that accepted it.
+    fn may_arrive(&self, start: &AcceptedStart) -> bool {
+        let shared_queue = self
+            .durable
+            .intake
+            .as_ref()
+            .is_some_and(|i| !i.runs_on_accept());
+        let age = crate::runtime::machine::wall_clock_ms().saturating_sub(start.start_ms);
+        shared_queue && u128::from(age.unsigned_abs()) < LOOKUP_PATIENCE.as_millis()
     }
 
     fn refuse_delivery(&self, start: &AcceptedStart) {

@@ -670,6 +670,13 @@ fn run_async(job: Job) -> impl std::future::Future<Output = ()> + Send {
         let max = job.permit.0.config.async_attempts;
         // An execution delivered again after a crash numbers its attempts on from there.
         let first = job.durable().max(1);
+        if first > max {
+            // Poison: every run before this one ended its process (or the process of the
+            // queue consumer that held it). Recorded as failed, not run again.
+            drop(begin(&job, first));
+            end(&job, &poisoned(first, max));
+            return;
+        }
         for n in 1..=max {
             let on_panic = if n < max {
                 OnPanic::Unwind
@@ -793,6 +800,25 @@ fn aborted() -> Outcome {
         output: None,
         error: None,
         cause: None,
+    }
+}
+
+/// The outcome of a start delivered more often than `max` runs allow.
+#[cold]
+fn poisoned(attempt: u32, max: u32) -> Outcome {
+    Outcome {
+        status: Status::Failed,
+        output: None,
+        error: Some(Str::from("States.Runtime")),
+        cause: Some(
+            format!(
+                "The execution was delivered for its attempt {attempt}, but at most {max} \
+                 may run (EngineBuilder::async_attempts, aslx serve --queue-max-attempts): \
+                 each run before it ended without a result, as when its process is killed. \
+                 It was recorded as failed without running again."
+            )
+            .into(),
+        ),
     }
 }
 

@@ -16,8 +16,9 @@ pub struct DurabilityArgs {
     /// Directory of the embedded store (default: ./aslx-data, printed at start-up): every
     /// accepted StartExecution is written there before it is answered and run again after a
     /// crash until it ends (at least once); machines, versions, aliases, activities and tags
-    /// are kept there across restarts. One process per directory (it is locked).
-    #[arg(long = "data-dir", conflicts_with = "in_memory")]
+    /// are kept there across restarts. One process per directory (it is locked). Not with
+    /// `--queue`, where the NATS server keeps all of that.
+    #[arg(long = "data-dir", conflicts_with_all = ["in_memory", "queue"])]
     data_dir: Option<PathBuf>,
     /// Keep nothing on disk: a crash or restart loses accepted async executions that had not
     /// ended, and every machine and activity.

@@ -32,8 +32,6 @@ pub struct QueueArgs {
 
 /// The connected intake and catalog of `--queue`.
 #[derive(Debug)]
-// Read by `attach` once the engine takes an intake and a catalog (see there).
-#[allow(dead_code)]
 pub struct Queue {
     pub intake: Arc<NatsIntake>,
     pub catalog: Arc<NatsCatalog>,
@@ -79,14 +77,33 @@ impl QueueArgs {
     }
 }
 
-/// Hands the queue to the engine being built.
+/// Hands the queue to the engine being built: async starts are recorded in the stream and run
+/// where they are delivered; machines and activities are kept in the bucket. A start
+/// delivered more than `attempts` times is poison: the engine records it FAILED unrun.
 pub fn attach(b: EngineBuilder, queue: Option<&Queue>, attempts: u32) -> EngineBuilder {
-    let Some(_q) = queue else {
+    let Some(q) = queue else {
         return b;
     };
-    // A start delivered more than `attempts` times is poison: the engine records it FAILED.
-    // LEAD: once the durable branch's EngineBuilder::intake/catalog are merged, this is
-    // `b.async_attempts(attempts).intake(_q.intake.clone()).catalog(_q.catalog.clone())`,
-    // and the engine's `recover()` must be awaited after it is built (serve.rs).
     b.async_attempts(attempts)
+        .intake(q.intake.clone())
+        .catalog(q.catalog.clone())
+}
+
+/// Reads the machines and activities of the queue's bucket, then starts consuming the stream.
+pub async fn recover(engine: &aslx::engine::Engine, queue: Option<&Queue>) -> Result<(), String> {
+    if queue.is_none() {
+        return Ok(());
+    }
+    let found = engine
+        .recover()
+        .await
+        .map_err(|e| format!("--queue: {}", e.message()))?;
+    for s in &found.skipped {
+        eprintln!("aslx serve: --queue: a record was skipped: {s}");
+    }
+    eprintln!(
+        "aslx serve: --queue: {} state machine(s) and {} activit(ies) on the server",
+        found.machines, found.activities
+    );
+    Ok(())
 }

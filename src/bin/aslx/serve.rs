@@ -335,7 +335,13 @@ pub fn main(args: ServeArgs) -> ExitCode {
         },
     };
     let mut notes = Vec::new();
-    let store = match args.durability.open(&mut notes) {
+    // With --queue, the NATS server keeps the starts, machines and activities.
+    let opened = if queue.is_some() {
+        Ok(None)
+    } else {
+        args.durability.open(&mut notes)
+    };
+    let store = match opened {
         Ok(s) => s,
         Err(e) => {
             eprintln!("aslx serve: {e}");
@@ -381,6 +387,10 @@ pub fn main(args: ServeArgs) -> ExitCode {
     let stopped = watch_signals(limits.drain_timeout);
     let code = rt.block_on(async move {
         if let Err(e) = crate::durability::recover(&engine, store.as_ref(), &mut notes).await {
+            eprintln!("aslx serve: {e}");
+            return ExitCode::from(2);
+        }
+        if let Err(e) = crate::queue::recover(&engine, queue.as_ref()).await {
             eprintln!("aslx serve: {e}");
             return ExitCode::from(2);
         }
