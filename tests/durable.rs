@@ -14,6 +14,8 @@ use std::time::Duration;
 #[derive(Default)]
 struct Recording {
     refuse: bool,
+    /// Acts as a shared queue: accepted starts run where they are delivered.
+    queue: bool,
     accepted: Mutex<Vec<AcceptedStart>>,
     finished: Mutex<Vec<(String, ExecutionStatus)>>,
 }
@@ -29,7 +31,7 @@ impl Intake for Recording {
         })
     }
     fn runs_on_accept(&self) -> bool {
-        true
+        !self.queue
     }
     fn finished(&self, arn: &str, status: ExecutionStatus) {
         self.finished
@@ -267,4 +269,107 @@ fn the_embedded_store_keeps_the_catalog_and_runs_unfinished_starts_again() {
     assert_eq!(h.status(), ExecutionStatus::Running);
     drop(engine);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn start_of(name: &str, machine: &str, start_ms: i64, attempt: u32) -> AcceptedStart {
+    AcceptedStart {
+        execution_arn: format!(
+            "arn:aws:states:us-east-1:111111111111:express:{machine}:{name}:0000"
+        ),
+        target_arn: format!("arn:aws:states:us-east-1:111111111111:stateMachine:{machine}"),
+        name: name.into(),
+        input: "{}".into(),
+        trace_header: None,
+        start_ms,
+        attempt,
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// Issue 13: "a poison execution is delivered at most N times, then recorded as failed".
+#[test]
+fn a_start_delivered_past_its_attempts_is_recorded_failed_without_running() {
+    let intake = Arc::new(Recording::default());
+    let logged = Arc::new(Mutex::new(Vec::new()));
+    let l2 = logged.clone();
+    let sink = LogSink::callback(move |r: &LogRecord| {
+        l2.lock()
+            .unwrap()
+            .push((r.event_type, r.details.to_string(), r.attempt))
+    });
+    let b = Engine::builder()
+        .worker_threads(1)
+        .intake(intake.clone())
+        .async_attempts(3)
+        .log_sink(sink)
+        .log_level(aslx::engine::LogLevel::All);
+    let engine = b.build().unwrap();
+    engine
+        .create_machine("p", PASS, MachineType::Express)
+        .unwrap();
+    engine.deliver(start_of("poison", "p", 1_000, 4)).unwrap();
+    wait_for(|| !intake.finished.lock().unwrap().is_empty());
+    assert_eq!(
+        intake.finished.lock().unwrap()[0].1,
+        ExecutionStatus::Ended(Status::Failed)
+    );
+    let logged = logged.lock().unwrap();
+    let types: Vec<_> = logged.iter().map(|(t, _, _)| *t).collect();
+    assert_eq!(
+        types,
+        ["ExecutionStarted", "ExecutionFailed"],
+        "it ran: {logged:?}"
+    );
+    let (_, details, attempt) = &logged[1];
+    assert_eq!(*attempt, 4);
+    assert!(details.contains("States.Runtime"), "{details}");
+    assert!(
+        details.contains("attempt 4") && details.contains("at most 3"),
+        "{details}"
+    );
+    // The last attempt allowed still runs.
+    drop(logged);
+    engine.deliver(start_of("last", "p", 1_000, 3)).unwrap();
+    wait_for(|| intake.finished.lock().unwrap().len() == 2);
+    assert_eq!(
+        intake.finished.lock().unwrap()[1].1,
+        ExecutionStatus::Ended(Status::Succeeded)
+    );
+}
+
+/// A queue delivers a start on a process whose catalog has not yet heard of the machine
+/// created on another: it waits for the machine instead of failing at once.
+#[test]
+fn a_delivered_start_waits_for_a_machine_created_elsewhere_moments_ago() {
+    let intake = Arc::new(Recording {
+        queue: true,
+        ..Recording::default()
+    });
+    let engine = engine_with(intake.clone(), None);
+    engine
+        .deliver(start_of("early", "late", now_ms(), 1))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(intake.finished.lock().unwrap().is_empty());
+    engine
+        .create_machine("late", PASS, MachineType::Express)
+        .unwrap();
+    wait_for(|| !intake.finished.lock().unwrap().is_empty());
+    assert_eq!(
+        intake.finished.lock().unwrap()[0].1,
+        ExecutionStatus::Ended(Status::Succeeded)
+    );
+    assert_eq!(engine.refused_deliveries(), 0);
+    // One accepted long ago (a stale redelivery) whose machine is gone is refused at once.
+    let err = engine
+        .deliver(start_of("stale", "gone", 1_000, 2))
+        .unwrap_err();
+    assert_eq!(err.code(), "StateMachineDoesNotExist");
+    assert_eq!(engine.refused_deliveries(), 1);
 }

@@ -135,7 +135,6 @@ fn executions(dir: &Path, kind: &str) -> HashSet<String> {
 }
 
 #[test]
-#[ignore = "needs the engine half of issue 13 (EngineBuilder::intake/catalog, Engine::recover), on the durable branch: remove this line when both are merged"]
 fn executions_spread_over_processes_and_those_of_a_killed_one_finish_on_the_others() {
     let Some(nats) = NatsServer::start() else {
         return;

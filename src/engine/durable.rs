@@ -259,7 +259,9 @@ impl Shared {
     ) -> Result<(), EngineError> {
         let reg = match self.lookup(&start.target_arn) {
             Ok(reg) => reg,
-            Err(e) if e.kind() == ErrorKind::StateMachineDoesNotExist && self.may_arrive(&start) => {
+            Err(e)
+                if e.kind() == ErrorKind::StateMachineDoesNotExist && self.may_arrive(&start) =>
+            {
                 // A shared queue can deliver a start before this process's catalog has
                 // heard of the machine created on another process (the watch is under a
                 // second behind): looked up again for a few seconds before it is refused.

@@ -1,8 +1,8 @@
 //! The HTTP side: HTTP/1.1 with keep-alive and HTTP/2 (prior knowledge, h2c) on one port,
 //! limits against hostile clients, AWS JSON 1.0 framing, graceful shutdown.
 
-use super::body::{self, Budget};
 pub(crate) use super::body::BodyRules;
+use super::body::{self, Budget};
 pub(crate) use super::body::{read_body, BodyError};
 use super::host::AllowedHosts;
 use super::ops::Service;
