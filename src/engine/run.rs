@@ -406,7 +406,7 @@ impl Shared {
             limit
         };
         if let Some(d) = limit {
-            info.set_deadline(start_ms, d);
+            info.set_deadline(d);
         }
         let info = Arc::new(info);
         let mut table = listed.then(|| lock(&shared.executions));

@@ -293,7 +293,7 @@ impl Machine {
         let deadline = opts.max_duration.or_else(|| self.max_duration());
         let mut info = info;
         if let Some(d) = deadline {
-            info.set_deadline(start_ms, d);
+            info.set_deadline(d);
         }
         let mut exec = self.execution(input, info);
         Driver::standalone(self, start_ms, deadline)
