@@ -57,6 +57,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod asl;
+pub mod build;
 pub mod compile;
 pub mod engine;
 pub mod events;
@@ -70,7 +71,10 @@ pub mod value;
 pub mod vm;
 
 pub use asl::{DefinitionError, Diagnostic, DiagnosticCode, MachineType};
+pub use build::CheckedDefinition;
 pub use engine::{Engine, EngineError, StartRequest};
 pub use runtime::{Handler, HandlerResult, Handlers, Machine, MachineError, RunOptions};
+pub use runtime::{TaskContext, Typed};
+pub use value::{from_value, to_value, ValueError};
 pub use value::{parse_json, parse_json_bytes, JsonError, Map, Value};
 pub use vm::{ExecutionInfo, Outcome, Status, TaskError};

@@ -45,6 +45,7 @@ mod nested;
 mod run;
 mod start;
 mod tags;
+mod typed;
 mod versions;
 
 pub use crate::runtime::TaskHook;
@@ -60,6 +61,7 @@ use machines::Registered;
 pub use machines::{Encryption, KeyType, MachineInfo, MachineSpec, MachineStatus, MachineUpdate};
 pub use names::{check_name, Input, MAX_NAME_CHARS};
 pub use start::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
+pub use typed::{StartSyncError, StartSyncErrorKind};
 pub use versions::{valid_alias_name, AliasInfo, Route, MAX_ALIASES, MAX_VERSIONS};
 
 use crate::asl::{parse_definition, DefinitionError, Diagnostic, MachineType};
@@ -245,9 +247,12 @@ impl EngineBuilder {
             }
         });
         Ok(Engine {
+            owner: Arc::new(Owner {
+                shared: Arc::clone(&shared),
+                runtime: Mutex::new(runtime),
+            }),
             shared,
             handle,
-            runtime: Mutex::new(runtime),
         })
     }
 }
@@ -283,9 +288,21 @@ struct Shared {
 }
 
 /// The engine. See the [module docs](self).
+///
+/// Cloning is cheap (three reference counts) and every clone is the same engine: share it
+/// between a service's handlers as it is, or behind an `Arc`. The engine stops (its own
+/// runtime with it) when the last clone is dropped.
+#[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
     handle: tokio::runtime::Handle,
+    owner: Arc<Owner>,
+}
+
+/// What the last clone of an [`Engine`] stops when it goes.
+#[derive(Debug)]
+struct Owner {
+    shared: Arc<Shared>,
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
 }
 
@@ -366,7 +383,7 @@ impl Engine {
         while self.in_flight() > 0 && std::time::Instant::now() < until {
             std::thread::sleep(Duration::from_millis(1));
         }
-        if let Some(rt) = crate::runtime::sync::lock(&self.runtime).take() {
+        if let Some(rt) = crate::runtime::sync::lock(&self.owner.runtime).take() {
             rt.shutdown_timeout(Duration::from_secs(1));
         }
         self.shared.log.flush();
@@ -391,7 +408,7 @@ impl Engine {
     }
 }
 
-impl Drop for Engine {
+impl Drop for Owner {
     fn drop(&mut self) {
         self.shared.closing.store(true, Ordering::SeqCst);
         if let Some(rt) = crate::runtime::sync::lock(&self.runtime).take() {

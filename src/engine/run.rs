@@ -47,6 +47,8 @@ pub(crate) struct Extras {
     record: Option<Arc<ExecRecord>>,
     hook: Option<Arc<dyn TaskHook>>,
     probe: Option<StateProbe>,
+    /// Its `tracing` span, when a subscriber wants one (`runtime::trace`).
+    span: Option<tracing::Span>,
 }
 
 impl Job {
@@ -56,6 +58,10 @@ impl Job {
 
     fn record(&self) -> Option<&Arc<ExecRecord>> {
         self.extras.as_ref().and_then(|e| e.record.as_ref())
+    }
+
+    fn span(&self) -> Option<&tracing::Span> {
+        self.extras.as_ref().and_then(|e| e.span.as_ref())
     }
 }
 
@@ -411,14 +417,19 @@ impl Shared {
             _ => None,
         };
         drop(table);
-        let extras = (story.is_some() || req.hook.is_some() || req.probe.is_some()).then(|| {
-            Arc::new(Extras {
-                story,
-                record,
-                hook: req.hook,
-                probe: req.probe,
-            })
-        });
+        let span = crate::runtime::trace::execution_span(&info, reg.info.machine_type);
+        let extras =
+            (story.is_some() || req.hook.is_some() || req.probe.is_some() || span.is_some()).then(
+                || {
+                    Arc::new(Extras {
+                        story,
+                        record,
+                        hook: req.hook,
+                        probe: req.probe,
+                        span,
+                    })
+                },
+            );
         Ok(Admitted::New(Job {
             extras,
             permit,
@@ -487,12 +498,22 @@ fn begin(job: &Job, attempt: u32) -> Execution {
     if let Some(probe) = job.extras.as_ref().and_then(|e| e.probe.as_ref()) {
         probe.attach(&mut exec);
     }
+    if let Some(span) = job.span() {
+        let inner = exec.take_observer();
+        exec.set_observer(crate::runtime::trace::TraceObserver::new(
+            span.clone(),
+            inner,
+        ));
+    }
     exec
 }
 
 /// The end of an execution: its story's terminal event, then its record's end. `false`
 /// when a stop came first (the outcome is then not the execution's).
 fn end(job: &Job, outcome: &Outcome) -> bool {
+    if let Some(span) = job.span() {
+        crate::runtime::trace::execution_ended(span, outcome);
+    }
     let first = job.story().is_none_or(|s| s.finished(outcome));
     if let (Some(rec), true) = (job.record(), first) {
         rec.complete(outcome.clone(), job.clock.now_ms());

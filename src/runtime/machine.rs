@@ -170,7 +170,7 @@ impl Machine {
         handlers: &Handlers,
         activities_served: bool,
     ) -> Result<Machine, MachineError> {
-        let program = compile(model)?;
+        let mut program = compile(model)?;
         if let (Some(state), None) = (program.s3_state(), handlers.s3()) {
             return Err(MachineError::NoS3Backend {
                 state: state.to_string(),
@@ -207,6 +207,15 @@ impl Machine {
         }
         if !unbound.is_empty() {
             return Err(MachineError::UnknownResource(unbound));
+        }
+        // Tasks whose handler wants to know whose call it is get the execution's identity
+        // with each call (the others pay nothing: see `Handler::wants_call_info`).
+        let functions_want = handlers.functions_want_call_info();
+        for (site, h) in program.tasks.iter_mut().zip(&linked) {
+            site.needs_execution |= match h {
+                Some(h) => h.wants_call_info(),
+                None => site.integration == Integration::LambdaInvoke && functions_want,
+            };
         }
         Ok(Machine {
             name: Arc::from(name),
@@ -291,10 +300,18 @@ impl Machine {
             .info
             .unwrap_or_else(|| ExecutionInfo::anonymous(&self.name, start_ms));
         let deadline = opts.max_duration.or_else(|| self.max_duration());
+        let span = super::trace::execution_span(&info, self.machine_type);
         let mut exec = self.execution(input, info);
-        Driver::standalone(self, start_ms, deadline)
+        if let Some(span) = &span {
+            exec.set_observer(super::trace::TraceObserver::new(span.clone(), None));
+        }
+        let outcome = Driver::standalone(self, start_ms, deadline)
             .drive(&mut exec)
-            .await
+            .await;
+        if let Some(span) = &span {
+            super::trace::execution_ended(span, &outcome);
+        }
+        outcome
     }
 
     /// Runs one execution on a private single-threaded runtime; for tools and tests.
