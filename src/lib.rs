@@ -24,7 +24,14 @@
 //!   cap, admission, execution logs, callbacks and activities.
 //! - [`events`]: EventBridge in front of the engine: rules and their event patterns,
 //!   targets and their input, PutEvents and schedules.
-//! - [`value`]: the JSON value type, cheap to clone and copy-on-write.
+//! - [`value`]: the JSON value type, cheap to clone and copy-on-write; serde both ways
+//!   ([`to_value`], [`from_value`]) without text.
+//! - [`build`]: definitions checked when the crate builds ([`CheckedDefinition`], the
+//!   `aslx-macros` crate's `definition!`, a `build.rs` helper).
+//!
+//! For services: [`Handlers::typed`] takes functions of serde types (with an optional
+//! [`TaskContext`]), [`Engine::start_sync_typed`] returns the output as the caller's type, and
+//! every execution, state and Task call is a `tracing` span when a subscriber listens.
 //!
 //! ## Example
 //!

@@ -171,7 +171,10 @@ mod tests {
         std::fs::write(d.join("bad.asl.json"), bad).unwrap();
         assert_eq!(
             expand(&d, "bad.asl.json", "EXPRESS").unwrap_err(),
-            ["bad.asl.json:2:31: MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next"]
+            [
+                "bad.asl.json:2:36: MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next",
+                "bad.asl.json:1:1: MISSING_END_STATE: Workflow has no terminal state at null",
+            ]
         );
         std::fs::write(d.join("json.asl.json"), "{\n  \"StartAt\": }").unwrap();
         let e = expand(&d, "json.asl.json", "EXPRESS").unwrap_err();

@@ -167,7 +167,7 @@ mod tests {
         let t = r#"{"a": [1, {"b\/c": 2, "x": {"y": [true, "s,]"]}}], "z": null}"#;
         assert_eq!(locate(t, "/a/1/b~1c"), Some((1, 12)));
         assert_eq!(locate(t, "/a/1/x/y/1"), Some((1, 41)));
-        assert_eq!(locate(t, "/z"), Some((1, 50)));
+        assert_eq!(locate(t, "/z"), Some((1, 52)));
         assert_eq!(locate(t, "/a/2"), None);
         assert_eq!(locate(t, "/a/0/q"), None);
     }

@@ -75,7 +75,8 @@ impl CheckedDefinition {
 /// let bad = "{\"StartAt\": \"A\",\n \"States\": {\"A\": {\"Type\": \"Pass\", \"Next\": \"B\"}}}";
 /// let errors = aslx::build::check("order.asl.json", bad, MachineType::Express).unwrap_err();
 /// assert_eq!(errors, [
-///     "order.asl.json:2:30: MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next",
+///     "order.asl.json:2:35: MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next",
+///     "order.asl.json:1:1: MISSING_END_STATE: Workflow has no terminal state at null",
 /// ]);
 /// ```
 pub fn check(file: &str, text: &str, t: MachineType) -> Result<(), Vec<String>> {
@@ -268,14 +269,15 @@ mod tests {
             .file(dir.join("missing.asl.json"), MachineType::Standard)
             .check_all(&mut |_| {})
             .unwrap_err();
-        assert!(err.starts_with("4 finding(s)"), "{err}");
+        assert!(err.starts_with("5 finding(s)"), "{err}");
+        assert!(err.contains("broken.asl.json:1:2: MISSING_TRANSITION_TARGET: Missing 'Next' target: X at /StartAt"), "{err}");
         assert!(
             err.contains(
                 "broken.asl.json:2:1: SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States"
             ),
             "{err}"
         );
-        assert!(err.contains("not-json.asl.json:1:"), "{err}");
+        assert!(err.contains("not-json.asl.json:1:13: not valid JSON"), "{err}");
         assert!(err.contains("missing.asl.json: "), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
