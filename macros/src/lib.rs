@@ -4,6 +4,7 @@
 //! definition never reaches a running service.
 //!
 //! ```ignore
+//! // Not run here (it needs the files and an engine): examples/checkout_service.rs runs it.
 //! const ORDER: aslx::CheckedDefinition = aslx_macros::definition!("machines/order.asl.json");
 //! const AUDIT: aslx::CheckedDefinition = aslx_macros::definition!("machines/audit.asl.json", STANDARD);
 //! engine.create_checked_machine("order", &ORDER)?;

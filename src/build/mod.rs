@@ -111,12 +111,11 @@ pub fn check(file: &str, text: &str, t: MachineType) -> Result<(), Vec<String>> 
 /// In `build.rs` (with `aslx` as a build-dependency):
 ///
 /// ```no_run
-/// fn main() {
-///     aslx::build::Definitions::new()
-///         .dir("machines")       // every *.asl.json in it, as EXPRESS
-///         .generate()
-///         .unwrap_or_else(|e| panic!("{e}"));
-/// }
+/// // build.rs
+/// aslx::build::Definitions::new()
+///     .dir("machines") // every *.asl.json in it, as EXPRESS
+///     .generate()
+///     .unwrap_or_else(|e| panic!("{e}"));
 /// ```
 ///
 /// and in the crate, `include!(concat!(env!("OUT_DIR"), "/aslx_definitions.rs"));` defines
@@ -277,7 +276,10 @@ mod tests {
             ),
             "{err}"
         );
-        assert!(err.contains("not-json.asl.json:1:13: not valid JSON"), "{err}");
+        assert!(
+            err.contains("not-json.asl.json:1:13: not valid JSON"),
+            "{err}"
+        );
         assert!(err.contains("missing.asl.json: "), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -500,7 +500,7 @@ fn begin(job: &Job, attempt: u32) -> Execution {
     }
     if let Some(span) = job.span() {
         let inner = exec.take_observer();
-        exec.set_observer(crate::runtime::trace::TraceObserver::new(
+        exec.set_observer(crate::runtime::trace::TraceObserver::boxed(
             span.clone(),
             inner,
         ));

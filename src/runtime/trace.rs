@@ -74,7 +74,7 @@ pub(crate) struct TraceObserver {
 
 impl TraceObserver {
     /// Spans under `root`, in front of `inner`.
-    pub(crate) fn new(root: Span, inner: Option<Box<dyn Observer>>) -> Box<dyn Observer> {
+    pub(crate) fn boxed(root: Span, inner: Option<Box<dyn Observer>>) -> Box<dyn Observer> {
         Box::new(TraceObserver {
             root,
             state: None,
@@ -160,7 +160,7 @@ impl Observer for TraceObserver {
         let parent = self.state.as_ref().unwrap_or(&self.root);
         let root = tracing::info_span!(target: "aslx", parent: parent, "branch");
         let inner = self.inner.as_ref().and_then(|i| i.child());
-        Some(TraceObserver::new(root, inner))
+        Some(TraceObserver::boxed(root, inner))
     }
 
     fn last_event(&self) -> u32 {
