@@ -305,7 +305,7 @@ impl Machine {
         if let Some(span) = span {
             // PERF: boxed, so that the span is no part of an untraced run's future (pass1
             // through aslx-load: +5% instructions per execution when it was).
-            return Box::pin(self.run_traced(exec, span, start_ms, deadline)).await;
+            return Box::pin(self.run_traced(&mut exec, span, start_ms, deadline)).await;
         }
         Driver::standalone(self, start_ms, deadline)
             .drive(&mut exec)
@@ -316,14 +316,14 @@ impl Machine {
     /// children, its end as an event.
     async fn run_traced(
         &self,
-        mut exec: Execution,
+        exec: &mut Execution,
         span: tracing::Span,
         start_ms: i64,
         deadline: Option<Duration>,
     ) -> Outcome {
         exec.set_observer(super::trace::TraceObserver::boxed(span.clone(), None));
         let outcome = Driver::standalone(self, start_ms, deadline)
-            .drive(&mut exec)
+            .drive(exec)
             .await;
         super::trace::execution_ended(&span, &outcome);
         outcome
