@@ -174,6 +174,10 @@ struct Args {
     /// every execution, as a server or another engine's harness does).
     #[arg(long, value_enum, default_value_t = Io::Value)]
     io: Io,
+    /// In-process: the bench handlers as typed functions of serde types (`Handlers::typed`),
+    /// to measure what typing costs against the `Value` handlers.
+    #[arg(long)]
+    typed_handlers: bool,
 }
 
 /// What to run, checked.
@@ -229,7 +233,10 @@ fn machine_name(path: &Path) -> String {
 
 /// The bench handlers, the `--handler` specs, and the integrations with `--integrations`.
 fn bound_handlers(args: &Args) -> Result<aslx::Handlers, String> {
-    let mut h = handlers::handlers();
+    let mut h = match args.typed_handlers {
+        true => handlers::typed_handlers(),
+        false => handlers::handlers(),
+    };
     for spec in &args.handlers {
         aslx::runtime::HandlerSpec::parse(spec)
             .map_err(|e| format!("--{e}"))?

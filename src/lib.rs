@@ -24,7 +24,14 @@
 //!   cap, admission, execution logs, callbacks and activities.
 //! - [`events`]: EventBridge in front of the engine: rules and their event patterns,
 //!   targets and their input, PutEvents and schedules.
-//! - [`value`]: the JSON value type, cheap to clone and copy-on-write.
+//! - [`value`]: the JSON value type, cheap to clone and copy-on-write; serde both ways
+//!   ([`to_value`], [`from_value`]) without text.
+//! - [`build`]: definitions checked when the crate builds ([`CheckedDefinition`], the
+//!   `aslx-macros` crate's `definition!`, a `build.rs` helper).
+//!
+//! For services: [`Handlers::typed`] takes functions of serde types (with an optional
+//! [`TaskContext`]), [`Engine::start_sync_typed`] returns the output as the caller's type, and
+//! every execution, state and Task call is a `tracing` span when a subscriber listens.
 //!
 //! ## Example
 //!
@@ -57,6 +64,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod asl;
+pub mod build;
 pub mod compile;
 pub mod console;
 pub mod durable;
@@ -73,7 +81,10 @@ pub mod value;
 pub mod vm;
 
 pub use asl::{DefinitionError, Diagnostic, DiagnosticCode, MachineType};
+pub use build::CheckedDefinition;
 pub use engine::{Engine, EngineError, StartRequest};
 pub use runtime::{Handler, HandlerResult, Handlers, Machine, MachineError, RunOptions};
+pub use runtime::{TaskContext, Typed};
+pub use value::{from_value, to_value, ValueError};
 pub use value::{parse_json, parse_json_bytes, JsonError, Map, Value};
 pub use vm::{ExecutionInfo, Outcome, Status, TaskError};

@@ -49,6 +49,7 @@ pub mod quotas;
 mod run;
 mod start;
 mod tags;
+mod typed;
 mod versions;
 
 pub use crate::runtime::TaskHook;
@@ -69,6 +70,7 @@ pub use metrics::{
 pub use names::{check_name, Input, MAX_NAME_CHARS};
 pub use quotas::Quotas;
 pub use start::{BillingDetails, StartRequest, StartedExecution, SyncExecution};
+pub use typed::{StartSyncError, StartSyncErrorKind};
 pub use versions::{valid_alias_name, AliasInfo, Route, MAX_ALIASES, MAX_VERSIONS};
 
 use crate::asl::{parse_definition, DefinitionError, Diagnostic, MachineType};
@@ -282,9 +284,12 @@ impl EngineBuilder {
             }
         });
         Ok(Engine {
+            owner: Arc::new(Owner {
+                shared: Arc::clone(&shared),
+                runtime: Mutex::new(runtime),
+            }),
             shared,
             handle,
-            runtime: Mutex::new(runtime),
         })
     }
 }
@@ -323,9 +328,21 @@ struct Shared {
 }
 
 /// The engine. See the [module docs](self).
+///
+/// Cloning is cheap (three reference counts) and every clone is the same engine: share it
+/// between a service's handlers as it is, or behind an `Arc`. The engine stops (its own
+/// runtime with it) when the last clone is dropped.
+#[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
     handle: tokio::runtime::Handle,
+    owner: Arc<Owner>,
+}
+
+/// What the last clone of an [`Engine`] stops when it goes.
+#[derive(Debug)]
+struct Owner {
+    shared: Arc<Shared>,
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
 }
 
@@ -413,7 +430,7 @@ impl Engine {
         while self.in_flight() > 0 && std::time::Instant::now() < until {
             std::thread::sleep(Duration::from_millis(1));
         }
-        if let Some(rt) = crate::runtime::sync::lock(&self.runtime).take() {
+        if let Some(rt) = crate::runtime::sync::lock(&self.owner.runtime).take() {
             rt.shutdown_timeout(Duration::from_secs(1));
         }
         self.shared.log.flush();
@@ -438,7 +455,7 @@ impl Engine {
     }
 }
 
-impl Drop for Engine {
+impl Drop for Owner {
     fn drop(&mut self) {
         self.shared.closing.store(true, Ordering::SeqCst);
         if let Some(rt) = crate::runtime::sync::lock(&self.runtime).take() {

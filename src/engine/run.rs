@@ -51,6 +51,8 @@ pub(crate) struct Extras {
     /// here (1, or more for a start delivered again after a crash or a redelivery), and the
     /// intake hears of its end.
     pub(super) durable: u32,
+    /// Its `tracing` span, when a subscriber wants one (`runtime::trace`).
+    span: Option<tracing::Span>,
 }
 
 impl Job {
@@ -73,6 +75,10 @@ impl Job {
 
     pub(super) fn input(&self) -> &Value {
         &self.input
+    }
+
+    fn span(&self) -> Option<&tracing::Span> {
+        self.extras.as_ref().and_then(|e| e.span.as_ref())
     }
 }
 
@@ -470,16 +476,22 @@ impl Shared {
             Durability::New => 1,
             Durability::Delivered(d) => d.attempt.max(1),
         };
-        let extras = (story.is_some() || req.hook.is_some() || req.probe.is_some() || durable > 0)
-            .then(|| {
-                Arc::new(Extras {
-                    story,
-                    record,
-                    hook: req.hook,
-                    probe: req.probe,
-                    durable,
-                })
-            });
+        let span = crate::runtime::trace::execution_span(&info, reg.info.machine_type);
+        let wanted = story.is_some()
+            || req.hook.is_some()
+            || req.probe.is_some()
+            || durable > 0
+            || span.is_some();
+        let extras = wanted.then(|| {
+            Arc::new(Extras {
+                story,
+                record,
+                hook: req.hook,
+                probe: req.probe,
+                durable,
+                span,
+            })
+        });
         Ok(Admitted::New(Job {
             extras,
             permit,
@@ -564,12 +576,22 @@ fn begin(job: &Job, attempt: u32) -> Execution {
     if let Some(probe) = job.extras.as_ref().and_then(|e| e.probe.as_ref()) {
         probe.attach(&mut exec);
     }
+    if let Some(span) = job.span() {
+        let inner = exec.take_observer();
+        exec.set_observer(crate::runtime::trace::TraceObserver::boxed(
+            span.clone(),
+            inner,
+        ));
+    }
     exec
 }
 
 /// The end of an execution: its story's terminal event, then its record's end. `false`
 /// when a stop came first (the outcome is then not the execution's).
 fn end(job: &Job, outcome: &Outcome) -> bool {
+    if let Some(span) = job.span() {
+        crate::runtime::trace::execution_ended(span, outcome);
+    }
     let first = job.story().is_none_or(|s| s.finished(outcome));
     let status = if first {
         outcome.status

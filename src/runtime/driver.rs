@@ -10,7 +10,7 @@
 //! virtual time with the same outcome as on the wall clock.
 
 use super::activity::{Activities, Activity};
-use super::handler::{Handler, HandlerFuture, HandlerResult};
+use super::handler::{CallInfo, Handler, HandlerFuture, HandlerResult};
 use super::hook::TaskHook;
 use super::machine::Machine;
 use super::tokens::{TokenTable, TokenWaiter};
@@ -199,13 +199,25 @@ impl<'a> Driver<'a> {
                 }
                 Step::Fork => Wake::Fork,
                 Step::MapIo(request) => Wake::MapIo(self.map_io(request)),
-                Step::Call(call) => match self.answer(exec.active_state(), call) {
-                    Call::Done(o) => {
-                        exec.resume_task(o, self.clock.now_ms());
-                        continue;
+                Step::Call(call) => {
+                    // Traced executions call the handler inside the Task's span.
+                    let span = exec.trace_span();
+                    let entered = span.as_ref().map(tracing::Span::enter);
+                    let answered = self.answer(exec.active_state(), call);
+                    drop(entered);
+                    match answered {
+                        Call::Done(o) => {
+                            exec.resume_task(o, self.clock.now_ms());
+                            continue;
+                        }
+                        Call::Pending(wait) => match span {
+                            None => Wake::Call(wait),
+                            Some(span) => {
+                                Wake::Call(Box::pin(tracing::Instrument::instrument(wait, span)))
+                            }
+                        },
                     }
-                    Call::Pending(wait) => Wake::Call(wait),
-                },
+                }
             };
             match wake {
                 Wake::Yield => tokio::task::yield_now().await,
@@ -322,11 +334,27 @@ impl<'a> Driver<'a> {
                     )))
                 }
             };
-        let execution = call.take_execution();
+        // Only for Tasks whose handler asked (`Handler::wants_call_info`, putEvents).
+        let told = call.call_info_extras().map(|x| {
+            (
+                x.execution.take(),
+                x.state.take(),
+                x.retry_count,
+                x.token.take(),
+            )
+        });
         let input = call.input;
-        let called = std::panic::catch_unwind(AssertUnwindSafe(|| match execution.as_deref() {
-            None => handler.call(input),
-            Some(e) => handler.call_for(input, e),
+        let called = std::panic::catch_unwind(AssertUnwindSafe(|| match &told {
+            Some((Some(execution), state, retry_count, token)) => {
+                let info = CallInfo {
+                    execution,
+                    state: state.as_deref().unwrap_or(""),
+                    retry_count: *retry_count,
+                    task_token: token.as_deref(),
+                };
+                handler.call_with(input, &info)
+            }
+            _ => handler.call(input),
         }));
         match called {
             Err(p) => Call::Done(self.panicked(p)),
@@ -413,6 +441,9 @@ impl<'a> Driver<'a> {
         }
         // The handler's own answer is not the Task's result: the token's completion is.
         call.timeout_seconds = None;
+        if let Some(x) = call.call_info_extras() {
+            x.token = Some(token);
+        }
         match self.start_call(call) {
             Call::Done(TaskOutcome::Ok(_)) => {
                 Call::Pending(Box::pin(wait_token(waiter, None, limits)))

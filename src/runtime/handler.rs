@@ -6,6 +6,7 @@
 //! [`HandlerResult::Pending`] with a future. Panics are caught by the driver and become task
 //! failures; they never take the engine down.
 
+use super::typed::{Typed, TypedFn};
 use crate::compile::resource::{classify, ResourceKind};
 use crate::integrations::command::{resolve_program, CommandHandler};
 use crate::integrations::s3::dir::DirStore;
@@ -57,6 +58,52 @@ pub trait Handler: Send + Sync + 'static {
     fn call_for(&self, input: Value, execution: &ExecutionInfo) -> HandlerResult {
         let _ = execution;
         self.call(input)
+    }
+
+    /// Whether this handler wants to know whose call it answers: then the Tasks linked to it
+    /// are called through [`Handler::call_with`]. Asked once, when a machine is linked; the
+    /// Tasks of handlers that say no pay nothing for it.
+    fn wants_call_info(&self) -> bool {
+        false
+    }
+
+    /// Runs the task on its input, knowing the execution, the state, the attempt and the
+    /// task token ([`CallInfo`]). Called instead of [`Handler::call`] for the Tasks of a
+    /// handler whose [`Handler::wants_call_info`] says so (and of `events:putEvents`); by
+    /// default, [`Handler::call_for`].
+    fn call_with(&self, input: Value, info: &CallInfo<'_>) -> HandlerResult {
+        self.call_for(input, info.execution())
+    }
+}
+
+/// Whose call a handler answers ([`Handler::call_with`]), borrowed for the call.
+#[derive(Clone, Copy, Debug)]
+pub struct CallInfo<'a> {
+    pub(crate) execution: &'a Arc<ExecutionInfo>,
+    pub(crate) state: &'a str,
+    pub(crate) retry_count: u32,
+    pub(crate) task_token: Option<&'a str>,
+}
+
+impl<'a> CallInfo<'a> {
+    /// The execution.
+    pub fn execution(&self) -> &'a Arc<ExecutionInfo> {
+        self.execution
+    }
+
+    /// The Task state's name.
+    pub fn state_name(&self) -> &'a str {
+        self.state
+    }
+
+    /// Retries of this Task so far (`$$.State.RetryCount`).
+    pub fn retry_count(&self) -> u32 {
+        self.retry_count
+    }
+
+    /// The task token, for a `.waitForTaskToken` Task.
+    pub fn task_token(&self) -> Option<&'a str> {
+        self.task_token
     }
 }
 
@@ -235,6 +282,47 @@ impl Handlers {
         Fut: Future<Output = Result<Value, TaskError>> + Send + 'static,
     {
         self.function_handler(name, AsyncFn(f))
+    }
+
+    /// Registers a typed function, sync or async, under the exact `Resource` string `name`
+    /// and as the Lambda function of that name: the Task's input is read into the function's
+    /// argument (serde, no text in between) and its result turned back into a value. An
+    /// input that does not fit fails the Task with `States.TaskFailed` and a cause naming the
+    /// member and the expected type (wrap the function in [`Typed`] with
+    /// [`Typed::input_error`] to name another error). A function that takes a
+    /// [`TaskContext`](super::TaskContext) as second argument gets the execution ARN, the
+    /// state, the attempt, the task token and a cancellation future.
+    ///
+    /// ```
+    /// use aslx::{json, Handlers, Machine, MachineType, Status, TaskError};
+    /// #[derive(serde::Deserialize)]
+    /// struct Order { id: u64, amount: u32 }
+    /// #[derive(serde::Serialize)]
+    /// struct Receipt { order: u64, charged: u32 }
+    ///
+    /// let mut h = Handlers::new();
+    /// h.typed("charge", |o: Order| async move {
+    ///     Ok::<_, TaskError>(Receipt { order: o.id, charged: o.amount })
+    /// });
+    /// let def = r#"{"StartAt": "Charge", "States": {"Charge": {"Type": "Task",
+    ///     "Resource": "arn:aws:lambda:us-east-1:123456789012:function:charge", "End": true}}}"#;
+    /// let m = Machine::new("m", def, MachineType::Express, &h).unwrap();
+    /// let ok = m.run_blocking(json!({"id": 7, "amount": 30}));
+    /// assert_eq!(ok.output.unwrap().to_json(), r#"{"order":7,"charged":30}"#);
+    ///
+    /// let bad = m.run_blocking(json!({"id": 7, "amount": "thirty"}));
+    /// assert_eq!(bad.status, Status::Failed);
+    /// assert_eq!(bad.error.as_deref(), Some("States.TaskFailed"));
+    /// assert!(bad.cause.unwrap().ends_with(
+    ///     r#"Order: at $.amount: invalid type: string "thirty", expected u32"#));
+    /// ```
+    pub fn typed<F, M>(&mut self, name: &str, f: F) -> &mut Self
+    where
+        F: TypedFn<M>,
+        M: 'static,
+    {
+        self.bind(name, Arc::new(Typed::new(f)));
+        self
     }
 
     /// Registers one handler under an exact `Resource` string and as the Lambda function of
@@ -421,6 +509,12 @@ impl Handlers {
     pub fn integrations(&mut self, integrations: Integrations) -> &mut Self {
         self.integrations = Some(Arc::new(integrations));
         self
+    }
+
+    /// Whether a function handler here wants [`CallInfo`]: then `lambda:invoke` Tasks, whose
+    /// function is chosen per call, are given it.
+    pub(crate) fn functions_want_call_info(&self) -> bool {
+        self.functions.values().any(|h| h.wants_call_info())
     }
 
     /// Whether the runtime these handlers are called on needs an I/O driver: they call

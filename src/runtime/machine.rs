@@ -170,7 +170,7 @@ impl Machine {
         handlers: &Handlers,
         activities_served: bool,
     ) -> Result<Machine, MachineError> {
-        let program = compile(model)?;
+        let mut program = compile(model)?;
         if let (Some(state), None) = (program.s3_state(), handlers.s3()) {
             return Err(MachineError::NoS3Backend {
                 state: state.to_string(),
@@ -207,6 +207,15 @@ impl Machine {
         }
         if !unbound.is_empty() {
             return Err(MachineError::UnknownResource(unbound));
+        }
+        // Tasks whose handler wants to know whose call it is get the execution's identity
+        // with each call (the others pay nothing: see `Handler::wants_call_info`).
+        let functions_want = handlers.functions_want_call_info();
+        for (site, h) in program.tasks.iter_mut().zip(&linked) {
+            site.needs_execution |= match h {
+                Some(h) => h.wants_call_info(),
+                None => site.integration == Integration::LambdaInvoke && functions_want,
+            };
         }
         Ok(Machine {
             name: Arc::from(name),
@@ -295,10 +304,33 @@ impl Machine {
         if let Some(d) = deadline {
             info.set_deadline(d);
         }
+        let span = super::trace::execution_span(&info, self.machine_type);
         let mut exec = self.execution(input, info);
+        if let Some(span) = span {
+            // PERF: boxed, so that the span is no part of an untraced run's future (pass1
+            // through aslx-load: +5% instructions per execution when it was).
+            return Box::pin(self.run_traced(&mut exec, span, start_ms, deadline)).await;
+        }
         Driver::standalone(self, start_ms, deadline)
             .drive(&mut exec)
             .await
+    }
+
+    /// [`Machine::run_with`] with a `tracing` span: the execution's states and Tasks as its
+    /// children, its end as an event.
+    async fn run_traced(
+        &self,
+        exec: &mut Execution,
+        span: tracing::Span,
+        start_ms: i64,
+        deadline: Option<Duration>,
+    ) -> Outcome {
+        exec.set_observer(super::trace::TraceObserver::boxed(span.clone(), None));
+        let outcome = Driver::standalone(self, start_ms, deadline)
+            .drive(exec)
+            .await;
+        super::trace::execution_ended(&span, &outcome);
+        outcome
     }
 
     /// Runs one execution on a private single-threaded runtime; for tools and tests.

@@ -9,9 +9,14 @@ pub(crate) mod machine;
 mod spec;
 pub(crate) mod sync;
 pub(crate) mod tokens;
+pub(crate) mod trace;
+mod typed;
 
 pub use activity::{ActivityTask, MAX_POLLERS};
-pub use handler::{Handler, HandlerFuture, HandlerResult, Handlers};
+pub use handler::{CallInfo, Handler, HandlerFuture, HandlerResult, Handlers};
 pub use hook::TaskHook;
 pub use machine::{Machine, MachineError, RunOptions, UnboundTask, EXPRESS_MAX_DURATION};
 pub use spec::{split_args, Behaviour, HandlerSpec};
+pub use typed::{
+    AsyncContextMarker, AsyncMarker, SyncContextMarker, SyncMarker, TaskContext, Typed, TypedFn,
+};

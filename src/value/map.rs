@@ -148,6 +148,11 @@ impl Map {
         self.index = Some(Box::new(ix));
     }
 
+    /// The entries, moved out, in insertion order.
+    pub(crate) fn into_entries(self) -> Vec<(Str, Value)> {
+        self.entries
+    }
+
     /// Entries in insertion order.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Str, &Value)> + '_ {
         self.entries.iter().map(|(k, v)| (k, v))

@@ -13,17 +13,21 @@
 //! are a vector searched linearly; past `INDEX_THRESHOLD` (24) keys a hash index is added so
 //! that a 100,000-key input neither parses nor looks up in quadratic time.
 
+mod de;
 mod map;
 mod parse;
 mod ser;
 mod syntax;
+mod to;
 mod yaml;
 
+pub use de::{from_value, ValueError};
 pub use map::Map;
 pub use parse::{
     parse_json, parse_json_bytes, parse_json_reporting_duplicates, JsonError, MAX_DEPTH,
 };
 pub use ser::{serialized_len_at_most, to_json_string, write_json, write_json_python};
+pub use to::{to_value, MapSer, SeqSer, ValueSerializer, VariantMap, VariantSeq};
 pub use yaml::{parse_yaml, YamlError};
 
 use std::fmt;

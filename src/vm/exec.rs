@@ -264,6 +264,12 @@ impl Execution {
         self.observer = Some(observer);
     }
 
+    /// The `tracing` span of the current state's work, when the observer traces
+    /// ([`Observer::span`]).
+    pub(crate) fn trace_span(&self) -> Option<tracing::Span> {
+        self.observer.as_ref()?.span()
+    }
+
     /// Takes the observer back (to wrap it in another, say): nothing is reported until one is
     /// set again.
     pub fn take_observer(&mut self) -> Option<Box<dyn Observer>> {

@@ -218,6 +218,13 @@ pub trait Observer: Send {
     fn defer_task_submitted(&mut self, _resource: &str) -> Option<Submission> {
         None
     }
+
+    /// The `tracing` span that work for the current state belongs to (the Task call's span
+    /// while a Task runs), when this observer traces: the runtime calls handlers inside it.
+    /// `None` (the default) for observers that do not.
+    fn span(&self) -> Option<tracing::Span> {
+        None
+    }
 }
 
 /// Reports that a `.sync` Task's job was started, with the start call's response when there

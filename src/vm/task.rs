@@ -162,6 +162,11 @@ pub(crate) struct CallExtras {
     /// For Tasks whose integration needs to know whose call it is (`events:putEvents` adds
     /// the machine's and the execution's ARNs to each event): the execution's identity.
     pub(crate) execution: Option<std::sync::Arc<crate::vm::ExecutionInfo>>,
+    /// With `execution`: the Task state's name, its retries so far, and (set by the driver
+    /// for a callback Task) its task token; what a handler's `CallInfo` tells.
+    pub(crate) state: Option<Str>,
+    pub(crate) retry_count: u32,
+    pub(crate) token: Option<Str>,
 }
 
 impl CallExtras {
@@ -191,9 +196,9 @@ impl TaskCall {
         self.extras.as_mut()?.submitted.take()
     }
 
-    /// Takes the execution's identity, if the Task's integration asked for it.
-    pub(crate) fn take_execution(&mut self) -> Option<std::sync::Arc<crate::vm::ExecutionInfo>> {
-        self.extras.as_mut()?.execution.take()
+    /// The extras of a call whose handler is told whose call it is, if this is one.
+    pub(crate) fn call_info_extras(&mut self) -> Option<&mut CallExtras> {
+        self.extras.as_deref_mut().filter(|x| x.execution.is_some())
     }
 }
 

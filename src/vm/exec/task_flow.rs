@@ -193,6 +193,9 @@ impl Execution {
                 request,
                 submitted,
                 execution: site.needs_execution.then(|| Arc::clone(&self.info)),
+                state: site.needs_execution.then(|| site.state.clone()),
+                retry_count: self.retry_count,
+                token: None,
             }
             .boxed(),
         })
