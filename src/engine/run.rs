@@ -832,15 +832,12 @@ fn poisoned(attempt: u32, max: u32) -> Outcome {
         status: Status::Failed,
         output: None,
         error: Some(Str::from("States.Runtime")),
-        cause: Some(
-            format!(
-                "The execution was delivered for its attempt {attempt}, but at most {max} \
+        cause: Some(format!(
+            "The execution was delivered for its attempt {attempt}, but at most {max} \
                  may run (EngineBuilder::async_attempts, aslx serve --queue-max-attempts): \
                  each run before it ended without a result, as when its process is killed. \
                  It was recorded as failed without running again."
-            )
-            .into(),
-        ),
+        )),
     }
 }
 
