@@ -1,7 +1,7 @@
 """Seconds from SIGTERM to exit of `aslx serve --drain-timeout 2` with a runaway JSONata
 evaluation in flight. usage: sigterm.py BINARY"""
 import json, signal, socket, subprocess, sys, time, threading
-p = subprocess.Popen([sys.argv[1], "serve", "--bind", "127.0.0.1:0", "--threads", "2", "--drain-timeout", "2"],
+p = subprocess.Popen([sys.argv[1], "serve", "--bind", "127.0.0.1:0", "--in-memory", "--threads", "2", "--drain-timeout", "2"],
                      stdout=subprocess.PIPE, text=True)
 port = int(p.stdout.readline().split("127.0.0.1:")[1].split(" ")[0])
 def call(op, body):

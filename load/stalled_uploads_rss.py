@@ -4,7 +4,7 @@ scope, current date, wrong signature)"""
 import hashlib, hmac, socket, subprocess, sys, time, datetime
 
 binary, mode = sys.argv[1], sys.argv[2]
-p = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", "--threads", "2", "--auth", "AKIDX:secret"],
+p = subprocess.Popen([binary, "serve", "--bind", "127.0.0.1:0", "--in-memory", "--threads", "2", "--auth", "AKIDX:secret"],
                      stdout=subprocess.PIPE, text=True)
 port = int(p.stdout.readline().split("127.0.0.1:")[1].split(" ")[0])
 
