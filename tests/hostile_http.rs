@@ -302,7 +302,14 @@ fn a_device_as_mock_config_is_refused_and_a_public_bind_warns() {
     );
     // Listening on every interface without --auth: a warning (the server is stopped at once).
     let mut child = Command::new(env!("CARGO_BIN_EXE_aslx"))
-        .args(["serve", "--bind", "0.0.0.0:0", "--threads", "1", "--in-memory"])
+        .args([
+            "serve",
+            "--bind",
+            "0.0.0.0:0",
+            "--threads",
+            "1",
+            "--in-memory",
+        ])
         .env_remove("ASLX_AUTH")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

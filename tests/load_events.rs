@@ -80,7 +80,7 @@ fn events_target_starts_one_execution_per_accepted_event_and_counts_them() {
         let (stdout, stderr) = text(&out);
         assert!(out.status.success(), "{stdout}\n{stderr}");
         let v: Value = serde_json::from_str(stdout.trim()).expect("one JSON line");
-        // The events fields come after the documented 15, in this order.
+        // The events fields come after the documented 16, in this order.
         let events_fields = [
             "rules",
             "started_per_s",
@@ -90,7 +90,7 @@ fn events_target_starts_one_execution_per_accepted_event_and_counts_them() {
             "started_total",
             "accepted_total",
         ];
-        assert_eq!(v.as_object().unwrap().len(), 15 + events_fields.len());
+        assert_eq!(v.as_object().unwrap().len(), 16 + events_fields.len());
         let mut at = stdout.find("\"rss_mb\":").unwrap();
         for f in events_fields {
             at += stdout[at..]

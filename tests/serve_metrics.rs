@@ -32,7 +32,14 @@ impl Drop for Server {
 impl Server {
     fn start(args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_aslx"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--threads", "2", "--in-memory"])
+            .args([
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--threads",
+                "2",
+                "--in-memory",
+            ])
             .args(args)
             .env_remove("SFN_MOCK_CONFIG")
             .stdout(Stdio::piped())

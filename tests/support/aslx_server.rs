@@ -24,12 +24,19 @@ impl Server {
 
     pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_aslx"));
-        cmd.args(["serve", "--bind", "127.0.0.1:0", "--threads", "2", "--in-memory"])
-            .args(args)
-            .env_remove("SFN_MOCK_CONFIG")
-            .env_remove("ASLX_AUTH")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--threads",
+            "2",
+            "--in-memory",
+        ])
+        .args(args)
+        .env_remove("SFN_MOCK_CONFIG")
+        .env_remove("ASLX_AUTH")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
         for (k, v) in env {
             cmd.env(k, v);
         }
