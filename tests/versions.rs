@@ -447,3 +447,39 @@ fn a_machine_has_at_most_a_thousand_versions() {
     assert_eq!(err.kind(), ErrorKind::ServiceQuotaExceeded);
     assert_eq!(err.http_status(), 402);
 }
+
+/// Issue 18 item 9: a published version keeps its definition when the machine is updated,
+/// and those bytes count against the definition-bytes quota (publishing itself shares the
+/// current definition and adds none).
+#[test]
+fn published_versions_hold_their_definitions_against_the_byte_quota() {
+    let engine = aslx::engine::Engine::builder()
+        .worker_threads(1)
+        .quotas(aslx::engine::Quotas {
+            max_definition_bytes: 1_000,
+            ..aslx::engine::Quotas::default()
+        })
+        .build()
+        .unwrap();
+    // Three definitions of 400 bytes each (a Pass with a padded comment).
+    let def = |tag: char| {
+        let head = r#"{"Comment":""#;
+        let tail = r#"","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#;
+        let pad: String = std::iter::repeat_n(tag, 400 - head.len() - tail.len()).collect();
+        format!("{head}{pad}{tail}")
+    };
+    let (a, b, c) = (def('a'), def('b'), def('c'));
+    assert_eq!(a.len(), 400);
+    engine
+        .create_machine("q", &a, aslx::MachineType::Standard)
+        .unwrap();
+    engine.publish_version("q", None, None).unwrap();
+    engine.publish_version("q", None, None).unwrap();
+    // Version 1 keeps `a` (400) beside the new current `b` (400): 800 held.
+    engine.update_machine("q", &b).unwrap();
+    engine.publish_version("q", None, None).unwrap();
+    // `c` would make 1,200: versions 1 (`a`) and 2 (`b`) hold theirs.
+    let err = engine.update_machine("q", &c).unwrap_err();
+    assert_eq!(err.code(), "StateMachineLimitExceeded");
+    assert!(err.message().contains("800 bytes"), "{}", err.message());
+}
