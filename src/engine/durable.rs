@@ -64,6 +64,14 @@ const LOOKUP_RETRY: std::time::Duration = std::time::Duration::from_millis(100);
 /// How long after its acceptance a delivered start may wait for its machine to be known.
 const LOOKUP_PATIENCE: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// [`Shared::admit_recorded`]'s answer.
+// Held for one match on the stack: boxing the large variant would allocate for every start.
+#[allow(clippy::large_enum_variant)]
+enum Recorded {
+    New(Job, AcceptedStart, StartedExecution),
+    Existing(StartedExecution),
+}
+
 /// What [`Engine::recover`] found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Recovered {
@@ -83,11 +91,11 @@ fn unavailable(e: DurableError) -> EngineError {
 }
 
 /// The record an intake keeps of an admitted job.
-fn accepted(job: &Job, target: &str, input: Option<&str>, trace: Option<&str>) -> AcceptedStart {
+fn accepted(job: &Job, target: String, input: Option<&str>, trace: Option<&str>) -> AcceptedStart {
     let info = job.info();
     AcceptedStart {
         execution_arn: info.id().to_string(),
-        target_arn: target.to_string(),
+        target_arn: target,
         name: info.name().to_string(),
         input: input.map_or_else(|| job.input().to_json(), str::to_string),
         trace_header: trace.map(str::to_string),
@@ -111,22 +119,9 @@ impl Engine {
         let Some(intake) = self.shared.durable.intake.clone() else {
             return self.start(req);
         };
-        let target = self.shared.arn_of(req.machine);
-        let input_text = match &req.input {
-            Input::Json(t) => Some(*t),
-            _ => None,
-        };
-        let trace = req.trace_header;
-        let reg = self.shared.lookup(req.machine)?;
-        let mode = Mode::Async { keep: false };
-        let job = match self.shared.admit_version(reg, req, mode, Durability::New)? {
-            Admitted::New(job) => job,
-            Admitted::Existing(rec) => return Ok(StartedExecution::of(&rec)),
-        };
-        let record = accepted(&job, &target, input_text, trace);
-        let started = StartedExecution {
-            info: Arc::clone(job.info()),
-            start_ms: job.info().start_ms,
+        let (job, record, started) = match self.shared.admit_recorded(req)? {
+            Recorded::New(job, record, started) => (job, record, started),
+            Recorded::Existing(started) => return Ok(started),
         };
         if let Err(e) = intake.accept(&record).await {
             self.shared.discard(job);
@@ -212,22 +207,9 @@ impl Shared {
         intake: Arc<dyn Intake>,
         req: StartRequest<'_>,
     ) -> Result<StartedExecution, EngineError> {
-        let target = self.arn_of(req.machine);
-        let input_text = match &req.input {
-            Input::Json(t) => Some(t.to_string()),
-            _ => None,
-        };
-        let trace = req.trace_header.map(str::to_string);
-        let reg = self.lookup(req.machine)?;
-        let mode = Mode::Async { keep: false };
-        let job = match self.admit_version(reg, req, mode, Durability::New)? {
-            Admitted::New(job) => job,
-            Admitted::Existing(rec) => return Ok(StartedExecution::of(&rec)),
-        };
-        let record = accepted(&job, &target, input_text.as_deref(), trace.as_deref());
-        let started = StartedExecution {
-            info: Arc::clone(job.info()),
-            start_ms: job.info().start_ms,
+        let (job, record, started) = match self.admit_recorded(req)? {
+            Recorded::New(job, record, started) => (job, record, started),
+            Recorded::Existing(started) => return Ok(started),
         };
         let shared = Arc::clone(self);
         let rt2 = rt.clone();
@@ -241,6 +223,29 @@ impl Shared {
             }
         });
         Ok(started)
+    }
+
+    /// Admits an async start that an intake is to record: the job, its record and the
+    /// answer; or the answer of the running STANDARD execution it is a repeat of.
+    fn admit_recorded(self: &Arc<Self>, req: StartRequest<'_>) -> Result<Recorded, EngineError> {
+        let target = self.arn_of(req.machine);
+        let input_text = match &req.input {
+            Input::Json(t) => Some(*t),
+            _ => None,
+        };
+        let trace = req.trace_header;
+        let reg = self.lookup(req.machine)?;
+        let mode = Mode::Async { keep: false };
+        let job = match self.admit_version(reg, req, mode, Durability::New)? {
+            Admitted::New(job) => job,
+            Admitted::Existing(rec) => return Ok(Recorded::Existing(StartedExecution::of(&rec))),
+        };
+        let record = accepted(&job, target, input_text, trace);
+        let started = StartedExecution {
+            info: Arc::clone(job.info()),
+            start_ms: job.info().start_ms,
+        };
+        Ok(Recorded::New(job, record, started))
     }
 
     /// Drops an admitted job that will not run here (its place and its kept record).
