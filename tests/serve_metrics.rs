@@ -7,7 +7,6 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const ROLE: &str = "arn:aws:iam::111111111111:role/aslx";
@@ -16,55 +15,20 @@ fn arn(name: &str) -> String {
     format!("arn:aws:states:us-east-1:111111111111:stateMachine:{name}")
 }
 
-struct Server {
-    child: Child,
-    port: u16,
-    _stdout: BufReader<std::process::ChildStdout>,
-}
+#[path = "support/aslx_server.rs"]
+mod aslx_server;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+/// `aslx serve --in-memory` (the shared harness), with the requests these tests make.
+struct Server(aslx_server::Server);
 
 impl Server {
     fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_aslx"))
-            .args([
-                "serve",
-                "--bind",
-                "127.0.0.1:0",
-                "--threads",
-                "2",
-                "--in-memory",
-            ])
-            .args(args)
-            .env_remove("SFN_MOCK_CONFIG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start aslx serve");
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let port = line
-            .split("http://127.0.0.1:")
-            .nth(1)
-            .and_then(|r| r.split(' ').next())
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {line:?}"));
-        Server {
-            child,
-            port,
-            _stdout: stdout,
-        }
+        Server(aslx_server::Server::start(args))
     }
 
     /// One request on a new connection: status, headers (lower-case names), body.
     fn raw(&self, head: &str, body: &[u8]) -> (u16, Vec<(String, String)>, Vec<u8>) {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let mut s = TcpStream::connect(("127.0.0.1", self.0.port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
         s.write_all(head.as_bytes()).unwrap();
         s.write_all(body).unwrap();
