@@ -75,24 +75,18 @@ pub fn configure(b: EngineBuilder, store: Option<&Arc<EmbeddedStore>>) -> Engine
     }
 }
 
-/// Reads machines and activities back, then runs the accepted executions again.
-pub async fn recover(
-    engine: &Engine,
-    store: Option<&Arc<EmbeddedStore>>,
-    notes: &mut Vec<String>,
-) -> Result<(), String> {
-    if store.is_none() {
-        return Ok(());
-    }
+/// Reads machines and activities back from `source` (`--data-dir` or `--queue`), then runs
+/// the accepted executions again or starts taking them from the queue.
+pub async fn recover(engine: &Engine, source: &str, notes: &mut Vec<String>) -> Result<(), String> {
     let found = engine
         .recover()
         .await
-        .map_err(|e| format!("--data-dir: {}", e.message()))?;
+        .map_err(|e| format!("{source}: {}", e.message()))?;
     for s in &found.skipped {
-        eprintln!("aslx serve: --data-dir: a record was skipped: {s}");
+        eprintln!("aslx serve: {source}: a record was skipped: {s}");
     }
     notes.push(format!(
-        "aslx serve: restored {} state machine(s) and {} activit(ies)",
+        "aslx serve: {source}: restored {} state machine(s) and {} activit(ies)",
         found.machines, found.activities
     ));
     Ok(())

@@ -88,22 +88,3 @@ pub fn attach(b: EngineBuilder, queue: Option<&Queue>, attempts: u32) -> EngineB
         .intake(q.intake.clone())
         .catalog(q.catalog.clone())
 }
-
-/// Reads the machines and activities of the queue's bucket, then starts consuming the stream.
-pub async fn recover(engine: &aslx::engine::Engine, queue: Option<&Queue>) -> Result<(), String> {
-    if queue.is_none() {
-        return Ok(());
-    }
-    let found = engine
-        .recover()
-        .await
-        .map_err(|e| format!("--queue: {}", e.message()))?;
-    for s in &found.skipped {
-        eprintln!("aslx serve: --queue: a record was skipped: {s}");
-    }
-    eprintln!(
-        "aslx serve: --queue: {} state machine(s) and {} activit(ies) on the server",
-        found.machines, found.activities
-    );
-    Ok(())
-}

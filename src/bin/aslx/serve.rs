@@ -386,13 +386,17 @@ pub fn main(args: ServeArgs) -> ExitCode {
     let has_auth = auth.is_some();
     let stopped = watch_signals(limits.drain_timeout);
     let code = rt.block_on(async move {
-        if let Err(e) = crate::durability::recover(&engine, store.as_ref(), &mut notes).await {
-            eprintln!("aslx serve: {e}");
-            return ExitCode::from(2);
-        }
-        if let Err(e) = crate::queue::recover(&engine, queue.as_ref()).await {
-            eprintln!("aslx serve: {e}");
-            return ExitCode::from(2);
+        // The store or the queue (never both) holds what a restart reads back.
+        let source = match (&queue, &store) {
+            (Some(_), _) => Some("--queue"),
+            (None, Some(_)) => Some("--data-dir"),
+            (None, None) => None,
+        };
+        if let Some(source) = source {
+            if let Err(e) = crate::durability::recover(&engine, source, &mut notes).await {
+                eprintln!("aslx serve: {e}");
+                return ExitCode::from(2);
+            }
         }
         let server = match Server::bind(args.bind, service, limits.clone(), auth).await {
             Ok(s) => s,
