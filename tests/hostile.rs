@@ -173,8 +173,11 @@ fn a_long_evaluation_leaves_the_async_worker_to_other_tasks() {
     });
 }
 
+// Each comparison of `$distinct` walks `pad` before `k`, so the step budget lasts ~10 s in a
+// debug build (1.3 s without `pad`): the 1 s deadline comes first by a wide margin, however
+// fast or loaded the machine (without `pad` the two raced and the budget sometimes won).
 const HEAVY_PASS: &str = r#"{"QueryLanguage": "JSONata", "StartAt": "P", TIMEOUT "States": {
-  "P": {"Type": "Pass", "Output": "{% $count($distinct([1..20000].{'k': $})) %}", "End": true}}}"#;
+  "P": {"Type": "Pass", "Output": "{% $count($distinct([1..20000].{'pad': [1..40], 'k': $})) %}", "End": true}}}"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_standard_execution_stops_computing_within_100_ms() {
