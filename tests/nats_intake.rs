@@ -407,3 +407,33 @@ async fn a_catalog_change_on_one_client_reaches_another_within_a_second() {
     a.close();
     b.close();
 }
+
+/// What broke: a process that loaded an empty bucket started its watch "from now", so a
+/// machine created on another process between that load and the watch never reached it
+/// (nats_cluster failed in CI: "process 2 does not know the machine a second after its
+/// create").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_between_loading_an_empty_bucket_and_watching_it_is_not_missed() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let o = opts(&server, 30_000);
+    let a = Arc::new(NatsCatalog::connect(o.clone()).await.unwrap());
+    let b = Arc::new(NatsCatalog::connect(o.clone()).await.unwrap());
+    assert!(b.load().await.unwrap().is_empty());
+    let arn = "arn:aws:states:us-east-1:111111111111:stateMachine:Early";
+    a.put(CatalogKind::Machine, arn, b"v1".to_vec())
+        .await
+        .unwrap();
+    let (tx, mut seen) = mpsc::unbounded_channel();
+    tokio::spawn(Arc::clone(&b).watch(Arc::new(move |ch| {
+        let _ = tx.send(ch);
+    })));
+    let got = timeout(Duration::from_secs(1), seen.recv())
+        .await
+        .expect("within a second");
+    assert_eq!(
+        got,
+        Some((CatalogKind::Machine, arn.to_string(), Some(b"v1".to_vec())))
+    );
+}

@@ -56,7 +56,7 @@ impl NatsCatalog {
             js,
             kv,
             own: tokio::sync::Mutex::new(HashMap::new()),
-            loaded: AtomicU64::new(0),
+            loaded: AtomicU64::new(NOT_LOADED),
             closer: Closer::new(),
         })
     }
@@ -125,6 +125,9 @@ impl NatsCatalog {
         "the watch ended".into()
     }
 }
+
+/// [`NatsCatalog::loaded`] before [`Catalog::load`] ran.
+const NOT_LOADED: u64 = u64::MAX;
 
 impl Catalog for NatsCatalog {
     fn put<'a>(
@@ -206,11 +209,13 @@ impl Catalog for NatsCatalog {
     ) -> BoxFuture<'static, ()> {
         Box::pin(async move {
             let run = async {
-                let mut from = self.loaded.load(Ordering::Relaxed);
-                if from == 0 {
-                    // Not loaded: the changes from now on (from the start if that is unknown).
-                    from = self.last_revision().await.unwrap_or(0);
-                }
+                // From what `load` read (an empty bucket is revision 0: everything after it),
+                // so that nothing put between the load and this watch is missed. Not loaded:
+                // the changes from now on (from the start if that is unknown).
+                let from = match self.loaded.load(Ordering::Relaxed) {
+                    NOT_LOADED => self.last_revision().await.unwrap_or(0),
+                    last => last,
+                };
                 let mut from = from + 1;
                 let mut outage = false;
                 loop {
